@@ -1,0 +1,23 @@
+#!/bin/sh
+# Install the Debian packages micropod's tests run for real: podman (engine, hooks), Redis and
+# Sidekiq (health), nginx, varnish and haproxy (config checks), Alertmanager, PostgreSQL
+# (backup/restore), shellcheck. Idempotent: packages already present are not fetched again.
+set -eu
+
+packages="podman runc netavark aardvark-dns busybox-static redis-server ruby-sidekiq shellcheck nginx varnish haproxy prometheus-alertmanager postgresql tar"
+
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && { echo "test dependencies: all installed"; exit 0; }
+
+echo "test dependencies: installing$missing"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-test-deps: run as root (apt-get needs it)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086  # word splitting of the package list is intended
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

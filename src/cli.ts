@@ -1,0 +1,88 @@
+import { Command as Program, CommanderError } from "commander";
+import { rmSync } from "node:fs";
+import { commands } from "./commands/index.js";
+import { type Context } from "./commands/context.js";
+import { systemClock } from "./core/clock.js";
+import { ExitCode, MicropodError } from "./core/errors.js";
+import { heldLockPaths } from "./core/lock.js";
+import { createLogger } from "./core/logger.js";
+import { Redactor } from "./core/redact.js";
+import { ExecaRunner } from "./core/runner.js";
+
+export interface GlobalOptions {
+  readonly json?: boolean;
+  readonly verbose?: boolean;
+}
+
+/**
+ * Entry point: wire commander, run one verb, map errors to exit codes. The only place that
+ * catches errors; verbs throw typed MicropodErrors.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Program("micropod")
+    .description("Run a Mastodon suite on podman on FreeBSD")
+    .option("--json", "log JSON lines (default when stderr is not a terminal)")
+    .option("-v, --verbose", "debug logging and stack traces")
+    .exitOverride()
+    .showHelpAfterError();
+
+  const abort = new AbortController();
+  const redactor = new Redactor();
+  const globals = () => program.opts<GlobalOptions>();
+  let ctx: Context | undefined;
+  const context = (): Context => {
+    if (ctx) return ctx;
+    const g = globals();
+    const logger = createLogger({ json: g.json ? true : undefined, level: g.verbose ? "debug" : "info", redactor });
+    ctx = {
+      runner: new ExecaRunner(redactor),
+      logger,
+      redactor,
+      clock: systemClock,
+      out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
+      signal: abort.signal,
+    };
+    return ctx;
+  };
+
+  for (const register of commands) register(program, context);
+
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (abort.signal.aborted) {
+      // Second Ctrl-C: the user insists. Locks must not outlive us even then.
+      for (const p of heldLockPaths()) rmSync(p, { force: true });
+      process.exit(ExitCode.interrupted);
+    }
+    process.stderr.write(`\nmicropod: ${sig} received, finishing the step under way (Ctrl-C again to quit now)\n`);
+    abort.abort(new Error(`interrupted by ${sig}`));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  try {
+    await program.parseAsync([...argv]);
+    return ExitCode.ok;
+  } catch (err) {
+    return report(err, globals().verbose ?? false, redactor);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+function report(err: unknown, verbose: boolean, redactor: Redactor): number {
+  if (err instanceof CommanderError) {
+    // Help and version are not failures; commander already printed what it had to say.
+    if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return ExitCode.ok;
+    return ExitCode.usage;
+  }
+  if (err instanceof MicropodError) {
+    const lines = [`micropod: ${err.message}`, ...err.details.map((d) => `  ${d}`)];
+    if (verbose && err.stack) lines.push(err.stack);
+    process.stderr.write(`${redactor.redact(lines.join("\n"))}\n`);
+    return err.exitCode;
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  process.stderr.write(`${redactor.redact(`micropod: unexpected error: ${e.message}${verbose && e.stack ? `\n${e.stack}` : "\n  (run with --verbose for the stack trace)"}`)}\n`);
+  return ExitCode.failure;
+}

@@ -1,0 +1,10 @@
+import type { Command as Program } from "commander";
+import type { Context } from "./context.js";
+
+/**
+ * A verb registers itself on the program: parse options in `.action()` and call one use-case
+ * function with the context it needs. Add each verb's registrar to the list below.
+ */
+export type Register = (program: Program, context: () => Context) => void;
+
+export const commands: Register[] = [];

@@ -1,0 +1,83 @@
+import { execa } from "execa";
+import { type Command, isReadOnly, renderCommand } from "./command.js";
+import { CommandFailedError } from "./errors.js";
+import type { Redactor } from "./redact.js";
+
+export interface RunResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface RunOptions {
+  /** Return the result instead of throwing when the exit code is not 0. */
+  readonly allowFailure?: boolean;
+  readonly timeoutMs?: number;
+  /** Aborting kills the process (SIGTERM) and the run rejects. */
+  readonly signal?: AbortSignal;
+  /** Append stdout and stderr to this file as they arrive (build logs). */
+  readonly logFile?: string;
+}
+
+export interface Runner {
+  run(c: Command, opts?: RunOptions): Promise<RunResult>;
+}
+
+/** Runs commands for real, through execa, never through a shell. */
+export class ExecaRunner implements Runner {
+  constructor(private readonly redactor?: Redactor) {}
+
+  async run(c: Command, opts: RunOptions = {}): Promise<RunResult> {
+    const [file, ...args] = c.argv as [string, ...string[]];
+    const sink = opts.logFile ? (["pipe", { file: opts.logFile, append: true }] as const) : ("pipe" as const);
+    const r = await execa(file, args, {
+      env: c.env ? { ...c.env } : undefined,
+      extendEnv: true,
+      input: c.input,
+      stdin: c.input === undefined ? "ignore" : undefined,
+      cwd: c.cwd,
+      reject: false,
+      stripFinalNewline: false,
+      timeout: opts.timeoutMs,
+      cancelSignal: opts.signal,
+      stdout: sink,
+      stderr: sink,
+      encoding: "utf8",
+    });
+    const result: RunResult = {
+      exitCode: r.exitCode ?? (r.isCanceled || r.timedOut || r.signal ? 128 + 15 : 1),
+      stdout: String(r.stdout ?? ""),
+      stderr: r.failed && r.exitCode === undefined ? `${String(r.stderr ?? "")}${r.shortMessage ?? ""}` : String(r.stderr ?? ""),
+    };
+    if (result.exitCode !== 0 && !opts.allowFailure) {
+      throw new CommandFailedError(renderCommand(c, this.redactor), redactResult(result, this.redactor));
+    }
+    return result;
+  }
+}
+
+function redactResult(r: RunResult, redactor?: Redactor): RunResult {
+  if (!redactor) return r;
+  return { exitCode: r.exitCode, stdout: redactor.redact(r.stdout), stderr: redactor.redact(r.stderr) };
+}
+
+/**
+ * Prints every changing command instead of running it (plan, --dry-run, --check). Read-only
+ * commands go to `inspector` when one is given, so a check can still look at the host.
+ */
+export class PrintingRunner implements Runner {
+  readonly printed: string[] = [];
+
+  constructor(
+    private readonly print: (line: string) => void,
+    private readonly opts: { redactor?: Redactor; inspector?: Runner } = {},
+  ) {}
+
+  async run(c: Command, opts: RunOptions = {}): Promise<RunResult> {
+    if (isReadOnly(c) && this.opts.inspector) return this.opts.inspector.run(c, opts);
+    const line = renderCommand(c, this.opts.redactor);
+    this.printed.push(line);
+    this.print(line);
+    return { exitCode: 0, stdout: "", stderr: "" };
+  }
+}

@@ -1,0 +1,94 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, copyFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { requireTool } from "./require-tool.js";
+
+/**
+ * An isolated podman for one test file: its own storage root, run root, network config dir and
+ * containers.conf, so tests never touch the machine's podman state nor each other's.
+ * The sandbox lacks CAP_SYS_RESOURCE and runs cgroups v1 (DESIGN.md): runc, cgroupfs and
+ * lowered default ulimits are what work here.
+ */
+export interface PodmanSandbox {
+  readonly root: string;
+  /** Environment for every podman invocation of the test (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF). */
+  readonly env: Record<string, string>;
+  podman(args: string[], input?: string): string;
+  /** A tiny image with busybox, made with `podman import`; returns its name. */
+  busyboxImage(name?: string): string;
+  cleanup(): void;
+}
+
+export function createPodmanSandbox(opts: { hooksDir?: string } = {}): PodmanSandbox {
+  requireTool("podman", "podman");
+  requireTool("runc", "runc");
+  // Under /var/tmp: podman keeps its run root there and /tmp may be small on some machines.
+  const root = mkdtempSync(join(existsSync("/var/tmp") ? "/var/tmp" : tmpdir(), "micropod-podman-"));
+  for (const d of ["graph", "run", "networks", "tmp"]) mkdirSync(join(root, d), { recursive: true });
+  const hooks = opts.hooksDir ? `hooks_dir = [${JSON.stringify(opts.hooksDir)}]\n` : "";
+  writeFileSync(
+    join(root, "containers.conf"),
+    `[containers]
+default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = ${JSON.stringify(join(root, "events.log"))}
+tmp_dir = ${JSON.stringify(join(root, "tmp"))}
+${hooks}[network]
+network_config_dir = ${JSON.stringify(join(root, "networks"))}
+`,
+  );
+  writeFileSync(
+    join(root, "storage.conf"),
+    `[storage]
+driver = "vfs"
+runroot = ${JSON.stringify(join(root, "run"))}
+graphroot = ${JSON.stringify(join(root, "graph"))}
+`,
+  );
+  const env = {
+    CONTAINERS_CONF: join(root, "containers.conf"),
+    CONTAINERS_STORAGE_CONF: join(root, "storage.conf"),
+  };
+  const podman = (args: string[], input?: string) =>
+    execFileSync("podman", args, { env: { ...process.env, ...env }, input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
+  return {
+    root,
+    env,
+    podman,
+    busyboxImage(name = "localhost/busybox:test") {
+      requireTool("busybox", "busybox-static");
+      const rootfs = join(root, "busybox-rootfs");
+      mkdirSync(join(rootfs, "bin"), { recursive: true });
+      mkdirSync(join(rootfs, "tmp"), { recursive: true });
+      if (!existsSync(join(rootfs, "bin", "busybox"))) {
+        copyFileSync(which("busybox"), join(rootfs, "bin", "busybox"));
+        const applets = execFileSync(join(rootfs, "bin", "busybox"), ["--list"], { encoding: "utf8" }).split("\n").filter(Boolean);
+        for (const a of applets) if (a !== "busybox") symlinkSync("busybox", join(rootfs, "bin", a));
+      }
+      const tar = execFileSync("tar", ["-C", rootfs, "-c", "."]);
+      execFileSync("podman", ["import", "-", name], { env: { ...process.env, ...env }, input: tar, stdio: ["pipe", "pipe", "pipe"] });
+      return name;
+    },
+    cleanup() {
+      try {
+        podman(["rm", "--all", "--force", "--time", "0"]);
+      } catch {
+        /* best effort: the directory removal below is what matters */
+      }
+      try {
+        podman(["system", "reset", "--force"]);
+      } catch {
+        /* same */
+      }
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+function which(tool: string): string {
+  return execFileSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim();
+}
