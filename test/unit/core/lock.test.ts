@@ -1,0 +1,62 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { Clock } from "../../../src/core/clock.js";
+import { LockError } from "../../../src/core/errors.js";
+import { acquireLock, heldLockPaths, lockHolder } from "../../../src/core/lock.js";
+
+const lockPath = () => join(mkdtempSync(join(tmpdir(), "micropod-lock-")), "state", "micropod.lock");
+
+/** A clock whose sleep advances time instantly, so waiting tests take no real time. */
+function fakeClock(): Clock & { slept: number[] } {
+  let t = 1_700_000_000_000;
+  const slept: number[] = [];
+  return { slept, now: () => t, sleep: async (ms) => void (slept.push(ms), (t += ms)) };
+}
+
+describe("the shared lock", () => {
+  it("is exclusive, names its holder, and is free again after release", async () => {
+    const p = lockPath();
+    const first = await acquireLock(p, { verb: "start" });
+    expect(heldLockPaths()).toContain(p);
+    expect(JSON.parse(readFileSync(p, "utf8"))).toMatchObject({ pid: process.pid, verb: "start" });
+    const err = await acquireLock(p, { verb: "health" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LockError);
+    expect((err as Error).message).toMatch(/held by start \(pid \d+/);
+    await first.release();
+    expect(existsSync(p)).toBe(false);
+    expect(heldLockPaths()).not.toContain(p);
+    const second = await acquireLock(p, { verb: "health" });
+    await second.release();
+  });
+
+  it("waits up to waitMs, polling, then gives up", async () => {
+    const p = lockPath();
+    const held = await acquireLock(p, { verb: "start" });
+    const clock = fakeClock();
+    await expect(acquireLock(p, { verb: "health", waitMs: 2000, pollMs: 500, clock })).rejects.toBeInstanceOf(LockError);
+    expect(clock.slept).toEqual([500, 500, 500, 500]);
+    await held.release();
+  });
+
+  it("takes over a lock whose process has died", async () => {
+    const p = lockPath();
+    const dead = spawnSync("true").pid; // a pid that existed and has exited
+    await acquireLock(p, { verb: "x" }).then((l) => l.release()); // creates the directory
+    writeFileSync(p, JSON.stringify({ pid: dead, verb: "start", host: hostname(), since: "then" }));
+    expect(await lockHolder(p)).toBeUndefined();
+    const l = await acquireLock(p, { verb: "stop" });
+    expect(JSON.parse(readFileSync(p, "utf8")).verb).toBe("stop");
+    await l.release();
+  });
+
+  it("does not remove a lock someone else took over", async () => {
+    const p = lockPath();
+    const l = await acquireLock(p, { verb: "start" });
+    writeFileSync(p, JSON.stringify({ pid: 1, verb: "other", host: hostname(), since: "later" }));
+    await l.release();
+    expect(existsSync(p)).toBe(true);
+  });
+});

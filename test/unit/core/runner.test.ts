@@ -1,0 +1,60 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { command, inspect } from "../../../src/core/command.js";
+import { CommandFailedError } from "../../../src/core/errors.js";
+import { Redactor } from "../../../src/core/redact.js";
+import { ExecaRunner, PrintingRunner } from "../../../src/core/runner.js";
+
+describe("ExecaRunner", () => {
+  it("runs argv without a shell, with env and stdin", async () => {
+    const r = await new ExecaRunner().run(command(["sh", "-c", 'printf "%s|%s|" "$1" "$GREETING"; cat', "sh", "a b;c"], { env: { GREETING: "hi" }, input: "in" }));
+    expect(r).toEqual({ exitCode: 0, stdout: "a b;c|hi|in", stderr: "" });
+  });
+
+  it("throws a CommandFailedError with the redacted command and the last lines of stderr", async () => {
+    const redactor = new Redactor().add("password123");
+    const err = await new ExecaRunner(redactor)
+      .run(command(["sh", "-c", "echo bad password123 >&2; exit 3", "password123"]))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CommandFailedError);
+    const e = err as CommandFailedError;
+    expect(e.message).toBe("command failed with exit code 3: sh -c 'echo bad ******** >&2; exit 3' ********");
+    expect(e.details).toEqual(["bad ********"]);
+  });
+
+  it("returns a failed result when failure is allowed", async () => {
+    const r = await new ExecaRunner().run(command(["sh", "-c", "exit 4"]), { allowFailure: true });
+    expect(r.exitCode).toBe(4);
+  });
+
+  it("appends output to a log file", async () => {
+    const log = join(mkdtempSync(join(tmpdir(), "micropod-run-")), "build.log");
+    await new ExecaRunner().run(command(["sh", "-c", "echo out; echo err >&2"]), { logFile: log });
+    await new ExecaRunner().run(command(["echo", "again"]), { logFile: log });
+    expect(readFileSync(log, "utf8").split("\n").filter(Boolean).sort()).toEqual(["again", "err", "out"]);
+  });
+
+  it("kills the process when the signal aborts", async () => {
+    const ac = new AbortController();
+    const started = Date.now();
+    const p = new ExecaRunner().run(command(["sleep", "30"]), { signal: ac.signal, allowFailure: true });
+    setTimeout(() => ac.abort(new Error("stop")), 100);
+    const r = await p;
+    expect(r.exitCode).not.toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
+
+describe("PrintingRunner", () => {
+  it("prints changing commands and passes read-only ones to the inspector", async () => {
+    const lines: string[] = [];
+    const runner = new PrintingRunner((l) => lines.push(l), { inspector: new ExecaRunner() });
+    const looked = await runner.run(inspect(["echo", "looked"]));
+    const changed = await runner.run(command(["rm", "-rf", "/nothing"]));
+    expect(looked.stdout).toBe("looked\n");
+    expect(changed).toEqual({ exitCode: 0, stdout: "", stderr: "" });
+    expect(lines).toEqual(["rm -rf /nothing"]);
+  });
+});
