@@ -69,8 +69,9 @@ graphroot = ${JSON.stringify(join(root, "graph"))}
         const applets = execFileSync(join(rootfs, "bin", "busybox"), ["--list"], { encoding: "utf8" }).split("\n").filter(Boolean);
         for (const a of applets) if (a !== "busybox") symlinkSync("busybox", join(rootfs, "bin", a));
       }
-      const tar = execFileSync("tar", ["-C", rootfs, "-c", "."]);
-      execFileSync("podman", ["import", "-", name], { env: { ...process.env, ...env }, input: tar, stdio: ["pipe", "pipe", "pipe"] });
+      const tarball = join(root, "busybox-rootfs.tar");
+      execFileSync("tar", ["-C", rootfs, "-cf", tarball, "."]);
+      execFileSync("podman", ["import", tarball, name], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
       return name;
     },
     cleanup() {
