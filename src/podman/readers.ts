@@ -1,0 +1,155 @@
+/**
+ * Typed readers for podman's JSON output. podman's field names moved between 4.x and 5.x
+ * (and between `ps` and `inspect`), so each reader accepts the shapes seen in both and hands back
+ * one small type with only what micropod reads. Bad JSON is an error naming the command.
+ */
+export type ContainerStateName = "created" | "running" | "paused" | "exited" | "stopped" | "stopping" | "configured" | "initialized" | "removing" | "unknown";
+
+/** One line of `podman ps --all --format json`. */
+export interface ContainerSummary {
+  readonly id: string;
+  readonly name: string;
+  readonly image: string;
+  readonly imageId: string;
+  readonly state: ContainerStateName;
+  readonly exitCode: number;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Unix seconds; undefined when never started. */
+  readonly startedAt?: number;
+}
+
+/** What micropod reads from `podman container inspect`. */
+export interface ContainerDetails {
+  readonly id: string;
+  readonly name: string;
+  readonly image: string;
+  readonly imageId: string;
+  readonly state: ContainerStateName;
+  readonly running: boolean;
+  readonly exitCode: number;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly restartCount: number;
+  /** podman's own health status when it runs healthchecks (Linux); empty on FreeBSD. */
+  readonly health?: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly stopTimeoutSec?: number;
+}
+
+export interface ImageDetails {
+  readonly id: string;
+  readonly tags: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly created?: string;
+}
+
+export interface SecretDetails {
+  readonly id: string;
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+type Json = Record<string, unknown>;
+
+function parseArray(text: string, what: string): Json[] {
+  const t = text.trim();
+  if (t === "") return [];
+  let v: unknown;
+  try {
+    v = JSON.parse(t);
+  } catch (err) {
+    throw new Error(`cannot read ${what} output as JSON: ${(err as Error).message}`);
+  }
+  if (v === null) return [];
+  if (!Array.isArray(v)) throw new Error(`${what} output is not a JSON array`);
+  return v.filter((x): x is Json => typeof x === "object" && x !== null);
+}
+
+const str = (v: unknown): string => (typeof v === "string" ? v : "");
+const num = (v: unknown): number => (typeof v === "number" ? v : typeof v === "string" && v !== "" && !Number.isNaN(Number(v)) ? Number(v) : 0);
+const obj = (v: unknown): Json => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Json) : {});
+const strMap = (v: unknown): Record<string, string> => Object.fromEntries(Object.entries(obj(v)).map(([k, x]) => [k, String(x)]));
+
+function stateName(v: unknown): ContainerStateName {
+  const s = str(v).toLowerCase();
+  const known: ContainerStateName[] = ["created", "running", "paused", "exited", "stopped", "stopping", "configured", "initialized", "removing"];
+  return (known as string[]).includes(s) ? (s as ContainerStateName) : "unknown";
+}
+
+export function readContainerList(text: string): ContainerSummary[] {
+  return parseArray(text, "podman ps").map((c) => {
+    const names = c.Names;
+    const name = Array.isArray(names) ? str(names[0]) : str(names);
+    const started = num(c.StartedAt);
+    return {
+      id: str(c.Id ?? c.ID),
+      name,
+      image: str(c.Image),
+      imageId: str(c.ImageID),
+      state: stateName(c.State),
+      exitCode: num(c.ExitCode),
+      labels: strMap(c.Labels),
+      ...(started > 0 ? { startedAt: started } : {}),
+    };
+  });
+}
+
+export function readContainerInspect(text: string): ContainerDetails[] {
+  return parseArray(text, "podman container inspect").map((c) => {
+    const state = obj(c.State);
+    const config = obj(c.Config);
+    const health = obj(state.Health ?? state.Healthcheck);
+    const stop = config.StopTimeout;
+    return {
+      id: str(c.Id),
+      name: str(c.Name).replace(/^\//, ""),
+      image: str(c.ImageName ?? config.Image),
+      imageId: str(c.Image),
+      state: stateName(state.Status),
+      running: state.Running === true,
+      exitCode: num(state.ExitCode),
+      ...(str(state.StartedAt) && !str(state.StartedAt).startsWith("0001-") ? { startedAt: str(state.StartedAt) } : {}),
+      ...(str(state.FinishedAt) && !str(state.FinishedAt).startsWith("0001-") ? { finishedAt: str(state.FinishedAt) } : {}),
+      restartCount: num(c.RestartCount),
+      ...(str(health.Status) ? { health: str(health.Status) } : {}),
+      labels: strMap(config.Labels),
+      annotations: strMap(config.Annotations),
+      ...(typeof stop === "number" ? { stopTimeoutSec: stop } : {}),
+    };
+  });
+}
+
+export function readImageInspect(text: string): ImageDetails[] {
+  return parseArray(text, "podman image inspect").map((i) => {
+    const config = obj(i.Config);
+    return {
+      id: str(i.Id),
+      tags: Array.isArray(i.RepoTags) ? i.RepoTags.map(str) : [],
+      labels: strMap(i.Labels ?? config.Labels),
+      ...(str(i.Created) ? { created: str(i.Created) } : {}),
+    };
+  });
+}
+
+export function readSecretInspect(text: string): SecretDetails[] {
+  return parseArray(text, "podman secret inspect").map((s) => {
+    const spec = obj(s.Spec);
+    return { id: str(s.ID), name: str(spec.Name), labels: strMap(spec.Labels) };
+  });
+}
+
+/** `podman wait` prints the exit code (one line per container). */
+export function readWaitExitCode(text: string): number {
+  const line = text.trim().split("\n").pop() ?? "";
+  if (!/^-?\d+$/.test(line)) throw new Error(`podman wait printed ${JSON.stringify(text.trim())}, not an exit code`);
+  return Number(line);
+}
+
+/** One name per line, as `--format {{.Name}}` prints them. */
+export function readNames(text: string): string[] {
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+}
