@@ -3,6 +3,8 @@
  * rules, with secrets from the persisted secrets file (or generated for this run).
  * Contract between config/ (which produces it) and everything that reads it.
  */
+import type { Problem } from "../core/errors.js";
+
 export interface ConfigPaths {
   /** DATA_DIR: the suite's persistent data (the data ZFS dataset). Default /var/db/micropod. */
   readonly data: string;
@@ -26,4 +28,10 @@ export interface MicropodConfig {
   /** Secrets that were blank and had no persisted value: generated for this run (and persisted by start). */
   readonly generatedSecrets: readonly string[];
   readonly paths: ConfigPaths;
+  /**
+   * Things worth saying that do not stop loading: unknown variables passed through, a secret in
+   * .env that differs from the persisted one, a secrets file readable by others. Optional so
+   * hand-made configs in tests need not set it.
+   */
+  readonly warnings?: readonly Problem[];
 }

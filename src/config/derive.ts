@@ -1,0 +1,33 @@
+import type { LocatedValue } from "./schema.js";
+import { derivedVariables, variables } from "./variables.js";
+
+/**
+ * Step two of loading: defaults for what is missing (in table order, so a default may name an
+ * earlier variable as `${DOMAIN}`). Values that came from a file keep their location; defaults
+ * have none.
+ */
+export function withDefaults(values: ReadonlyMap<string, LocatedValue>, envFile: string): Map<string, LocatedValue> {
+  const out = new Map(values);
+  for (const v of variables) {
+    if (out.has(v.name) || v.default === undefined) continue;
+    let complete = true;
+    const value = v.default.replace(/\$\{([A-Z0-9_]+)\}/g, (_, ref: string) => {
+      const referenced = out.get(ref)?.value;
+      if (referenced === undefined) complete = false;
+      return referenced ?? "";
+    });
+    // A default built from a missing variable (notifications@ with no DOMAIN) is no default.
+    if (complete) out.set(v.name, { value, file: envFile });
+  }
+  return out;
+}
+
+/** The Mastodon-named copies (LOCAL_DOMAIN, SECRET_KEY_BASE, DB_POOL, SMTP_*, ES_*, AWS_*). */
+export function derivedValues(vars: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, source] of Object.entries(derivedVariables)) {
+    const value = vars[source];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}

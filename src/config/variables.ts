@@ -1,0 +1,171 @@
+/**
+ * Every variable micropod reads from .env: what it is, its form, default, and whether it is a
+ * secret and generated. The ajv schema (schema.ts), sample.env and docs/configuration.md are all
+ * made from this one table.
+ */
+export interface ValueKind {
+  /** JSON-schema keywords checking the string value (format, pattern, enum). */
+  readonly schema: Readonly<Record<string, unknown>>;
+  /** The expected form, as an error message shows it: "expected <this>". */
+  readonly expected: string;
+}
+
+export interface VariableSpec {
+  readonly name: string;
+  readonly group: string;
+  readonly description: string;
+  readonly kind: ValueKind;
+  /** Used when the variable is missing or blank; `${NAME}` refers to another variable's final value. */
+  readonly default?: string;
+  readonly required?: boolean;
+  readonly secret?: boolean;
+  /** Generated when blank (and persisted in secrets.env). */
+  readonly generated?: boolean;
+  /** The value sample.env shows (blank when absent). */
+  readonly example?: string;
+}
+
+const kind = (expected: string, schema: Record<string, unknown>): ValueKind => ({ expected, schema });
+
+export const kinds = {
+  domain: kind("a domain name (letters, digits, -, at least one dot, lowercase), like example.org", { format: "domain" }),
+  hostname: kind("a hostname, like s3.example.org", { format: "hostname" }),
+  host: kind("an IPv4 address, an [IPv6] address or a hostname, like 10.89.0.10", { format: "host" }),
+  hostPort: kind("host:port, like alertmanager.example.org:9093", { format: "host-port" }),
+  ipv4: kind("an IPv4 address, like 192.0.2.10", { format: "ipv4" }),
+  ipv4Cidr: kind("an IPv4 address or network, like 192.0.2.1 or 192.0.2.0/24", { format: "ipv4-or-cidr" }),
+  ipv6Bracketed: kind("an IPv6 address in brackets, like [2001:db8::10]", { format: "bracketed-ipv6" }),
+  ipv6Cidr: kind("an IPv6 address or network without brackets, like 2001:db8::1 or 2001:db8::/64", { format: "ipv6-or-cidr" }),
+  port: kind("a port number from 1 to 65535", { format: "port" }),
+  boolean: kind("true or false", { enum: ["true", "false"] }),
+  identifier: kind("a PostgreSQL name: lowercase letters, digits and _, up to 63, not starting with a digit", { pattern: "^[a-z_][a-z0-9_]{0,62}$" }),
+  email: kind("an e-mail address, like notifications@example.org, optionally as Name <address>", { format: "mail-from" }),
+  text: kind("one line of text", { pattern: "^[^\\n]*$" }),
+  path: kind("an absolute path, like /var/db/micropod", { format: "absolute-path" }),
+  url: kind("an http(s) URL, like https://s3.example.org", { format: "http-url" }),
+  bucket: kind("an S3 bucket name: 3 to 63 lowercase letters, digits, . and -", { pattern: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$" }),
+  region: kind("an S3 region name, like us-east-1", { pattern: "^[a-z0-9][a-z0-9-]*$" }),
+  gitTag: kind("a Mastodon release tag, like v4.5.0", { pattern: "^v\\d+\\.\\d+\\.\\d+(-[A-Za-z0-9.]+)?$" }),
+  freebsdRelease: kind("a FreeBSD release number, like 15.0", { pattern: "^\\d+\\.\\d+$" }),
+  threads: kind("a whole number from 1 to 200", { pattern: "^(?:[1-9]|[1-9]\\d|1\\d\\d|200)$" }),
+  deeplPlan: kind("free or pro", { enum: ["free", "pro"] }),
+  railsSecret: kind("at least 32 characters without spaces (rails secret prints 128 hex digits); leave blank to generate", { pattern: "^\\S{32,}$" }),
+  arKey: kind("at least 16 characters without spaces (bin/rails db:encryption:init prints 32 letters and digits); leave blank to generate", { pattern: "^\\S{16,}$" }),
+  password: kind("a password or key on one line", { pattern: "^[^\\n]+$" }),
+  generatedPassword: kind("a password on one line; leave blank to generate", { pattern: "^[^\\n]+$" }),
+  vapidPrivate: kind("URL-safe base64 of a 32-byte P-256 private key (as rake mastodon:webpush:generate_vapid_key prints); leave blank to generate", { format: "vapid-private-key" }),
+  vapidPublic: kind("URL-safe base64 of a 65-byte uncompressed P-256 public key, starting with B; leave blank to generate", { format: "vapid-public-key" }),
+} as const;
+
+export const variables: readonly VariableSpec[] = [
+  // instance
+  { name: "DOMAIN", group: "Instance", kind: kinds.domain, required: true, example: "example.org",
+    description: "The instance's domain (Mastodon's LOCAL_DOMAIN): accounts are @user@DOMAIN. Changing it later breaks federation." },
+  { name: "SINGLE_USER_MODE", group: "Instance", kind: kinds.boolean, default: "false",
+    description: "Mastodon single-user mode: no registrations, the landing page shows the one profile." },
+  // public addresses
+  { name: "IP4_ADDRESS", group: "Public addresses", kind: kinds.ipv4, example: "192.0.2.10",
+    description: "Public IPv4 address haproxy binds to. IP4_ADDRESS, IP6_ADDRESS or both must be set." },
+  { name: "IP6_ADDRESS", group: "Public addresses", kind: kinds.ipv6Bracketed, example: "[2001:db8::10]",
+    description: "Public IPv6 address haproxy binds to, written in brackets." },
+  { name: "PROXY_IP_V4", group: "Public addresses", kind: kinds.ipv4Cidr,
+    description: "Trusted upstream proxy (IPv4) whose X-Forwarded-For / PROXY header is believed." },
+  { name: "PROXY_IP_V6", group: "Public addresses", kind: kinds.ipv6Cidr,
+    description: "Trusted upstream proxy (IPv6, no brackets)." },
+  // database
+  { name: "DB_HOST", group: "PostgreSQL", kind: kinds.host, default: "10.89.0.10", description: "PostgreSQL host (the suite's postgresql container)." },
+  { name: "DB_PORT", group: "PostgreSQL", kind: kinds.port, default: "5432", description: "PostgreSQL port." },
+  { name: "DB_NAME", group: "PostgreSQL", kind: kinds.identifier, default: "mastodon", description: "Database name." },
+  { name: "DB_USER", group: "PostgreSQL", kind: kinds.identifier, default: "mastodon", description: "Database role Mastodon connects as." },
+  { name: "DB_PASS", group: "PostgreSQL", kind: kinds.generatedPassword, secret: true, generated: true,
+    description: "Password of DB_USER. Generated (32 letters and digits) when blank." },
+  // redis
+  { name: "REDIS_HOST", group: "Redis", kind: kinds.host, default: "10.89.0.11", description: "Redis host (the suite's redis container)." },
+  { name: "REDIS_PORT", group: "Redis", kind: kinds.port, default: "6379", description: "Redis port." },
+  // Mastodon secrets
+  { name: "SECRET_KEY", group: "Mastodon secrets", kind: kinds.railsSecret, secret: true, generated: true,
+    description: "Mastodon's SECRET_KEY_BASE (sessions, signed cookies). Generated like `rails secret` when blank." },
+  { name: "OTP_SECRET", group: "Mastodon secrets", kind: kinds.railsSecret, secret: true, generated: true,
+    description: "Mastodon's OTP_SECRET (two-factor codes). Generated like `rails secret` when blank." },
+  { name: "VAPID_PRIVATE_KEY", group: "Mastodon secrets", kind: kinds.vapidPrivate, secret: true, generated: true,
+    description: "Web Push VAPID private key. Set together with VAPID_PUBLIC_KEY or leave both blank to generate a pair." },
+  { name: "VAPID_PUBLIC_KEY", group: "Mastodon secrets", kind: kinds.vapidPublic, generated: true,
+    description: "Web Push VAPID public key, the pair of VAPID_PRIVATE_KEY. Not secret (browsers receive it)." },
+  { name: "ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY", group: "Mastodon secrets", kind: kinds.arKey, secret: true, generated: true,
+    description: "Active Record encryption deterministic key. Generated like `bin/rails db:encryption:init` when blank." },
+  { name: "ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT", group: "Mastodon secrets", kind: kinds.arKey, secret: true, generated: true,
+    description: "Active Record encryption key derivation salt. Generated when blank." },
+  { name: "ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY", group: "Mastodon secrets", kind: kinds.arKey, secret: true, generated: true,
+    description: "Active Record encryption primary key. Generated when blank." },
+  // mail
+  { name: "MY_MAIL_HOST", group: "Outgoing mail", kind: kinds.host, required: true, example: "mail.example.org",
+    description: "SMTP server Mastodon sends mail through (Mastodon's SMTP_SERVER)." },
+  { name: "MY_MAIL_PORT", group: "Outgoing mail", kind: kinds.port, default: "587", description: "SMTP port (587: submission with STARTTLS)." },
+  { name: "MY_MAIL_USER", group: "Outgoing mail", kind: kinds.text,
+    description: "SMTP login. Set together with MY_MAIL_PASSWORD." },
+  { name: "MY_MAIL_PASSWORD", group: "Outgoing mail", kind: kinds.password, secret: true,
+    description: "SMTP password. Never generated: it belongs to your mail provider." },
+  { name: "MY_MAIL_FROM", group: "Outgoing mail", kind: kinds.email, default: "notifications@${DOMAIN}", example: "notifications@example.org",
+    description: "Sender address of Mastodon's mail (Mastodon's SMTP_FROM_ADDRESS)." },
+  // S3
+  { name: "S3_ENABLED", group: "Object storage (S3)", kind: kinds.boolean, default: "false",
+    description: "Store media in S3-compatible object storage instead of the local data directory." },
+  { name: "S3_BUCKET", group: "Object storage (S3)", kind: kinds.bucket, description: "Bucket name. Required when S3_ENABLED=true." },
+  { name: "S3_REGION", group: "Object storage (S3)", kind: kinds.region, default: "us-east-1", description: "Bucket region." },
+  { name: "S3_HOSTNAME", group: "Object storage (S3)", kind: kinds.hostname, description: "S3 hostname, when it differs from the endpoint's." },
+  { name: "S3_ENDPOINT", group: "Object storage (S3)", kind: kinds.url, description: "S3 API endpoint URL. Required when S3_ENABLED=true." },
+  { name: "S3_ALIAS_HOST", group: "Object storage (S3)", kind: kinds.hostname,
+    description: "Public hostname media is served from (by the suite's nginx-media). Required when S3_ENABLED=true." },
+  { name: "S3_ACCESS_KEY_ID", group: "Object storage (S3)", kind: kinds.text, description: "S3 access key id (Mastodon's AWS_ACCESS_KEY_ID). Required when S3_ENABLED=true." },
+  { name: "S3_SECRET_ACCESS_KEY", group: "Object storage (S3)", kind: kinds.password, secret: true,
+    description: "S3 secret key (Mastodon's AWS_SECRET_ACCESS_KEY). Required when S3_ENABLED=true; never generated." },
+  { name: "S3_IP_ADDRESS_1", group: "Object storage (S3)", kind: kinds.ipv4, description: "IPv4 address of the S3 server nginx-media proxies to." },
+  { name: "S3_READ_PORT_NUMBER", group: "Object storage (S3)", kind: kinds.port, description: "Port nginx-media reads media from on S3_IP_ADDRESS_1." },
+  { name: "S3_WRITE_PORT_NUMBER", group: "Object storage (S3)", kind: kinds.port, description: "Port uploads are written to on S3_IP_ADDRESS_1." },
+  // search
+  { name: "ELASTIC_ENABLED", group: "Full-text search", kind: kinds.boolean, default: "true", description: "Run full-text search (the suite's opensearch)." },
+  { name: "ELASTIC_HOST", group: "Full-text search", kind: kinds.host, default: "10.89.0.12", description: "Search host (the suite's opensearch container)." },
+  { name: "ELASTIC_PORT", group: "Full-text search", kind: kinds.port, default: "9200", description: "Search port." },
+  { name: "ELASTIC_USER", group: "Full-text search", kind: kinds.text, description: "Search user, when the cluster requires one. Set together with ELASTIC_PASSWORD." },
+  { name: "ELASTIC_PASSWORD", group: "Full-text search", kind: kinds.password, secret: true, description: "Search password. Never generated." },
+  // translation
+  { name: "DEEPL_API_KEY", group: "Translation", kind: kinds.password, secret: true, description: "DeepL API key; translation is off without it." },
+  { name: "DEEPL_PLAN", group: "Translation", kind: kinds.deeplPlan, default: "free", description: "DeepL plan the key belongs to." },
+  // build and runtime
+  { name: "MASTODON_VERSION", group: "Build and runtime", kind: kinds.gitTag, default: "v4.5.0", description: "Mastodon release built into the mastodon image." },
+  { name: "FREEBSD_RELEASE", group: "Build and runtime", kind: kinds.freebsdRelease, default: "15.0", description: "FreeBSD release of the base images." },
+  { name: "SIDEKIQ_THREADS", group: "Build and runtime", kind: kinds.threads, default: "25",
+    description: "Threads per Sidekiq container; DB_POOL follows it." },
+  { name: "DATA_DIR", group: "Build and runtime", kind: kinds.path, default: "/var/db/micropod",
+    description: "Persistent data (database, media, secrets in private/secrets.env, micropod state)." },
+  { name: "LOG_DIR", group: "Build and runtime", kind: kinds.path, default: "/var/log/containers", description: "Container and build logs." },
+  { name: "MONITORHOST", group: "Build and runtime", kind: kinds.hostPort, description: "Alertmanager host:port that health alerts go to." },
+];
+
+/**
+ * Variables micropod sets from others under the names Mastodon reads, so the compose file can
+ * say `${SMTP_SERVER}`. Setting one of these in .env is an error (set its source instead).
+ * Present only when the source has a value; secret when the source is.
+ */
+export const derivedVariables: Readonly<Record<string, string>> = {
+  LOCAL_DOMAIN: "DOMAIN",
+  SECRET_KEY_BASE: "SECRET_KEY",
+  DB_POOL: "SIDEKIQ_THREADS",
+  SMTP_SERVER: "MY_MAIL_HOST",
+  SMTP_PORT: "MY_MAIL_PORT",
+  SMTP_LOGIN: "MY_MAIL_USER",
+  SMTP_PASSWORD: "MY_MAIL_PASSWORD",
+  SMTP_FROM_ADDRESS: "MY_MAIL_FROM",
+  AWS_ACCESS_KEY_ID: "S3_ACCESS_KEY_ID",
+  AWS_SECRET_ACCESS_KEY: "S3_SECRET_ACCESS_KEY",
+  ES_ENABLED: "ELASTIC_ENABLED",
+  ES_HOST: "ELASTIC_HOST",
+  ES_PORT: "ELASTIC_PORT",
+  ES_USER: "ELASTIC_USER",
+  ES_PASS: "ELASTIC_PASSWORD",
+};
+
+export const variableByName: ReadonlyMap<string, VariableSpec> = new Map(variables.map((v) => [v.name, v]));
+export const secretVariables: readonly string[] = variables.filter((v) => v.secret).map((v) => v.name);
+/** Generated when blank, in the order they are written to secrets.env. */
+export const generatedVariables: readonly string[] = variables.filter((v) => v.generated).map((v) => v.name);
