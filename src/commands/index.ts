@@ -1,5 +1,7 @@
 import type { Command as Program } from "commander";
 import type { Context } from "./context.js";
+import { registerDoctor } from "./doctor.js";
+import { registerPrepareHost } from "./prepare-host.js";
 
 /**
  * A verb registers itself on the program: parse options in `.action()` and call one use-case
@@ -7,4 +9,4 @@ import type { Context } from "./context.js";
  */
 export type Register = (program: Program, context: () => Context) => void;
 
-export const commands: Register[] = [];
+export const commands: Register[] = [registerPrepareHost, registerDoctor];

@@ -1,0 +1,34 @@
+import type { Command as Program } from "commander";
+import type { HostOptionsInput } from "../host/options.js";
+
+/** The options prepare-host and doctor share: where things are on the host. */
+export function addHostOptions(cmd: Program): Program {
+  return cmd
+    .option("--root <dir>", "resolve every file path under this directory (testing)", "/")
+    .option("--pool <name>", "ZFS pool for the datasets", "zroot")
+    .option("--containers-dataset <name>", "dataset for podman's storage (default <pool>/containers)")
+    .option("--containers-mountpoint <path>", "its mountpoint", "/var/db/containers")
+    .option("--data-dataset <name>", "dataset for the suite's data (default <pool>/micropod)")
+    .option("--data-dir <path>", "DATA_DIR: its mountpoint", "/var/db/micropod")
+    .option("--log-dir <path>", "LOG_DIR: container logs, rotated by newsyslog", "/var/log/containers")
+    .option("--egress-v4 <if>", "IPv4 egress interface for NAT (default: from `route -n get default`)")
+    .option("--egress-v6 <if>", "IPv6 egress interface for NAT (default: from `route -n get -inet6 default`)")
+    .option("--with-compose", "also install podman-compose");
+}
+
+export function hostOptionsInput(o: Record<string, unknown>): HostOptionsInput {
+  const s = (k: string) => (typeof o[k] === "string" ? (o[k] as string) : undefined);
+  return {
+    root: s("root"),
+    pool: s("pool"),
+    containersDataset: s("containersDataset"),
+    containersMountpoint: s("containersMountpoint"),
+    dataDataset: s("dataDataset"),
+    dataDir: s("dataDir"),
+    logDir: s("logDir"),
+    egress4: s("egressV4"),
+    egress6: s("egressV6"),
+    withCompose: o.withCompose === true,
+    force: o.force === true,
+  };
+}

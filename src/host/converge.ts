@@ -1,0 +1,49 @@
+import { ExitCode, MicropodError } from "../core/errors.js";
+import type { HostContext, HostResource, ResourceResult } from "./resource.js";
+
+export interface ConvergeReport {
+  readonly check: boolean;
+  readonly results: readonly ResourceResult[];
+  /** Resources that changed (or, in check mode, would). */
+  readonly changed: number;
+}
+
+/**
+ * Inspect → diff → apply, one resource after the other (later ones inspect what earlier ones
+ * made). In check mode nothing is applied. A failing step stops the run; the error says what was
+ * already applied, and a rerun skips it because its inspection then finds it in place.
+ */
+export async function converge(
+  resources: readonly HostResource[],
+  ctx: HostContext,
+  opts: { check: boolean; onResult?: (r: ResourceResult) => void },
+): Promise<ConvergeReport> {
+  const results: ResourceResult[] = [];
+  const stop = (name: string, message: string, exitCode: number, details: readonly string[]) => {
+    const applied = results.filter((r) => r.changed).map((r) => r.name);
+    return new MicropodError(`prepare-host stopped at ${name}: ${message}`, exitCode as MicropodError["exitCode"], [
+      ...details,
+      applied.length ? `already applied: ${applied.join(", ")}` : "nothing was applied before this step",
+      "fix the cause and run `micropod prepare-host` again: finished steps are found in place and skipped",
+    ]);
+  };
+  for (const resource of resources) {
+    let result: ResourceResult;
+    try {
+      const plan = await resource.plan(ctx);
+      const diff = plan.actions.flatMap((a) => a.diff).join("\n");
+      result = { name: resource.name, changed: plan.actions.length > 0, diff, message: plan.message, notes: plan.notes ?? [], refusal: plan.refusal, fix: plan.fix };
+      if (!opts.check && result.changed) {
+        if (plan.refusal) throw stop(resource.name, plan.refusal, ExitCode.prerequisite, [...result.notes, ...diff.split("\n")]);
+        for (const action of plan.actions) await action.apply();
+      }
+    } catch (err) {
+      if (err instanceof MicropodError && err.message.startsWith("prepare-host stopped")) throw err;
+      if (err instanceof MicropodError) throw stop(resource.name, err.message, err.exitCode, err.details);
+      throw stop(resource.name, err instanceof Error ? err.message : String(err), ExitCode.failure, []);
+    }
+    results.push(result);
+    opts.onResult?.(result);
+  }
+  return { check: opts.check, results, changed: results.filter((r) => r.changed).length };
+}

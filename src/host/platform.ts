@@ -1,0 +1,37 @@
+import { release, type } from "node:os";
+import { PrerequisiteError } from "../core/errors.js";
+
+/** The facts that decide whether prepare-host may change this machine; tests inject them. */
+export interface PlatformFacts {
+  readonly isRoot: boolean;
+  /** `uname -s`: FreeBSD, Linux, ... */
+  readonly system: string;
+  /** `uname -r`: 15.0-RELEASE, 14.3-RELEASE-p2, ... */
+  readonly release: string;
+}
+
+export function currentPlatform(): PlatformFacts {
+  return { isRoot: process.getuid?.() === 0, system: type(), release: release() };
+}
+
+export const MIN_FREEBSD_MAJOR = 15;
+
+/** Throw unless this is a FreeBSD 15+ host and we are root; the message says which and why. */
+export function requireChangeablePlatform(p: PlatformFacts): void {
+  if (p.system !== "FreeBSD") {
+    throw new PrerequisiteError(
+      `prepare-host changes a FreeBSD host, and this is ${p.system} ${p.release}: nothing was changed`,
+      "run it on the FreeBSD 15 host, or use `micropod prepare-host --check` to see what it would do",
+    );
+  }
+  const major = Number.parseInt(p.release, 10);
+  if (!(major >= MIN_FREEBSD_MAJOR)) {
+    throw new PrerequisiteError(
+      `prepare-host needs FreeBSD ${MIN_FREEBSD_MAJOR} or later (podman, ocijail and the base images it sets up target it), and this host runs ${p.release}`,
+      "freebsd-update upgrade -r 15.0-RELEASE",
+    );
+  }
+  if (!p.isRoot) {
+    throw new PrerequisiteError("prepare-host must run as root: podman on FreeBSD runs as root only, and it edits /etc, ZFS and pf", "doas micropod prepare-host (or sudo)");
+  }
+}

@@ -1,0 +1,28 @@
+import type { Context } from "../commands/context.js";
+import { type ConvergeReport, converge } from "./converge.js";
+import type { HostOptions } from "./options.js";
+import { type PlatformFacts, requireChangeablePlatform } from "./platform.js";
+import { renderResult, renderSummary } from "./report.js";
+import { ReadOnlyRunner, type HostResource } from "./resource.js";
+import { hostResources } from "./resources/index.js";
+
+export interface PrepareHostInput {
+  /** Show what would change, change nothing (runs anywhere, as any user). */
+  readonly check: boolean;
+  readonly options: HostOptions;
+  readonly platform: PlatformFacts;
+  readonly resources?: readonly HostResource[];
+}
+
+/** `micropod prepare-host`: converge the host's resources, printing each as it is done. */
+export async function prepareHost(ctx: Pick<Context, "runner" | "logger" | "out">, input: PrepareHostInput): Promise<ConvergeReport> {
+  if (!input.check) requireChangeablePlatform(input.platform);
+  const inspect = new ReadOnlyRunner(ctx.runner);
+  const hostCtx = { inspect, runner: input.check ? inspect : ctx.runner, logger: ctx.logger, options: input.options };
+  const report = await converge(input.resources ?? hostResources, hostCtx, {
+    check: input.check,
+    onResult: (r) => ctx.out(renderResult(r, input.check)),
+  });
+  ctx.out(renderSummary(report));
+  return report;
+}

@@ -1,0 +1,35 @@
+import { PrerequisiteError } from "../../core/errors.js";
+import { type BaseImageKind, baseImage, baseImageNames } from "../../suite/base-images.js";
+import { type HostContext, type HostResource, type Action, ok, runAction } from "../resource.js";
+import { imageExists, imagePull } from "../tools/podman.js";
+import { freebsdVersion, releaseOf, unameRelease } from "../tools/system.js";
+
+/** The host's release (15.0), from freebsd-version (userland), else uname -r. */
+export async function hostRelease(ctx: HostContext): Promise<string> {
+  for (const c of [freebsdVersion(), unameRelease()]) {
+    const r = await ctx.inspect.run(c, { allowFailure: true });
+    const release = r.exitCode === 0 ? releaseOf(r.stdout) : undefined;
+    if (release) return release;
+  }
+  throw new PrerequisiteError("cannot tell the FreeBSD release (freebsd-version and uname -r gave nothing usable)", "freebsd-version");
+}
+
+export const baseImages: HostResource = {
+  name: "base-images",
+  async plan(ctx) {
+    const release = await hostRelease(ctx);
+    const actions: Action[] = [];
+    const missing: string[] = [];
+    for (const kind of Object.keys(baseImageNames) as BaseImageKind[]) {
+      const image = baseImage(kind, release);
+      // Exit 1: absent. podman not installed yet (check on a fresh host) reads the same way.
+      const r = await ctx.inspect.run(imageExists(image), { allowFailure: true });
+      if (r.exitCode !== 0) {
+        missing.push(image);
+        actions.push(runAction(ctx, imagePull(image)));
+      }
+    }
+    if (actions.length === 0) return ok(`FreeBSD ${release} base images present`);
+    return { message: `pull ${missing.join(" ")}`, actions, fix: missing.map((i) => `podman pull ${i}`).join(" && ") };
+  },
+};
