@@ -1,0 +1,59 @@
+# Helpers shared by micropod's entrypoints and configure scripts (sourced, POSIX sh).
+# MICROPOD_LIBEXEC and MICROPOD_TEMPLATES default to where the images install them; tests
+# point them at the source tree.
+MICROPOD_LIBEXEC=${MICROPOD_LIBEXEC:-/usr/local/libexec/micropod}
+MICROPOD_TEMPLATES=${MICROPOD_TEMPLATES:-/usr/local/share/micropod}
+
+die() {
+    echo "${0##*/}: $*" >&2
+    exit 1
+}
+
+note() {
+    echo "${0##*/}: $*" >&2
+}
+
+# require_env NAME...: each must be set and non-empty.
+require_env() {
+    for _name in "$@"; do
+        eval "_value=\${$_name:-}"
+        [ -n "$_value" ] || die "$_name is not set: set it in the .env file"
+    done
+}
+
+# IP6_ADDRESS is written in brackets in .env ([2001:db8::10]); configs want it bare.
+unbracket() {
+    _v=${1#\[}
+    printf '%s' "${_v%]}"
+}
+
+# is_ipv4 ADDR[/LEN], is_ipv6 ADDR[/LEN]: the form, not every numeric range.
+is_ipv4() {
+    case $1 in
+        "" | *[!0-9./]* | *..* | .* | *.) return 1 ;;
+    esac
+    _addr=${1%%/*}
+    _dots=$(printf '%s' "$_addr" | tr -cd . | wc -c)
+    [ "$_dots" -eq 3 ]
+}
+
+is_ipv6() {
+    case $1 in
+        "" | *[!0-9a-fA-F:./]*) return 1 ;;
+        *:*) return 0 ;;
+    esac
+    return 1
+}
+
+# check_ip NAME VALUE family: die with the variable's name when VALUE is not of that family.
+check_ip() {
+    case $3 in
+        4) is_ipv4 "$2" || die "$1=$2 is not an IPv4 address" ;;
+        6) is_ipv6 "$2" || die "$1=$2 is not an IPv6 address" ;;
+    esac
+}
+
+# render TEMPLATE_NAME OUTPUT: $MICROPOD_TEMPLATES/TEMPLATE_NAME with ${VAR}s from the environment.
+render() {
+    "$MICROPOD_LIBEXEC/render-template" "$MICROPOD_TEMPLATES/$1" "$2"
+}

@@ -1,0 +1,6 @@
+#!/bin/sh
+# nginx-media entrypoint: render the configuration from the environment, check it, run the command.
+set -eu
+/usr/local/libexec/micropod/micropod-configure
+nginx -t -q
+exec "$@"

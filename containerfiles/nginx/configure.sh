@@ -1,0 +1,34 @@
+#!/bin/sh
+# micropod-configure (nginx): renders nginx.conf from the environment.
+#   DOMAIN                    the instance's domain (server_name)
+#   PROXY_IP_V4, PROXY_IP_V6  optional: the operator's proxy in front of haproxy, trusted for
+#                             X-Forwarded-For together with the suite's own haproxy and varnish
+#   MICROPOD_CONF_DIR         where nginx.conf goes (default /usr/local/etc/nginx)
+#   NGINX_USER                worker user (default www)
+set -eu
+# shellcheck source=../base/lib.sh
+. "${MICROPOD_LIBEXEC:-/usr/local/libexec/micropod}/lib.sh"
+
+require_env DOMAIN
+conf_dir=${MICROPOD_CONF_DIR:-/usr/local/etc/nginx}
+NGINX_USER=${NGINX_USER:-www}
+
+# Real client address: X-Forwarded-For read from the right, through the suite's own hops
+# (varnish .50, haproxy .60; haproxy drops any X-Forwarded-For not sent by the trusted proxy)
+# and the operator's proxy. Nobody else can set the address nginx and Mastodon see.
+trusted="10.89.0.50 fd00:10:89::50 10.89.0.60 fd00:10:89::60"
+v4=${PROXY_IP_V4:-}
+v6=$(unbracket "${PROXY_IP_V6:-}")
+if [ -n "$v4" ]; then check_ip PROXY_IP_V4 "$v4" 4; trusted="$trusted $v4"; fi
+if [ -n "$v6" ]; then check_ip PROXY_IP_V6 "$v6" 6; trusted="$trusted $v6"; fi
+NGINX_REAL_IP=""
+for addr in $trusted; do
+    NGINX_REAL_IP="${NGINX_REAL_IP}    set_real_ip_from $addr;
+"
+done
+NGINX_REAL_IP="${NGINX_REAL_IP}    real_ip_header X-Forwarded-For;
+    real_ip_recursive on;"
+
+export DOMAIN NGINX_USER NGINX_REAL_IP
+mkdir -p "$conf_dir"
+render nginx.conf.template "$conf_dir/nginx.conf"
