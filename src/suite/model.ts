@@ -117,4 +117,6 @@ export interface Suite {
   readonly networks: ReadonlyMap<string, Network>;
   readonly volumes: ReadonlyMap<string, { readonly name: string; readonly external: boolean }>;
   readonly secrets: ReadonlyMap<string, SecretSource>;
+  /** Things Compose would warn about (an unset variable substituted as ""), for the caller to log. */
+  readonly warnings?: readonly string[];
 }
