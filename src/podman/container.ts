@@ -155,3 +155,31 @@ export const containerLogs = (name: string, opts: { tail?: number; follow?: bool
     ...(opts.timestamps ? ["--timestamps"] : []),
     name,
   ]);
+
+/**
+ * `podman exec` for a person at a terminal (micropod exec, micropod tootctl): standard input
+ * kept open, a TTY only when the caller has one.
+ */
+export const execInteractive = (name: string, argv: readonly string[], opts: { tty?: boolean; user?: string; workdir?: string } = {}): Command =>
+  command([
+    "podman",
+    "exec",
+    "--interactive",
+    ...(opts.tty ? ["--tty"] : []),
+    ...(opts.user ? ["--user", opts.user] : []),
+    ...(opts.workdir ? ["--workdir", opts.workdir] : []),
+    name,
+    ...argv,
+  ]);
+
+/** A one-shot container (migrations): runs in the foreground, removed when it exits. */
+export const runOnce = (s: ContainerSpec): Command => command(["podman", "run", "--rm", ...containerArgs(s)]);
+
+/** Copy a file out of a container (`podman cp NAME:SRC DEST`): binary-safe, unlike exec's stdout. */
+export const copyFromContainer = (name: string, src: string, dest: string): Command => command(["podman", "cp", `${name}:${src}`, dest]);
+
+/** Copy a host file into a container (`podman cp SRC NAME:DEST`). */
+export const copyToContainer = (src: string, name: string, dest: string): Command => command(["podman", "cp", src, `${name}:${dest}`]);
+
+/** Names of the running containers, one a line. */
+export const runningContainerNames = (): Command => inspect(["podman", "ps", "--format", "{{.Names}}"]);

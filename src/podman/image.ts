@@ -31,3 +31,14 @@ export const imageExists = (ref: string): Command => inspect(["podman", "image",
 export const inspectImage = (...refs: string[]): Command => inspect(["podman", "image", "inspect", ...refs]);
 
 export const pullImage = (ref: string): Command => command(["podman", "pull", ref]);
+
+/** Give an image (by id or reference) another name; how upgrade keeps and restores the previous image. */
+export const tagImage = (source: string, target: string): Command => command(["podman", "tag", source, target]);
+
+/** Remove one name from an image (`podman untag IMAGE` alone would remove every name). */
+export const untagImage = (image: string, name: string): Command => command(["podman", "untag", image, name]);
+
+/** Every image in local storage with its names and labels, as JSON: one call instead of one inspect per image. */
+export const listImages = (): Command => inspect(["podman", "images", "--format", "json"]);
+
+export const podmanVersion = (): Command => inspect(["podman", "version", "--format", "{{.Client.Version}}"]);

@@ -153,3 +153,18 @@ export function readNames(text: string): string[] {
     .map((l) => l.trim())
     .filter(Boolean);
 }
+
+/** One entry of `podman images --format json`. */
+export interface ImageSummary {
+  readonly id: string;
+  readonly names: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export function readImageList(text: string): ImageSummary[] {
+  return parseArray(text, "podman images").map((i) => ({
+    id: str(i.Id),
+    names: Array.isArray(i.Names) ? i.Names.map(str) : [],
+    labels: strMap(i.Labels),
+  }));
+}

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readContainerInspect, readContainerList, readImageInspect, readNames, readSecretInspect, readWaitExitCode } from "../../../src/podman/readers.js";
+import { readContainerInspect, readContainerList, readImageInspect, readImageList, readNames, readSecretInspect, readWaitExitCode } from "../../../src/podman/readers.js";
 
 // Captured from podman 4.3.1 (Debian) in a sandbox: a built image, an exited container, a secret.
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, "fixtures", name), "utf8");
@@ -63,5 +63,13 @@ describe("podman JSON readers", () => {
     expect(readNames("a\n b\n\n")).toEqual(["a", "b"]);
     expect(() => readContainerList("{not json")).toThrow(/cannot read podman ps output as JSON/);
     expect(() => readContainerList('{"a":1}')).toThrow(/not a JSON array/);
+  });
+});
+
+describe("podman images reader", () => {
+  it("reads names, labels and ids of podman images --format json", () => {
+    expect(readImageList(fixture("images-4.3.1.json"))).toEqual([
+      { id: "eb202a8850232fdf286a5d00bec0391182930b427bca0670477e996dc341430f", names: ["localhost/bb:t"], labels: { a: "b" } },
+    ]);
   });
 });

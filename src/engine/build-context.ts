@@ -1,0 +1,103 @@
+import { createHash } from "node:crypto";
+import { lstat, readFile, readdir, readlink } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+import type { BuildSpec } from "../suite/model.js";
+import { isIgnored, parseIgnore } from "./containerignore.js";
+
+/** What a build's identity depends on, read from the file system (the impure half of the build cache). */
+export interface BuildContextFacts {
+  /** sha256 over the Containerfile and every context file the build can see. */
+  readonly digest: string;
+  /** Base images named by FROM lines (ARG-substituted, earlier stages excluded), normalised with a tag. */
+  readonly bases: readonly string[];
+  /** How many context files were hashed (shown by `build`). */
+  readonly files: number;
+}
+
+export async function readBuildContext(build: BuildSpec): Promise<BuildContextFacts> {
+  const containerfile = await readFile(build.dockerfile, "utf8");
+  const ignoreText = await readFirst([join(build.context, ".containerignore"), join(build.context, ".dockerignore")]);
+  const rules = parseIgnore(ignoreText ?? "");
+  const hash = createHash("sha256");
+  hash.update(`containerfile\0${containerfile}\0`);
+  let files = 0;
+  for (const abs of await walk(build.context)) {
+    const rel = relative(build.context, abs).split(sep).join("/");
+    if (isIgnored(rules, rel)) continue;
+    const st = await lstat(abs);
+    // The exec bit matters to a COPY'd entrypoint; other mode bits and times do not.
+    const kind = st.isSymbolicLink() ? `link:${await readlink(abs)}` : `file:${st.mode & 0o111 ? "x" : "-"}`;
+    hash.update(`${rel}\0${kind}\0`);
+    if (st.isFile()) hash.update(await readFile(abs));
+    hash.update("\0");
+    files++;
+  }
+  return { digest: hash.digest("hex"), bases: fromImages(containerfile, build.args), files };
+}
+
+async function readFirst(paths: string[]): Promise<string | undefined> {
+  for (const p of paths) {
+    const t = await readFile(p, "utf8").catch(() => undefined);
+    if (t !== undefined) return t;
+  }
+  return undefined;
+}
+
+/** Every regular file and symlink under `dir`, sorted, so the digest does not depend on readdir order. */
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await walk(p)));
+    else if (e.isFile() || e.isSymbolicLink()) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * The images a Containerfile builds FROM. ARGs declared before the first FROM (with their
+ * defaults, overridden by build args) are substituted; `FROM stage` naming an earlier stage and
+ * `FROM scratch` are not images.
+ */
+export function fromImages(containerfile: string, buildArgs: Readonly<Record<string, string>>): string[] {
+  const args: Record<string, string> = {};
+  const stages = new Set<string>();
+  const bases: string[] = [];
+  let seenFrom = false;
+  const lines = containerfile.replace(/\\\r?\n/g, " ").split(/\r?\n/);
+  for (const raw of lines) {
+    const line = raw.trim();
+    const arg = /^ARG\s+([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/i.exec(line);
+    if (arg && !seenFrom) {
+      const name = arg[1]!;
+      args[name] = buildArgs[name] ?? unquote(arg[2] ?? "");
+      continue;
+    }
+    const from = /^FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
+    if (!from) continue;
+    seenFrom = true;
+    const image = substitute(from[1]!, { ...args, ...pick(buildArgs, Object.keys(args)) });
+    if (!stages.has(image.toLowerCase()) && image !== "scratch") bases.push(normaliseImageRef(image));
+    if (from[2]) stages.add(from[2].toLowerCase());
+  }
+  return [...new Set(bases)];
+}
+
+const unquote = (v: string) => v.trim().replace(/^"(.*)"$/, "$1").replace(/^'(.*)'$/, "$1");
+const pick = (m: Readonly<Record<string, string>>, keys: string[]) => Object.fromEntries(keys.filter((k) => k in m).map((k) => [k, m[k]!]));
+
+function substitute(s: string, vars: Record<string, string>): string {
+  return s.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, a: string | undefined, def: string | undefined, b: string | undefined) => {
+    const name = (a ?? b)!;
+    const v = vars[name];
+    return v !== undefined && v !== "" ? v : (def ?? "");
+  });
+}
+
+/** `name` and `name:latest` are the same image; podman reports the latter. */
+export function normaliseImageRef(ref: string): string {
+  if (ref.includes("@")) return ref;
+  const lastSlash = ref.lastIndexOf("/");
+  return ref.slice(lastSlash + 1).includes(":") ? ref : `${ref}:latest`;
+}

@@ -1,0 +1,38 @@
+import { renderCommand } from "../core/command.js";
+import type { Redactor } from "../core/redact.js";
+import type { StartPlan } from "./plan.js";
+
+/**
+ * Every podman command `start` would run for this plan, in the order it would first run them,
+ * secrets masked. Builds marked up to date and containers left alone contribute nothing; readiness
+ * probes appear once, as the command that is repeated.
+ */
+export function renderPlan(plan: StartPlan, redactor?: Redactor): string[] {
+  const r = (c: Parameters<typeof renderCommand>[0]) => renderCommand(c, redactor);
+  const lines: string[] = [];
+  for (const n of plan.networks) lines.push(r(n.command));
+  for (const s of plan.secrets) for (const c of s.commands) lines.push(r(c));
+  for (const p of plan.pulls) lines.push(r(p.command));
+  for (const b of plan.builds) if (b.action === "build") lines.push(r(b.command));
+  for (const c of plan.containers) {
+    for (const cmd of c.commands) lines.push(r(cmd));
+    if (c.readiness.conditions.includes("service_healthy") && c.readiness.probe) lines.push(r(c.readiness.probe));
+    if (c.readiness.wait) lines.push(r(c.readiness.wait));
+  }
+  return lines;
+}
+
+/** One line per step, for people: what start will do and why. */
+export function summarisePlan(plan: StartPlan): string[] {
+  const lines: string[] = [];
+  for (const n of plan.networks) lines.push(`network ${n.name}: create`);
+  for (const s of plan.secrets) lines.push(`secret ${s.name}: ${s.action}`);
+  for (const p of plan.pulls) lines.push(`image ${p.image}: pull`);
+  for (const b of plan.builds) lines.push(`build ${b.service} (${b.image}): ${b.action === "build" ? `build, inputs ${b.inputHash}` : "up to date"}`);
+  for (const c of plan.containers) {
+    const waits = c.dependsOn.map((d) => `${d.service} ${d.condition.replace(/^service_/, "")}`).join(", ");
+    lines.push(`container ${c.container}: ${c.action} (${c.reason})${waits ? `, after ${waits}` : ""}`);
+  }
+  for (const w of plan.warnings) lines.push(`warning: ${w}`);
+  return lines;
+}

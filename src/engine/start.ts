@@ -1,0 +1,102 @@
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import type { Clock } from "../core/clock.js";
+import { acquireLock } from "../core/lock.js";
+import type { Logger } from "../core/logger.js";
+import type { Redactor } from "../core/redact.js";
+import type { Runner } from "../core/runner.js";
+import { writeFileAtomic } from "../core/atomic-write.js";
+import type { Suite } from "../suite/model.js";
+import { type StartReport, executeStart } from "./execute.js";
+import { observe } from "./observe.js";
+import { type PlanVars, type StartPlan, planStart } from "./plan.js";
+import { type StopReport, executeStop, planStop } from "./stop.js";
+
+export interface EngineDeps {
+  readonly runner: Runner;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly signal: AbortSignal;
+  readonly redactor?: Redactor;
+}
+
+export interface EnginePaths {
+  /** The shared lock file (config.paths.lock). */
+  readonly lock: string;
+  /** micropod's state dir: readiness as last checked goes to <state>/readiness.json. */
+  readonly state: string;
+  /** Build logs go here (config.paths.logs). */
+  readonly logs: string;
+}
+
+/** Builds use CPU and disk: half the cores, at least one, at most four. */
+export const defaultJobs = (): number => Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2)));
+
+export interface StartOptions {
+  readonly services?: readonly string[];
+  readonly jobs?: number;
+  /** Only build images (micropod build): no networks, secrets or containers. */
+  readonly buildOnly?: boolean;
+}
+
+/** `micropod start` (and `build`): lock, observe, plan, execute; the lock is released whatever happens. */
+export async function startSuite(
+  suite: Suite,
+  config: PlanVars,
+  paths: EnginePaths,
+  deps: EngineDeps,
+  opts: StartOptions = {},
+): Promise<{ plan: StartPlan; report: StartReport }> {
+  const lock = await acquireLock(paths.lock, { verb: opts.buildOnly ? "build" : "start", clock: deps.clock, signal: deps.signal });
+  try {
+    const observed = await observe(deps.runner, suite);
+    let plan = planStart(suite, config, observed, { ...(opts.services ? { services: opts.services } : {}), logDir: paths.logs });
+    if (opts.buildOnly) plan = { ...plan, networks: [], secrets: [], pulls: [], containers: [] };
+    for (const w of plan.warnings) deps.logger.warn(w);
+    let report: StartReport | undefined;
+    try {
+      report = await executeStart(plan, { ...deps, jobs: opts.jobs ?? defaultJobs() });
+      return { plan, report };
+    } finally {
+      if (!opts.buildOnly) await recordReadiness(paths.state, plan, report, deps.clock).catch(() => undefined);
+    }
+  } finally {
+    await lock.release();
+  }
+}
+
+/** `micropod stop`: lock, observe, plan the reverse walk, execute. */
+export async function stopSuite(
+  suite: Suite,
+  paths: Pick<EnginePaths, "lock">,
+  deps: EngineDeps,
+  opts: { services?: readonly string[]; timeoutSec?: number } = {},
+): Promise<StopReport> {
+  const lock = await acquireLock(paths.lock, { verb: "stop", clock: deps.clock, signal: deps.signal });
+  try {
+    const plan = planStop(suite, await observe(deps.runner, suite), opts);
+    if (plan.steps.length === 0) deps.logger.info("nothing is running");
+    return await executeStop(plan, deps);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** What `status` shows as "health as last checked": written after every start, successful or not. */
+export interface ReadinessRecord {
+  readonly at: string;
+  readonly services: Record<string, { readonly health: "healthy" | "completed" | "started" | "not ready"; readonly at: string }>;
+}
+
+export const readinessFile = (stateDir: string) => join(stateDir, "readiness.json");
+
+async function recordReadiness(stateDir: string, plan: StartPlan, report: StartReport | undefined, clock: Clock): Promise<void> {
+  const now = new Date(clock.now()).toISOString();
+  const services: ReadinessRecord["services"] = {};
+  for (const c of plan.containers) {
+    const r = report?.ready[c.service] ?? {};
+    const health = r.service_healthy !== undefined ? "healthy" : r.service_completed_successfully !== undefined ? "completed" : r.service_started !== undefined && !c.readiness.conditions.includes("service_healthy") ? "started" : "not ready";
+    services[c.service] = { health, at: now };
+  }
+  await writeFileAtomic(readinessFile(stateDir), `${JSON.stringify({ at: now, services }, null, 2)}\n`, { mkdirs: true, mode: 0o644 });
+}

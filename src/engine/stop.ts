@@ -1,0 +1,82 @@
+import type { Clock } from "../core/clock.js";
+import type { Command } from "../core/command.js";
+import { InterruptedError, MicropodError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import type { Runner } from "../core/runner.js";
+import { stopContainer } from "../podman/container.js";
+import type { Suite } from "../suite/model.js";
+import { closure, topoOrder } from "./graph-order.js";
+import type { ObservedState } from "./observe.js";
+
+export interface StopStep {
+  readonly service: string;
+  readonly container: string;
+  readonly timeoutSec: number;
+  /** Services that must be stopped first: those that depend on this one. */
+  readonly after: readonly string[];
+  readonly command: Command;
+}
+
+export interface StopPlan {
+  readonly steps: readonly StopStep[];
+}
+
+/** podman's own default, used when a service gives no stop_grace_period. */
+export const PODMAN_DEFAULT_STOP_SEC = 10;
+
+/**
+ * Pure: stop the running containers of the asked services and of everything depending on them
+ * (stopping a database under a running web only breaks the web), dependents first, each with its
+ * stop_grace_period unless `timeoutSec` overrides it.
+ */
+export function planStop(suite: Suite, observed: ObservedState, opts: { services?: readonly string[]; timeoutSec?: number } = {}): StopPlan {
+  const asked = opts.services?.length ? opts.services : [...suite.services.keys()];
+  const selected = closure(suite, asked, "dependents");
+  const running = (n: string) => {
+    const c = observed.containers[suite.services.get(n)!.containerName];
+    return !!c && (c.state === "running" || c.state === "paused" || c.state === "stopping");
+  };
+  const order = topoOrder(suite, selected).filter(running).reverse();
+  const set = new Set(order);
+  const steps = order.map((n) => {
+    const s = suite.services.get(n)!;
+    const timeoutSec = opts.timeoutSec ?? (s.stopGracePeriodMs !== undefined ? Math.ceil(s.stopGracePeriodMs / 1000) : PODMAN_DEFAULT_STOP_SEC);
+    const after = [...suite.services.values()].filter((d) => set.has(d.name) && d.dependsOn.some((x) => x.service === n)).map((d) => d.name).sort();
+    return { service: n, container: s.containerName, timeoutSec, after, command: stopContainer(s.containerName, timeoutSec) };
+  });
+  return { steps };
+}
+
+export interface StopReport {
+  /** When each service finished stopping, ms since the stop began, in completion order. */
+  readonly stopped: Array<{ service: string; at: number }>;
+}
+
+/**
+ * Stop in reverse dependency order, independent services concurrently: each stop begins the
+ * moment every dependent has stopped. Ctrl-C launches no further stops; those under way finish.
+ */
+export async function executeStop(plan: StopPlan, deps: { runner: Runner; clock: Clock; logger: Logger; signal: AbortSignal }): Promise<StopReport> {
+  const t0 = deps.clock.now();
+  const report: StopReport = { stopped: [] };
+  const done = new Map<string, Promise<void>>();
+  const byName = new Map(plan.steps.map((s) => [s.service, s]));
+  const run = (step: StopStep): Promise<void> => {
+    let p = done.get(step.service);
+    if (p) return p;
+    p = (async () => {
+      await Promise.all(step.after.map((a) => run(byName.get(a)!)));
+      if (deps.signal.aborted) throw new InterruptedError("stop interrupted");
+      deps.logger.info(`${step.service}: stopping (grace ${step.timeoutSec}s)`);
+      await deps.runner.run(step.command);
+      report.stopped.push({ service: step.service, at: deps.clock.now() - t0 });
+      deps.logger.info(`${step.service}: stopped`);
+    })();
+    done.set(step.service, p);
+    return p;
+  };
+  const results = await Promise.allSettled(plan.steps.map(run));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason instanceof MicropodError ? failed.reason : new MicropodError(String(failed.reason));
+  return report;
+}
