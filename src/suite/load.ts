@@ -39,7 +39,7 @@ export async function loadSuite(composeFile: string, vars: Readonly<Record<strin
   if (doc.errors.length > 0) {
     throw new SuiteError(
       `${file} is not valid YAML`,
-      doc.errors.map((e) => ({ file, line: e.linePos?.[0]?.line, message: e.message.split("\n")[0]! })),
+      doc.errors.map((e) => ({ file, line: lines.linePos(e.pos[0]).line, message: e.message.split("\n")[0]! })),
     );
   }
   const locator = new Locator(doc, lines);
