@@ -144,7 +144,7 @@ export function planStart(suite: Suite, config: PlanVars, observed: ObservedStat
     inputHashes.set(s.name, h);
     return h;
   };
-  const builds: BuildStep[] = [...neededBuilds].map((name) => {
+  const builds: BuildStep[] = [...suite.services.keys()].filter((n) => neededBuilds.has(n)).map((name) => {
     const s = suite.services.get(name)!;
     const image = normaliseImageRef(s.image);
     const h = inputHash(s);

@@ -17,7 +17,7 @@ export function renderPlan(plan: StartPlan, redactor?: Redactor): string[] {
   for (const c of plan.containers) {
     for (const cmd of c.commands) lines.push(r(cmd));
     if (c.readiness.conditions.includes("service_healthy") && c.readiness.probe) lines.push(r(c.readiness.probe));
-    if (c.readiness.wait) lines.push(r(c.readiness.wait));
+    if (c.readiness.wait && c.action !== "leave") lines.push(r(c.readiness.wait));
   }
   return lines;
 }

@@ -1,0 +1,163 @@
+import { describe, expect, it } from "vitest";
+import { Redactor } from "../../../src/core/redact.js";
+import { type ObservedState, emptyObservedState } from "../../../src/engine/observe.js";
+import { planStart } from "../../../src/engine/plan.js";
+import { renderPlan, summarisePlan } from "../../../src/engine/render.js";
+import { planStop } from "../../../src/engine/stop.js";
+import { dep, health, service, suite } from "./make-suite.js";
+
+const SECRET = "correct-horse-battery-staple";
+const build = (name: string) => ({ context: `/suite/${name}`, dockerfile: `/suite/${name}/Containerfile`, args: { RELEASE: "15.0" } });
+const demo = suite(
+  [
+    service("base", { build: build("base"), buildOnly: true }),
+    service("db", {
+      build: build("db"),
+      healthcheck: health(["CMD-SHELL", "pg_isready -q"]),
+      stopGracePeriodMs: 120_000,
+      secrets: [{ source: "db_pass", target: "DB_PASS", type: "env" }],
+      networks: [{ name: "net", ipv4Address: "10.89.0.10", aliases: [] }],
+    }),
+    service("migrate", { image: "localhost/demo/base", dependsOn: [dep("db", "service_healthy")], command: ["migrate"] }),
+    service("web", {
+      image: "localhost/demo/base",
+      dependsOn: [dep("db", "service_healthy"), dep("migrate", "service_completed_successfully")],
+      environment: { RAILS_ENV: "production" },
+      secrets: [{ source: "db_pass", target: "DB_PASS", type: "env" }],
+    }),
+    service("proxy", { image: "docker.io/library/haproxy:2.9", dependsOn: [dep("web")], ports: ["127.0.0.1:8080:80"] }),
+  ],
+  {
+    networks: [{ name: "net", podmanName: "demo_net", external: false, ipv6: false, subnets: [{ subnet: "10.89.0.0/24", gateway: "10.89.0.1" }] }],
+    secrets: [{ name: "db_pass", environment: "DB_PASS" }],
+  },
+);
+const config = { vars: { DB_PASS: SECRET }, secretNames: new Set(["DB_PASS"]) };
+const contexts = {
+  base: { digest: "d-base", bases: ["docker.io/freebsd/freebsd-notoolchain:15.0"], files: 3 },
+  db: { digest: "d-db", bases: ["localhost/demo/base:latest"], files: 2 },
+};
+const fresh: ObservedState = { ...emptyObservedState(), buildContexts: contexts };
+
+describe("planStart", () => {
+  it("plans a fresh host: network, secret, builds in FROM order, containers; secrets never in a line", () => {
+    const plan = planStart(demo, config, fresh, { logDir: "/logs" });
+    expect(plan.order).toEqual(["base", "db", "migrate", "web", "proxy"]);
+    expect(plan.buildGroups).toEqual([["base"], ["db"]]);
+    const redactor = new Redactor().add(SECRET);
+    const lines = renderPlan(plan, redactor);
+    const web = plan.containers.find((c) => c.service === "web")!;
+    const db = plan.containers.find((c) => c.service === "db")!;
+    const base = plan.builds.find((b) => b.service === "base")!;
+    const dbb = plan.builds.find((b) => b.service === "db")!;
+    const L = "--label com.docker.compose.container-number=1 --label com.docker.compose.oneoff=False --label com.docker.compose.project=demo --label com.docker.compose.project.config_files=/suite/compose.yaml --label com.docker.compose.project.working_dir=/suite";
+    const I = "--label io.podman.compose.project=demo --label io.podman.compose.version=micropod";
+    expect(lines).toEqual([
+      "podman network create --driver bridge --label com.docker.compose.project=demo --label io.podman.compose.project=demo --subnet 10.89.0.0/24 --gateway 10.89.0.1 demo_net",
+      expect.stringMatching(/^podman secret create --label com.docker.compose.project=demo --label micropod.value-hash=[0-9a-f]{32} demo_db_pass - <<< \*{8}$/),
+      "podman pull docker.io/library/haproxy:2.9",
+      `podman build --file /suite/base/Containerfile --build-arg RELEASE=15.0 --label com.docker.compose.project=demo --label com.docker.compose.service=base --label micropod.input-hash=${base.inputHash} --tag localhost/demo/base:latest /suite/base`,
+      `podman build --file /suite/db/Containerfile --build-arg RELEASE=15.0 --label com.docker.compose.project=demo --label com.docker.compose.service=db --label micropod.input-hash=${dbb.inputHash} --tag localhost/demo/db:latest /suite/db`,
+      `podman create --name demo-db ${L} --label com.docker.compose.service=db ${I} --label micropod.config-hash=${db.configHash} --network demo_net --ip 10.89.0.10 --secret demo_db_pass,type=env,target=DB_PASS --stop-timeout 120 localhost/demo/db`,
+      "podman start demo-db",
+      "podman exec demo-db /bin/sh -c 'pg_isready -q'",
+      expect.stringMatching(/^podman create --name demo-migrate .* localhost\/demo\/base migrate$/),
+      "podman start demo-migrate",
+      "podman wait demo-migrate",
+      `podman create --name demo-web ${L} --label com.docker.compose.service=web ${I} --label micropod.config-hash=${web.configHash} --env RAILS_ENV=production --secret demo_db_pass,type=env,target=DB_PASS localhost/demo/base`,
+      "podman start demo-web",
+      expect.stringMatching(/^podman create --name demo-proxy .* --publish 127.0.0.1:8080:80 docker.io\/library\/haproxy:2.9$/),
+      "podman start demo-proxy",
+    ]);
+    expect(lines.join("\n")).not.toContain(SECRET);
+    expect(plan.containers.map((c) => [c.service, c.readiness.conditions])).toEqual([
+      ["db", ["service_healthy"]],
+      ["migrate", ["service_completed_successfully"]],
+      ["web", ["service_started"]],
+      ["proxy", []],
+    ]);
+    expect(summarisePlan(plan)).toContain("container demo-web: create (no container), after db healthy, migrate completed_successfully");
+  });
+
+  it("a second plan on the running suite does nothing; a changed input rebuilds and recreates only what depends on it", () => {
+    const haproxy = { id: "id-haproxy", names: ["docker.io/library/haproxy:2.9"], labels: {} };
+    const first = planStart(demo, config, { ...fresh, images: { "docker.io/library/haproxy:2.9": haproxy } });
+    const running: ObservedState = {
+      ...fresh,
+      podmanVersion: "5.4.2",
+      networks: ["demo_net"],
+      secrets: { demo_db_pass: { labels: { "micropod.value-hash": (first.secrets[0]!.commands[0]!.argv.find((a) => a.startsWith("micropod.value-hash=")) ?? "").split("=")[1]! } } },
+      images: Object.fromEntries([
+        ...first.builds.map((b) => [b.image, { id: `id-${b.service}`, names: [b.image], labels: { "micropod.input-hash": b.inputHash } }]),
+        ["docker.io/library/haproxy:2.9", haproxy],
+      ]),
+      containers: Object.fromEntries(
+        first.containers.map((c) => [
+          c.container,
+          { id: c.service, name: c.container, image: c.image, imageId: "", state: c.service === "migrate" ? "exited" : "running", exitCode: 0, labels: { "micropod.config-hash": c.configHash } },
+        ]),
+      ),
+    };
+    const again = planStart(demo, config, running);
+    expect(renderPlan(again)).toEqual(["podman exec demo-db /bin/sh -c 'pg_isready -q'"]);
+    expect(again.builds.map((b) => b.action)).toEqual(["up-to-date", "up-to-date"]);
+    expect(again.warnings).toEqual([]);
+
+    const changed = planStart(demo, config, { ...running, buildContexts: { ...contexts, db: { ...contexts.db, digest: "d-db-2" } } });
+    expect(changed.builds.map((b) => [b.service, b.action])).toEqual([
+      ["base", "up-to-date"],
+      ["db", "build"],
+    ]);
+    expect(changed.containers.map((c) => [c.service, c.action, c.reason])).toEqual([
+      ["db", "recreate", "definition changed"],
+      ["migrate", "leave", "completed, unchanged"],
+      ["web", "leave", "running, unchanged"],
+      ["proxy", "leave", "running, unchanged"],
+    ]);
+    expect(renderPlan(changed).slice(0, 2)).toEqual([expect.stringMatching(/^podman build --file \/suite\/db\/Containerfile/), "podman rm --force --time 120 demo-db"]);
+
+    const newSecret = planStart(demo, { ...config, vars: { DB_PASS: "another-long-secret" } }, running);
+    expect(newSecret.secrets.map((s) => [s.name, s.action])).toEqual([["demo_db_pass", "update"]]);
+    expect(newSecret.containers.filter((c) => c.action === "recreate").map((c) => c.service)).toEqual(["db", "web"]);
+  });
+
+  it("selects asked services with their dependencies, and warns about env secrets on podman < 5.3", () => {
+    const plan = planStart(demo, config, { ...fresh, podmanVersion: "4.3.1" }, { services: ["migrate"] });
+    expect(plan.order).toEqual(["db", "migrate"]);
+    expect(plan.builds.map((b) => b.service)).toEqual(["base", "db"]);
+    expect(plan.pulls).toEqual([]);
+    expect(plan.warnings).toEqual(["podman 4.3.1 shows type=env secrets in `podman inspect` (fixed in podman 5.3): upgrade podman or use file secrets"]);
+    expect(() => planStart(demo, config, fresh, { services: ["nope"] })).toThrow(/no such service: nope/);
+  });
+
+  it("refuses a secret value in plain environment, and service_healthy on a service without healthcheck", () => {
+    const leaky = suite([service("a", { environment: { URL: `postgres://u:${SECRET}@db/x` } }), service("b", { dependsOn: [dep("a", "service_healthy")] })]);
+    try {
+      planStart(leaky, config, fresh);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as { details: string[] }).details).toEqual([
+        "services/a/environment/URL: carries the secret DB_PASS: pass it with secrets: (a podman secret) instead",
+        "services/b/depends_on/a: waits for service_healthy but a has no healthcheck",
+      ]);
+    }
+  });
+});
+
+describe("planStop", () => {
+  it("stops dependents first, with each grace period or the override", () => {
+    const observed: ObservedState = {
+      ...fresh,
+      containers: Object.fromEntries(
+        ["db", "migrate", "web", "proxy"].map((s) => [`demo-${s}`, { id: s, name: `demo-${s}`, image: "", imageId: "", state: s === "migrate" ? "exited" : "running", exitCode: 0, labels: {} }]),
+      ),
+    };
+    const plan = planStop(demo, observed);
+    expect(plan.steps.map((s) => [s.service, s.timeoutSec, s.after])).toEqual([
+      ["proxy", 10, []],
+      ["web", 10, ["proxy"]],
+      ["db", 120, ["web"]],
+    ]);
+    expect(planStop(demo, observed, { services: ["web"], timeoutSec: 3 }).steps.map((s) => s.command.argv.join(" "))).toEqual(["podman stop --time 3 demo-proxy", "podman stop --time 3 demo-web"]);
+  });
+});
