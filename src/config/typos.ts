@@ -17,14 +17,14 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The known name an unknown one most likely misspells, or undefined when none is close:
- * same letters in another case, or at most 1 edit for names under 8 characters, 2 beyond.
- * Short names get the tighter bound so DB_HOST and ES_HOST-like neighbours stay distinct.
+ * same letters in another case, or at most 1 edit when both names are under 8 characters, 2
+ * otherwise. Short names get the tighter bound so neighbours like DB_HOST and ES_HOST stay apart.
  */
 export function closestName(unknown: string, known: Iterable<string>): string | undefined {
   let best: { name: string; distance: number } | undefined;
   for (const name of known) {
     const distance = editDistance(unknown.toUpperCase(), name);
-    const allowed = name.length < 8 ? 1 : 2;
+    const allowed = Math.max(name.length, unknown.length) < 8 ? 1 : 2;
     if (distance <= allowed && (!best || distance < best.distance)) best = { name, distance };
   }
   return best?.name;
