@@ -104,7 +104,10 @@ function judgeContainer(
   const jobs = saturated ? p.jobs.map((j) => `${j.thread}:${j.jid ?? j.runAtMs}`).join(" ") : undefined;
   const sameJobs = saturated && mem.jobs === jobs;
   if (saturated && (mem.jobs === undefined || sameJobs)) {
-    const youngest = Math.min(...p.jobs.map((j) => now - j.runAtMs));
+    // Sidekiq rewrites the work hash only at each heartbeat: measure the jobs' age at that beat,
+    // or a busy process would look stuck until its next beat.
+    const asOf = p.beatMs ?? now;
+    const youngest = Math.min(...p.jobs.map((j) => asOf - j.runAtMs));
     if (youngest > t.stuckJobMs) {
       reasons.push({ code: "threads-stuck", message: `all ${concurrency} threads busy on the same jobs for over ${sec(youngest)} (limit ${sec(t.stuckJobMs)})` });
     }
