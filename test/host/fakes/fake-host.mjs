@@ -1,0 +1,389 @@
+// A fake FreeBSD host for prepare-host tests. Every fake command keeps its state as JSON under
+// $FAKE_STATE, reads and edits files under $FAKE_ROOT (the --root tree), logs its argv to
+// $FAKE_STATE/calls.log, and rejects the argument forms the real command rejects (see each
+// man page: zfs(8), pfctl(8), kldload(8), sysrc(8), service(8), sysctl(8), mount(8), pkg(8),
+// route(8), freebsd-version(1), uname(1), df(1), podman-image-exists(1)).
+import { appendFileSync, existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+
+const STATE = process.env.FAKE_STATE;
+const ROOT = process.env.FAKE_ROOT;
+
+function fail(msg, code = 1) {
+  if (msg) process.stderr.write(`${msg}\n`);
+  process.exit(code);
+}
+const print = (s) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`);
+const load = (name, dflt) => (existsSync(join(STATE, name)) ? JSON.parse(readFileSync(join(STATE, name), "utf8")) : dflt);
+const save = (name, v) => writeFileSync(join(STATE, name), `${JSON.stringify(v, null, 2)}\n`);
+
+/** getopt(3): `spec` lists flags, a trailing ':' marks one taking an argument. */
+function getopt(tool, argv, spec, usage) {
+  const takes = new Set();
+  const flags = new Set();
+  for (let i = 0; i < spec.length; i++) {
+    if (spec[i + 1] === ":") takes.add(spec[i++]);
+    else flags.add(spec[i]);
+  }
+  const opts = {};
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--") { i++; break; }
+    if (!a.startsWith("-") || a === "-") break;
+    for (let j = 1; j < a.length; j++) {
+      const c = a[j];
+      if (takes.has(c)) {
+        const v = j + 1 < a.length ? a.slice(j + 1) : argv[++i];
+        if (v === undefined) fail(`${tool}: option requires an argument -- ${c}\n${usage}`);
+        (opts[c] ??= []).push(v);
+        break;
+      }
+      if (!flags.has(c)) fail(`${tool}: illegal option -- ${c}\n${usage}`);
+      opts[c] = [...(opts[c] ?? []), true];
+    }
+  }
+  return { opts, args: argv.slice(i) };
+}
+
+function rcConf(root) {
+  const read = (p) => (existsSync(p) ? readFileSync(p, "utf8") : "");
+  const vars = {};
+  for (const text of [read(join(root, "etc/defaults/rc.conf")), read(join(root, "etc/rc.conf"))]) {
+    for (const m of text.matchAll(/^\s*([A-Za-z_][A-Za-z0-9_]*)="?([^"\n]*)"?\s*(#.*)?$/gm)) vars[m[1]] = m[2];
+  }
+  return vars;
+}
+
+const kld = () => load("kld.json", { loaded: [] });
+const installed = () => load("pkg.json", { installed: {}, catalog: {} }).installed;
+
+// ---------------------------------------------------------------------------------------------
+const tools = {
+  zfs(argv) {
+    const [sub, ...rest] = argv;
+    const ds = load("zfs.json", { datasets: {} });
+    if (sub === "list") {
+      const { opts, args } = getopt("zfs", rest, "Hprd:o:s:S:t:", "usage: zfs list [-Hp] [-r|-d max] [-o property[,...]] [-s property]... [-S property]... [-t type[,...]] [filesystem|volume|snapshot] ...");
+      const cols = (opts.o?.[0] ?? "name,used,avail,refer,mountpoint").split(",");
+      for (const c of cols) if (!["name", "mountpoint", "used", "avail", "refer"].includes(c)) fail(`bad property list: invalid property '${c}'`, 2);
+      const names = args.length ? args : Object.keys(ds.datasets);
+      let rc = 0;
+      for (const n of names) {
+        const d = ds.datasets[n];
+        if (!d) { process.stderr.write(`cannot open '${n}': dataset does not exist\n`); rc = 1; continue; }
+        const row = cols.map((c) => (c === "name" ? n : c === "mountpoint" ? d.mountpoint : "0"));
+        print(opts.H ? row.join("\t") : row.join("  "));
+      }
+      process.exit(rc);
+    }
+    if (sub === "create") {
+      const { opts, args } = getopt("zfs", rest, "psuvnPb:o:V:", "usage: create [-Pnpuv] [-o property=value] ... <filesystem>");
+      if (args.length !== 1) fail(args.length ? "too many arguments" : "missing filesystem argument", 2);
+      const props = {};
+      for (const o of opts.o ?? []) {
+        const eq = o.indexOf("=");
+        if (eq < 0) fail(`missing '=' for property=value argument`, 2);
+        props[o.slice(0, eq)] = o.slice(eq + 1);
+      }
+      if (props.mountpoint !== undefined && !/^(\/|none$|legacy$)/.test(props.mountpoint)) fail(`cannot create '${args[0]}': 'mountpoint' must be an absolute path, 'none', or 'legacy'`);
+      const name = args[0];
+      if (ds.datasets[name]) fail(`cannot create '${name}': dataset already exists`);
+      const parent = dirname(name);
+      if (!name.includes("/")) fail(`cannot create '${name}': missing dataset name`, 2);
+      if (!ds.datasets[parent]) {
+        if (!opts.p) fail(`cannot create '${name}': parent does not exist`);
+        let p = parent;
+        const chain = [];
+        while (p.includes("/") && !ds.datasets[p]) { chain.unshift(p); p = dirname(p); }
+        if (!ds.datasets[p]) fail(`cannot create '${name}': no such pool '${p}'`);
+        for (const c of chain) ds.datasets[c] = { mountpoint: join(ds.datasets[dirname(c)].mountpoint, c.split("/").pop()) };
+      }
+      ds.datasets[name] = { mountpoint: props.mountpoint ?? join(ds.datasets[parent].mountpoint, name.split("/").pop()) };
+      save("zfs.json", ds);
+      return;
+    }
+    fail(`unrecognized command '${sub}'\nusage: zfs command args ...`, 2);
+  },
+
+  kldload(argv) {
+    const { opts, args } = getopt("kldload", argv, "nqv", "usage: kldload [-nqv] file ...");
+    if (!args.length) fail("usage: kldload [-nqv] file ...");
+    const k = kld();
+    for (const m of args) {
+      if (!["pf", "pflog", "fdescfs", "linux64", "nullfs"].includes(m)) fail(`kldload: can't load ${m}: No such file or directory`);
+      if (k.loaded.includes(m)) {
+        if (opts.n) continue;
+        fail(`kldload: can't load ${m}: module already loaded or in kernel`);
+      }
+      k.loaded.push(m);
+    }
+    save("kld.json", k);
+  },
+
+  pfctl(argv) {
+    const { opts, args } = getopt("pfctl", argv, "AdeghMmNnOPqRrvzF:f:s:t:T:a:D:K:k:o:p:x:", "usage: pfctl [-AdeghMmNnOPqRrvz] [-a anchor] [-D macro=value] [-F modifier] [-f file] [-s modifier] ...");
+    if (args.length) fail(`pfctl: unknown argument '${args[0]}'`);
+    if (!kld().loaded.includes("pf")) fail("pfctl: /dev/pf: No such file or directory");
+    const pf = load("pf.json", { enabled: false, loaded: null, loads: 0 });
+    if (opts.f) {
+      const file = opts.f[0];
+      if (!existsSync(file)) fail(`pfctl: ${file}: No such file or directory`);
+      checkPfConf(file, readFileSync(file, "utf8"));
+      if (!opts.n) {
+        pf.loaded = readFileSync(file, "utf8");
+        pf.loads++;
+      }
+    }
+    if (opts.e) {
+      if (pf.enabled) fail("pfctl: pf already enabled");
+      pf.enabled = true;
+      process.stderr.write("pf enabled\n");
+    }
+    if (opts.s) {
+      const m = opts.s[0];
+      if (m === "Running") process.exit(pf.enabled ? 0 : 1);
+      if (m === "info") print(`Status: ${pf.enabled ? "Enabled" : "Disabled"}`);
+      else if (m === "nat" || m === "n") print((pf.loaded ?? "").split("\n").filter((l) => /^(nat|rdr)/.test(l)).join("\n"));
+      else fail(`pfctl: Unknown show modifier '${m}'`);
+    }
+    save("pf.json", pf);
+  },
+
+  sysrc(argv) {
+    const usage = "usage: sysrc [-cdDeEFhinNqvx] [-s name] [-f file] [-j jail | -R dir] name[[+|-]=value] ...";
+    const { opts, args } = getopt("sysrc", argv, "aAcdDeEFhinNqvxlLs:f:j:R:", usage);
+    if (opts.f) fail("fake sysrc: -f is not used by micropod");
+    if (!opts.R) fail("fake sysrc: refusing to edit the real /etc/rc.conf (tests always pass -R)");
+    const root = opts.R[0];
+    if (!existsSync(root)) fail(`sysrc: ${root}: No such file or directory`);
+    if (!args.length) fail(usage);
+    const file = join(root, "etc/rc.conf");
+    let rc = 0;
+    for (const a of args) {
+      const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:([+-]?=)(.*))?$/.exec(a);
+      if (!m) fail(`sysrc: ${a}: name contains characters not allowed in shell`);
+      const [, name, op, value] = m;
+      const vars = rcConf(root);
+      if (op === undefined) {
+        if (!(name in vars)) { if (!opts.i) process.stderr.write(`sysrc: unknown variable '${name}'\n`); rc = opts.i ? rc : 1; continue; }
+        if (opts.c) continue;
+        print(opts.n ? vars[name] : `${name}: ${vars[name]}`);
+        continue;
+      }
+      if (op !== "=") fail("fake sysrc: += and -= are not used by micropod");
+      if (opts.c) { if (vars[name] !== value) rc = 1; continue; }
+      const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+      const re = new RegExp(`^\\s*${name}=.*$`, "m");
+      const line = `${name}="${value}"`;
+      const next = re.test(text) ? text.replace(re, line) : `${text}${text && !text.endsWith("\n") ? "\n" : ""}${line}\n`;
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, next);
+      print(`${name}: ${vars[name] ?? ""} -> ${value}`);
+    }
+    process.exit(rc);
+  },
+
+  service(argv) {
+    const { args } = getopt("service", argv, "ehlrRvj:E:", "usage: service [-j <jail name or id>] [-v] [-E var=value] <rc.d script> start|stop|etc.");
+    if (args.length !== 2) fail("usage: service [-j <jail name or id>] [-v] [-E var=value] <rc.d script> start|stop|etc.");
+    const [name, verb] = args;
+    const scripts = { pf: "pf_enable", pflog: "pflog_enable", routing: null, podman: "podman_enable", podman_service: "podman_service_enable" };
+    const fromPkg = { podman: "podman-suite", podman_service: "podman-suite" };
+    if (!(name in scripts) || (fromPkg[name] && !installed()[fromPkg[name]])) {
+      fail(`${name} does not exist in /etc/rc.d or the local startup directories (/usr/local/etc/rc.d), or is not executable`);
+    }
+    const m = /^(one|force|quiet|fast)?(start|stop|restart|status)$/.exec(verb);
+    if (!m) fail(`/etc/rc.d/${name}: unknown directive '${verb}'.\nUsage: /etc/rc.d/${name} [fast|force|one|quiet](start|stop|restart|rcvar|enable|disable|delete|enabled|describe|extracommands|status|poll)`);
+    const [, prefix, action] = m;
+    const svc = load("services.json", { running: {}, restarts: {} });
+    const rcvar = scripts[name];
+    const enabled = rcvar === null || /^(yes|true|on|1)$/i.test(rcConf(ROOT)[rcvar] ?? "");
+    const running = () => (name === "pf" ? load("pf.json", { enabled: false }).enabled : !!svc.running[name]);
+    if (action === "status") {
+      if (!enabled && prefix !== "one") fail(`Cannot 'status' ${name}. Set ${rcvar} to YES in /etc/rc.conf or use 'onestatus' instead of 'status'.`);
+      if (running()) print(`${name} is running as pid 4242.`);
+      else fail(`${name} is not running.`);
+      return;
+    }
+    if (!enabled && prefix !== "one" && prefix !== "force") fail(`Cannot '${action}' ${name}. Set ${rcvar} to YES in /etc/rc.conf or use 'one${action}' instead of '${action}'.`);
+    if (action === "start" && running()) { print(`${name} already running? (pid=4242).`); return; }
+    if (name === "pf" && action !== "stop") {
+      // rc.d/pf: load the module, the ruleset in /etc/pf.conf, enable.
+      const k = kld();
+      if (!k.loaded.includes("pf")) { k.loaded.push("pf"); save("kld.json", k); }
+      const conf = join(ROOT, "etc/pf.conf");
+      const pf = load("pf.json", { enabled: false, loaded: null, loads: 0 });
+      if (existsSync(conf)) { checkPfConf(conf, readFileSync(conf, "utf8")); pf.loaded = readFileSync(conf, "utf8"); pf.loads++; }
+      pf.enabled = true;
+      save("pf.json", pf);
+    }
+    if (action === "restart") svc.restarts[name] = (svc.restarts[name] ?? 0) + 1;
+    svc.running[name] = action !== "stop";
+    save("services.json", svc);
+    print(`Starting ${name}.`);
+  },
+
+  sysctl(argv) {
+    const { opts, args } = getopt("sysctl", argv, "abdeFhiJlNnoqTtWxB:f:", "usage: sysctl [-bdeFhiJlNnoqTtWx] [ -B <bufsize> ] [-f filename] name[=value] ...");
+    if (!args.length) fail("usage: sysctl [-bdeFhiJlNnoqTtWx] [ -B <bufsize> ] [-f filename] name[=value] ...");
+    const s = load("sysctl.json", {});
+    const exists = (n) => n in s && (!n.startsWith("net.pf.") || kld().loaded.includes("pf"));
+    let rc = 0;
+    for (const a of args) {
+      const [name, value] = a.split("=", 2);
+      if (!exists(name)) { process.stderr.write(`sysctl: unknown oid '${name}'\n`); rc = 1; continue; }
+      if (value === undefined) { print(opts.n ? String(s[name]) : `${name}: ${s[name]}`); continue; }
+      if (name.startsWith("hw.")) { process.stderr.write(`sysctl: oid '${name}' is read only\n`); rc = 1; continue; }
+      if (!/^-?\d+$/.test(value)) { process.stderr.write(`sysctl: invalid integer '${value}'\n`); rc = 1; continue; }
+      print(`${name}: ${s[name]} -> ${value}`);
+      s[name] = Number(value);
+    }
+    save("sysctl.json", s);
+    process.exit(rc);
+  },
+
+  mount(argv) {
+    const { opts, args } = getopt("mount", argv, "adflLnpruvwF:o:t:", "usage: mount [-adflpruvw] [-F fstab] [-o options] [-t ufs | external_type] special | node");
+    const mounts = load("mounts.json", []);
+    const type = opts.t?.[0];
+    if (args.length === 0) {
+      for (const m of mounts.filter((m) => !type || m.fstype === type)) print(opts.p ? `${m.device}\t\t${m.mountpoint}\t${m.fstype}\trw\t0 0` : `${m.device} on ${m.mountpoint} (${m.fstype})`);
+      return;
+    }
+    if (args.length === 1) fail(`mount: ${args[0]}: unknown special file or file system`);
+    if (args.length > 2) fail("usage: mount [-adflpruvw] [-F fstab] [-o options] [-t ufs | external_type] special | node");
+    const fstype = type ?? "ufs";
+    if (!["fdescfs", "procfs", "nullfs", "tmpfs", "zfs", "ufs"].includes(fstype)) fail(`mount: ${args[0]}: Operation not supported by device`);
+    if (fstype === "ufs") fail(`mount: ${args[0]}: No such file or directory`);
+    if (!args[1].startsWith("/")) fail(`mount: ${args[1]}: No such file or directory`);
+    mounts.push({ device: args[0], mountpoint: args[1], fstype });
+    save("mounts.json", mounts);
+  },
+
+  pkg(argv) {
+    const [sub, ...rest] = argv;
+    const p = load("pkg.json", { installed: {}, catalog: {} });
+    if (sub === "query") {
+      const { args } = getopt("pkg query", rest, "aCegixF:", "usage: pkg query <query-format> <pkg-name>");
+      const [format, ...names] = args;
+      if (!format) fail("usage: pkg query <query-format> <pkg-name>");
+      if (!/^%[nv]$/.test(format)) fail(`fake pkg: query format ${format} is not used by micropod`);
+      const hits = names.filter((n) => n in p.installed);
+      for (const n of hits) print(format === "%n" ? n : p.installed[n]);
+      process.exit(hits.length ? 0 : 1);
+    }
+    if (sub === "install") {
+      const { opts, args } = getopt("pkg install", rest, "AfFgiIMnqRUxyr:", "usage: pkg install [-AfInFMqRUy] [-r reponame] [-Cgix] <pkg-name> ...");
+      if (!args.length) fail("usage: pkg install [-AfInFMqRUy] [-r reponame] [-Cgix] <pkg-name> ...");
+      if (!opts.y && process.env.ASSUME_ALWAYS_YES !== "yes") fail("Proceed with this action? [y/N]: ");
+      for (const n of args) if (!(n in p.catalog)) fail(`pkg: No packages available to install matching '${n}' have been found in the repositories`);
+      for (const n of args) p.installed[n] = p.catalog[n];
+      save("pkg.json", p);
+      print(`Installed: ${args.join(" ")}`);
+      return;
+    }
+    fail(`pkg: unknown command: ${sub}`);
+  },
+
+  route(argv) {
+    const { args } = getopt("route", argv, "46dnqtvF:", "usage: route [-46dnqtv] command [[modifiers] args]");
+    const [sub, ...rest] = args;
+    if (sub !== "get") fail(`route: ${sub ?? ""}: fake route only knows get`);
+    let family = "inet";
+    const dest = [];
+    for (const a of rest) {
+      if (a === "-inet" || a === "-4") family = "inet";
+      else if (a === "-inet6" || a === "-6") family = "inet6";
+      else if (a.startsWith("-")) fail(`route: bad keyword: ${a.slice(1)}`);
+      else dest.push(a);
+    }
+    if (dest.length !== 1) fail("usage: route [-46dnqtv] command [[modifiers] args]");
+    const routes = load("route.json", {});
+    const ifname = dest[0] === "default" ? routes[family] : undefined;
+    if (!ifname) fail("route: route has not been found");
+    print(`   route to: default\ndestination: default\n       mask: default\n    gateway: ${family === "inet" ? "192.0.2.1" : "fe80::1%" + ifname}\n        fib: 0\n  interface: ${ifname}\n      flags: <UP,GATEWAY,DONE,STATIC>\n recvpipe  sendpipe  ssthresh  rtt,msec    mtu        weight    expire\n       0         0         0         0      1500         1         0`);
+  },
+
+  podman(argv) {
+    if (!installed()["podman-suite"]) fail("podman: not found", 127);
+    const images = load("images.json", []);
+    if (argv[0] === "image" && argv[1] === "exists") {
+      if (argv.length !== 3) fail(`Error: accepts 1 arg(s), received ${argv.length - 2}`, 125);
+      process.exit(images.includes(argv[2]) ? 0 : 1);
+    }
+    if (argv[0] === "pull") {
+      if (argv.length !== 2) fail("Error: requires exactly 1 arg", 125);
+      if (!/^[a-z0-9.-]+\/[a-z0-9./-]+:[\w.-]+$/.test(argv[1])) fail(`Error: invalid reference format: ${argv[1]}`, 125);
+      images.push(argv[1]);
+      save("images.json", images);
+      print("Writing manifest to image destination");
+      return;
+    }
+    fail(`Error: unrecognized command \`podman ${argv.join(" ")}\``, 125);
+  },
+
+  "freebsd-version"(argv) {
+    const { opts, args } = getopt("freebsd-version", argv, "kruj:", "usage: freebsd-version [-kru] [-j jail]");
+    if (args.length) fail("usage: freebsd-version [-kru] [-j jail]");
+    const sys = load("system.json", {});
+    if (opts.k || opts.r) print(sys.kernel);
+    if (opts.u || !(opts.k || opts.r)) print(sys.userland);
+  },
+
+  uname(argv) {
+    const { opts } = getopt("uname", argv, "abiKmnoprsUv", "usage: uname [-abiKmnoprsUv]");
+    const sys = load("system.json", {});
+    print(opts.r ? sys.kernel : "FreeBSD");
+  },
+
+  df(argv) {
+    const { opts, args } = getopt("df", argv, "abcgHhiklmnPt:T", "usage: df [-b | -g | -H | -h | -k | -m | -P] [-acilnT] [-t type] [-,] [file | filesystem ...]");
+    const sys = load("system.json", {});
+    if (!opts.P || !opts.k) fail("fake df: micropod asks for -P -k");
+    const size = sys.diskKB ?? 0;
+    print("Filesystem 1024-blocks Used Avail Capacity Mounted on");
+    for (const a of args) print(`zroot/containers ${size} ${Math.floor(size / 4)} ${size - Math.floor(size / 4)} 25% ${a}`);
+  },
+};
+
+/** pf.conf checks pfctl makes that micropod's output can get wrong: order, macros, syntax. */
+function checkPfConf(file, text) {
+  const order = ["option", "normalization", "queueing", "translation", "filter"];
+  let reached = 0;
+  const macros = new Set();
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const start = i + 1;
+    let s = lines[i].replace(/#.*/, "");
+    while (s.trimEnd().endsWith("\\") && i + 1 < lines.length) s = s.trimEnd().slice(0, -1) + " " + lines[++i].replace(/#.*/, "");
+    s = s.trim().replace(/\s+/g, " ");
+    if (!s) continue;
+    const bad = () => fail(`${file}:${start}: syntax error\npfctl: Syntax error in config file: pf rules not loaded`);
+    const macro = /^([A-Za-z_][A-Za-z0-9_]*) ?= ?(".*"|\S+)$/.exec(s);
+    if (macro) { macros.add(macro[1]); continue; }
+    for (const m of s.matchAll(/\$([A-Za-z_][A-Za-z0-9_]*)/g)) if (!macros.has(m[1])) fail(`${file}:${start}: macro '${m[1]}' not defined\npfctl: Syntax error in config file: pf rules not loaded`);
+    if (/^table <[\w-]+>( (persist|const|counters))*( \{[^}]*\})?$/.test(s)) continue;
+    if (/^table /.test(s)) bad();
+    const word = s.split(" ")[0];
+    const section =
+      word === "set" ? "option"
+      : word === "scrub" ? "normalization"
+      : word === "altq" || word === "queue" ? "queueing"
+      : /^(nat|rdr|binat|no)$/.test(word) || /^(nat|rdr|binat)-anchor$/.test(word) ? "translation"
+      : /^(pass|block|anchor|antispoof|match|load)$/.test(word) ? "filter"
+      : undefined;
+    if (!section) bad();
+    if (/^(nat|rdr)-anchor|^anchor/.test(s) && !/^\S+ "[^"]+"( .*)?$/.test(s)) bad();
+    if (word === "nat" && !/ -> /.test(s)) bad();
+    const at = order.indexOf(section);
+    if (at < reached) fail(`${file}:${start}: Rules must be in order: options, ethernet, normalization, queueing, translation, filtering\npfctl: Syntax error in config file: pf rules not loaded`);
+    reached = at;
+  }
+}
+
+export function run(tool) {
+  if (!STATE || !ROOT) fail(`fake ${tool}: FAKE_STATE and FAKE_ROOT must be set`);
+  appendFileSync(join(STATE, "calls.log"), `${JSON.stringify([tool, ...process.argv.slice(2)])}\n`);
+  tools[tool](process.argv.slice(2));
+}

@@ -1,0 +1,318 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { MicropodError } from "../../src/core/errors.js";
+import { jailProfiles } from "../../src/host/resources/jail-profiles.js";
+import { type FakeHost, changingCalls, createFakeHost } from "./fake-host.js";
+
+let host: FakeHost;
+beforeEach(() => {
+  host = createFakeHost();
+});
+afterEach(() => host.cleanup());
+
+const RC_CONF_PREPARED = `hostname="mastodon.example"
+sshd_enable="YES"
+pf_enable="YES"
+pflog_enable="YES"
+gateway_enable="YES"
+ipv6_gateway_enable="YES"
+podman_service_enable="YES"
+podman_enable="YES"
+`;
+
+describe("prepare-host on a fresh host", () => {
+  it("converges in one run, and a second run changes nothing", async () => {
+    const first = await host.prepare();
+    expect(first.changed).toBe(12);
+    expect(first.out).toContain("changed 12 of 12 resources\n");
+
+    expect(host.json("zfs.json")).toEqual({
+      datasets: {
+        zroot: { mountpoint: "/zroot" },
+        "zroot/ROOT": { mountpoint: "none" },
+        "zroot/containers": { mountpoint: "/var/db/containers" },
+        "zroot/micropod": { mountpoint: "/var/db/micropod" },
+      },
+    });
+    expect(host.file("/etc/rc.conf")).toBe(RC_CONF_PREPARED);
+    const pfConf = host.file("/etc/pf.conf")!;
+    expect(pfConf).toContain('v4egress_if = "vtnet0"\nv6egress_if = "vtnet0"\n');
+    expect(host.json("pf.json")).toMatchObject({ enabled: true, loaded: pfConf });
+    expect(host.file("/etc/pf.conf.micropod-new")).toBeUndefined();
+    expect(host.json<Record<string, number>>("sysctl.json")["net.pf.filter_local"]).toBe(1);
+    expect(host.file("/etc/sysctl.conf")).toBe("net.pf.filter_local=1\t# micropod: podman's port forwards from the host itself\n");
+    expect(host.file("/etc/fstab")).toBe(
+      "# Device\tMountpoint\tFStype\tOptions\tDump\tPass#\n/dev/gpt/swap0\tnone\tswap\tsw\t0\t0\nfdesc\t/dev/fd\tfdescfs\trw\t0\t0\t# micropod: podman and ocijail need /dev/fd\n",
+    );
+    expect(host.file("/etc/fstab.micropod-backup")).toBe("# Device\tMountpoint\tFStype\tOptions\tDump\tPass#\n/dev/gpt/swap0\tnone\tswap\tsw\t0\t0\n");
+    expect(host.json("mounts.json")).toContainEqual({ device: "fdesc", mountpoint: "/dev/fd", fstype: "fdescfs" });
+    expect(host.json("services.json")).toEqual({ running: { pf: true, pflog: true, routing: true, podman_service: true, podman: true }, restarts: { routing: 1 } });
+    expect(host.json("images.json")).toEqual(["docker.io/freebsd/freebsd-notoolchain:15.0", "docker.io/freebsd/freebsd-toolchain:15.0"]);
+    expect(host.file("/usr/local/etc/containers/containers.conf")).toBe(
+      '# managed by micropod: podman engine settings micropod needs\n# Changes here are replaced by `micropod prepare-host`; remove this line to keep your own version.\n[engine]\nhooks_dir = ["/usr/local/etc/containers/hooks.d"]\n',
+    );
+    expect(host.file("/usr/local/etc/containers/hooks.d/micropod-jail.sh")).toContain("#!/bin/sh");
+    expect(host.file("/usr/local/etc/pkg/repos/FreeBSD.conf")).toContain('url: "pkg+https://pkg.FreeBSD.org/${ABI}/latest"');
+    expect(host.file("/usr/local/etc/newsyslog.conf.d/micropod.conf")).toContain("/var/log/containers/*.log            root:wheel    640  7     10240 *    GNZ\n");
+
+    // pf: loaded only after pfctl -nf accepted the candidate.
+    const pfCalls = changingCalls(host.calls())
+      .filter((c) => c[0] === "kldload" || c[0] === "pfctl")
+      .map((c) => c.join(" ").replaceAll(host.root, "$ROOT"));
+    expect(pfCalls).toEqual(["kldload -n pf", "pfctl -nf $ROOT/etc/pf.conf.micropod-new", "pfctl -f $ROOT/etc/pf.conf"]);
+
+    const callsBefore = host.calls().length;
+    const before = host.snapshot();
+    const second = await host.prepare();
+    expect(second.changed).toBe(0);
+    expect(second.out).toBe(`ok      pkg-repo        /usr/local/etc/pkg/repos/FreeBSD.conf selects the latest stream
+ok      packages        installed: podman-suite ocijail jq git
+ok      zfs-datasets    zroot/containers at /var/db/containers, zroot/micropod at /var/db/micropod
+ok      logs            /var/log/containers exists, rotated by /usr/local/etc/newsyslog.conf.d/micropod.conf
+ok      pf              /etc/pf.conf has podman's NAT rules (egress vtnet0 / vtnet0)
+ok      pf-service      pf, pflog enabled and running
+ok      sysctl          net.pf.filter_local=1 live and in /etc/sysctl.conf
+ok      gateway         gateway_enable and ipv6_gateway_enable are YES
+ok      fdescfs         fdescfs on /dev/fd, and in /etc/fstab
+ok      jail-profiles   hook installed in /usr/local/etc/containers/hooks.d and set in /usr/local/etc/containers/containers.conf
+    note: ocijail 0.4.0 ignores org.freebsd.jail.* annotations (0.5+ reads them): the micropod-jail hook applies both profiles
+ok      podman-services podman_service, podman enabled and running
+ok      base-images     FreeBSD 15.0 base images present
+nothing changed: all 12 resources were already in place
+`);
+    expect(changingCalls(host.calls().slice(callsBefore))).toEqual([]);
+    expect(host.snapshot()).toEqual(before);
+  });
+
+  it("--check lists every change, runs no changing command and writes nothing, even off FreeBSD and not as root", async () => {
+    const before = host.snapshot();
+    const check = await host.prepare({ check: true, platform: { isRoot: false, system: "Linux", release: "6.1.0-28-amd64" } });
+    writeFileSync(join(host.dir, "..", "micropod-host-check-example.txt"), check.out);
+    expect(check.changed).toBe(12);
+    const statuses = check.out.split("\n").filter((l) => /^\S/.test(l)).map((l) => l.slice(0, 24).trimEnd());
+    expect(statuses).toEqual([
+      "change  pkg-repo",
+      "change  packages",
+      "change  zfs-datasets",
+      "change  logs",
+      "change  pf",
+      "change  pf-service",
+      "change  sysctl",
+      "change  gateway",
+      "change  fdescfs",
+      "change  jail-profiles",
+      "change  podman-services",
+      "change  base-images",
+      "12 of 12 resources would",
+    ]);
+    expect(check.out).toContain(`change  packages        install podman-suite ocijail jq git
+    $ ASSUME_ALWAYS_YES=yes pkg install -y podman-suite ocijail jq git
+change  zfs-datasets    create zroot/containers at /var/db/containers, zroot/micropod at /var/db/micropod
+    $ zfs create -p -o mountpoint=/var/db/containers zroot/containers
+    $ zfs create -p -o mountpoint=/var/db/micropod zroot/micropod
+`);
+    expect(check.out).toContain(`    $ kldload -n pf
+    $ pfctl -nf $ROOT/etc/pf.conf.micropod-new
+    $ pfctl -f $ROOT/etc/pf.conf
+change  pf-service      set pf_enable=YES pflog_enable=YES; start pf, pflog
+    $ sysrc -R $ROOT pf_enable=YES pflog_enable=YES
+    $ service pf start
+    $ service pflog start
+change  sysctl          net.pf.filter_local=1 live and in /etc/sysctl.conf
+    $ sysctl net.pf.filter_local=1
+`);
+    expect(changingCalls(host.calls())).toEqual([]);
+    expect(host.snapshot()).toEqual(before);
+  });
+});
+
+describe("refusals and failures", () => {
+  it("refuses to change a host that is not FreeBSD 15+ as root, saying why, and changes nothing", async () => {
+    const before = host.snapshot();
+    const cases = [
+      [{ isRoot: true, system: "Linux", release: "6.1.0" }, "prepare-host changes a FreeBSD host, and this is Linux 6.1.0: nothing was changed"],
+      [{ isRoot: true, system: "FreeBSD", release: "14.3-RELEASE" }, "prepare-host needs FreeBSD 15 or later (podman, ocijail and the base images it sets up target it), and this host runs 14.3-RELEASE"],
+      [{ isRoot: false, system: "FreeBSD", release: "15.0-RELEASE" }, "prepare-host must run as root: podman on FreeBSD runs as root only, and it edits /etc, ZFS and pf"],
+    ] as const;
+    for (const [platform, message] of cases) await expect(host.prepare({ platform })).rejects.toThrow(message);
+    expect(host.calls()).toEqual([]);
+    expect(host.snapshot()).toEqual(before);
+  });
+
+  it("a pfctl parse failure leaves /etc/pf.conf untouched and pf not reloaded; the rerun completes", async () => {
+    await host.prepare();
+    const goodPf = host.file("/etc/pf.conf");
+    const loads = host.json<{ loads: number }>("pf.json").loads;
+    // A template whose NAT rule follows a filter rule: pfctl refuses it.
+    const template = join(host.packageDir, "pf", "pf.conf.in");
+    const { readFileSync } = await import("node:fs");
+    const good = readFileSync(template, "utf8");
+    writeFileSync(template, `${good}nat on $v4egress_if inet from 10.77.0.0/24 to any -> ($v4egress_if)\n`);
+    const callsBefore = host.calls().length;
+    const err = await host.prepare().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MicropodError);
+    const e = err as MicropodError;
+    expect(e.message).toBe("prepare-host stopped at pf: pfctl rejected the new ruleset: /etc/pf.conf is unchanged and pf was not reloaded");
+    expect(e.details.join("\n").replaceAll(host.root, "$ROOT")).toBe(
+      `$ROOT/etc/pf.conf.micropod-new:32: Rules must be in order: options, ethernet, normalization, queueing, translation, filtering
+pfctl: Syntax error in config file: pf rules not loaded
+nothing was applied before this step
+fix the cause and run \`micropod prepare-host\` again: finished steps are found in place and skipped`,
+    );
+    expect(host.file("/etc/pf.conf")).toBe(goodPf);
+    expect(host.file("/etc/pf.conf.micropod-new")).toBeUndefined();
+    expect(host.json<{ loads: number; loaded: string }>("pf.json")).toMatchObject({ loads, loaded: goodPf });
+    expect(changingCalls(host.calls().slice(callsBefore)).map((c) => c.slice(0, 2))).toEqual([["kldload", "-n"], ["pfctl", "-nf"]]);
+
+    writeFileSync(template, good.replace('pass out all keep state', 'pass out all keep state\npass in proto tcp to port 22'));
+    const rerun = await host.prepare();
+    expect(rerun.changed).toBe(1);
+    expect(host.file("/etc/pf.conf")).toContain("pass in proto tcp to port 22\n");
+    expect(host.file("/etc/pf.conf.micropod-backup")).toBe(goodPf);
+  });
+
+  it("a failing step stops the run, says what was applied, and a rerun completes", async () => {
+    host.setJson("pkg.json", { installed: {}, catalog: { "podman-suite": "5.6.2", ocijail: "0.5.2", git: "2.51.0" } });
+    const e = (await host.prepare().catch((x: unknown) => x)) as MicropodError;
+    expect(e.message).toBe("prepare-host stopped at packages: command failed with exit code 1: ASSUME_ALWAYS_YES=yes pkg install -y podman-suite ocijail jq git");
+    expect(e.details).toEqual([
+      "pkg: No packages available to install matching 'jq' have been found in the repositories",
+      "already applied: pkg-repo",
+      "fix the cause and run `micropod prepare-host` again: finished steps are found in place and skipped",
+    ]);
+    host.setJson("pkg.json", { installed: {}, catalog: { "podman-suite": "5.6.2", ocijail: "0.5.2", git: "2.51.0", jq: "1.7.1" } });
+    const rerun = await host.prepare();
+    expect(rerun.changed).toBe(11);
+    expect(rerun.out).toMatch(/^ok      pkg-repo /);
+    expect(rerun.out).toContain("note: ocijail 0.5.2 applies the org.freebsd.jail.* annotations (allow.* and sysv*); the hook is a fallback\n");
+  });
+});
+
+describe("an administrator's files", () => {
+  const ADMIN_PF = `# my own rules
+ext_if = "igb0"
+set skip on lo0
+scrub in all
+block in on $ext_if
+pass in on $ext_if proto tcp to port { 22 80 443 }
+pass out all
+`;
+
+  it("merges only the missing lines into the administrator's pf.conf, in the section pf requires", async () => {
+    host.write("/etc/pf.conf", ADMIN_PF);
+    host.setJson("route.json", { inet: "igb0" });
+    const r = await host.prepare();
+    expect(r.out).toContain("note: no IPv6 default route: IPv6 NAT goes out through igb0 (override with --egress-v6)");
+    expect(host.file("/etc/pf.conf")).toBe(`# my own rules
+ext_if = "igb0"
+# added by micropod prepare-host: needed by podman's networks
+v4egress_if = "igb0"
+v6egress_if = "igb0"
+table <cni-nat> persist { 10.88.0.0/16 10.89.0.0/24 fd00:10:89::/64 }
+set skip on lo0
+scrub in all
+# added by micropod prepare-host: needed by podman's networks
+nat on $v4egress_if inet from <cni-nat> to any -> ($v4egress_if)
+nat on $v6egress_if inet6 from <cni-nat> to !ff00::/8 -> ($v6egress_if)
+rdr-anchor "cni-rdr/*"
+nat-anchor "cni-rdr/*"
+block in on $ext_if
+pass in on $ext_if proto tcp to port { 22 80 443 }
+pass out all
+# added by micropod prepare-host: needed by podman's networks
+anchor "cni-rdr/*"
+pass quick inet proto icmp all keep state
+pass quick inet6 proto icmp6 all keep state
+pass from <cni-nat> to any keep state
+`);
+    expect(host.file("/etc/pf.conf.micropod-backup")).toBe(ADMIN_PF);
+    expect(host.json<{ loaded: string }>("pf.json").loaded).toBe(host.file("/etc/pf.conf"));
+    const again = await host.prepare({ resources: [(await import("../../src/host/resources/pf.js")).pf] });
+    expect(again.changed).toBe(0);
+  });
+
+  it("refuses a conflicting pf.conf with the diff unless --force, and never clobbers it", async () => {
+    const podmanSample = `v4egress_if = "ix0"
+v6egress_if = "ix0"
+nat on $v4egress_if inet from <cni-nat> to any -> ($v4egress_if)
+nat on $v6egress_if inet6 from <cni-nat> to !ff00::/8 -> ($v6egress_if)
+rdr-anchor "cni-rdr/*"
+nat-anchor "cni-rdr/*"
+table <cni-nat>
+pass all
+`;
+    host.write("/etc/pf.conf", podmanSample);
+    const { pf } = await import("../../src/host/resources/pf.js");
+    const check = await host.prepare({ check: true, resources: [pf] });
+    expect(check.out).toBe(`refused pf              the administrator's /etc/pf.conf says otherwise on 3 line(s) micropod needs
+    --- /etc/pf.conf
+    +++ /etc/pf.conf
+    - v4egress_if = "ix0"
+    - v6egress_if = "ix0"
+    + v4egress_if = "vtnet0"
+    + v6egress_if = "vtnet0"
+      nat on $v4egress_if inet from <cni-nat> to any -> ($v4egress_if)
+    @@
+      nat-anchor "cni-rdr/*"
+    - table <cni-nat>
+    + table <cni-nat> persist { 10.88.0.0/16 10.89.0.0/24 fd00:10:89::/64 }
+      pass all
+    + # added by micropod prepare-host: needed by podman's networks
+    + anchor "cni-rdr/*"
+    + pass quick inet proto icmp all keep state
+    + pass quick inet6 proto icmp6 all keep state
+    + pass from <cni-nat> to any keep state
+    $ kldload -n pf
+    $ pfctl -nf $ROOT/etc/pf.conf.micropod-new
+    $ pfctl -f $ROOT/etc/pf.conf
+    note: yours: v4egress_if = "ix0"
+      micropod needs: v4egress_if = "vtnet0"
+    note: yours: v6egress_if = "ix0"
+      micropod needs: v6egress_if = "vtnet0"
+    note: yours: table <cni-nat>
+      micropod needs: table <cni-nat> persist { 10.88.0.0/16 10.89.0.0/24 fd00:10:89::/64 }
+    refused: /etc/pf.conf is the administrator's and conflicts with what podman's networks need; rerun with --force to apply the diff shown (a backup is kept)
+1 of 1 resources would change; run \`micropod prepare-host\` as root to apply
+`);
+    const e = (await host.prepare({ resources: [pf] }).catch((x: unknown) => x)) as MicropodError;
+    expect(e.message).toBe(
+      "prepare-host stopped at pf: /etc/pf.conf is the administrator's and conflicts with what podman's networks need; rerun with --force to apply the diff shown (a backup is kept)",
+    );
+    expect(e.exitCode).toBe(5);
+    expect(host.file("/etc/pf.conf")).toBe(podmanSample);
+    expect(changingCalls(host.calls())).toEqual([]);
+
+    await host.prepare({ resources: [pf], options: { force: true } });
+    expect(host.file("/etc/pf.conf.micropod-backup")).toBe(podmanSample);
+    expect(host.file("/etc/pf.conf")).toContain('v4egress_if = "vtnet0"\n');
+    expect(host.file("/etc/pf.conf")).toContain("table <cni-nat> persist { 10.88.0.0/16 10.89.0.0/24 fd00:10:89::/64 }\npass all\n");
+  });
+
+  it("keeps every other setting and comment of an administrator's containers.conf", async () => {
+    const admin = `# site settings, do not lose
+[containers]
+log_driver = "k8s-file"   # we read logs from files
+
+[engine]
+# the engine
+image_parallel_copies = 2
+[engine.runtimes]
+runc = ["/usr/local/bin/runc"]
+`;
+    host.write("/usr/local/etc/containers/containers.conf", admin);
+    await host.prepare({ resources: [jailProfiles] });
+    expect(host.file("/usr/local/etc/containers/containers.conf")).toBe(`# site settings, do not lose
+[containers]
+log_driver = "k8s-file"   # we read logs from files
+
+[engine]
+hooks_dir = ["/usr/local/etc/containers/hooks.d"]  # micropod: its OCI hooks (jail profiles)
+# the engine
+image_parallel_copies = 2
+[engine.runtimes]
+runc = ["/usr/local/bin/runc"]
+`);
+    expect(host.file("/usr/local/etc/containers/containers.conf.micropod-backup")).toBe(admin);
+  });
+});
