@@ -1,0 +1,101 @@
+import { readFile, stat } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { ExitCode, MicropodError, PrerequisiteError, UsageError } from "../core/errors.js";
+import { acquireLock } from "../core/lock.js";
+import { copyToContainer } from "../podman/container.js";
+import { type BackupManifest, DUMP_FILE, MANIFEST_FILE } from "./backup-layout.js";
+import type { OpsContext } from "./context.js";
+import { parseRowCounts, pgRestore, pgRestoreList, psql, removeInContainer, rowCountsSql, tablesInDump } from "./postgres.js";
+import { requireRunning, runningServices } from "./running.js";
+import { databaseService, writerServices } from "./services.js";
+
+export interface RestoreOptions {
+  /** Stop web and sidekiq first (and start them again afterwards) instead of refusing. */
+  readonly stopWriters?: boolean;
+}
+
+export interface RestoreResult {
+  readonly dump: string;
+  readonly tables: number;
+  readonly rowCounts: Readonly<Record<string, number>>;
+  /** Tables whose count differs from the manifest's, when writers ran during the backup. */
+  readonly drift: readonly string[];
+}
+
+/** A backup directory or a dump file; its manifest sits next to the dump when there is one. */
+export async function locateDump(path: string): Promise<{ dump: string; manifest?: BackupManifest }> {
+  const p = resolve(path);
+  const st = await stat(p).catch(() => undefined);
+  if (!st) throw new UsageError(`${p}: no such file or directory`);
+  const dump = st.isDirectory() ? join(p, DUMP_FILE) : p;
+  if (!(await stat(dump).then((s) => s.isFile(), () => false))) throw new UsageError(`${p}: no ${DUMP_FILE} in this directory`);
+  const text = await readFile(join(dirname(dump), MANIFEST_FILE), "utf8").catch(() => undefined);
+  return text ? { dump, manifest: JSON.parse(text) as BackupManifest } : { dump };
+}
+
+/** Compare the restored counts with the manifest: tables missing, and tables whose count differs. */
+export function compareCounts(expected: Readonly<Record<string, number>>, actual: Readonly<Record<string, number>>): { missing: string[]; differing: string[] } {
+  const missing = Object.keys(expected).filter((t) => !(t in actual)).sort();
+  const differing = Object.keys(expected)
+    .filter((t) => t in actual && actual[t] !== expected[t])
+    .sort()
+    .map((t) => `${t}: ${expected[t]} in the backup, ${actual[t]} restored`);
+  return { missing, differing };
+}
+
+/**
+ * `micropod restore FILE`: the dump back into the Mastodon database in one transaction (all or
+ * nothing), then verified: every table the dump carries data for exists, and row counts match
+ * the backup's manifest. Refuses while web or sidekiq run: they would write into a database
+ * being replaced under them.
+ */
+export async function restore(ctx: Pick<OpsContext, "runner" | "logger" | "out" | "clock" | "suite" | "config" | "control" | "signal">, path: string, opts: RestoreOptions = {}): Promise<RestoreResult> {
+  const { dump, manifest } = await locateDump(path);
+  const lock = await acquireLock(ctx.config.paths.lock, { verb: "restore", clock: ctx.clock, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  try {
+    const container = await requireRunning(ctx.runner, ctx.suite, databaseService);
+    const db = manifest?.database ?? ctx.config.vars.DB_NAME ?? "mastodon";
+    const writers = await runningServices(ctx.runner, ctx.suite, writerServices(ctx.suite));
+    if (writers.length > 0 && !opts.stopWriters) {
+      throw new PrerequisiteError(`refusing to restore while ${writers.join(", ")} ${writers.length === 1 ? "is" : "are"} running: they write to the database`, `micropod restore ${path} --stop-writers`);
+    }
+    if (writers.length > 0) {
+      ctx.logger.info({ services: writers }, "stopping the writers");
+      await ctx.control.stop(writers);
+    }
+    const inside = `/tmp/micropod-restore-${basename(dump)}`;
+    let result: RestoreResult;
+    try {
+      await ctx.runner.run(copyToContainer(dump, container, inside));
+      const tables = tablesInDump((await ctx.runner.run(pgRestoreList(container, inside))).stdout);
+      ctx.logger.info({ database: db, tables: tables.length }, "restoring");
+      await ctx.runner.run(pgRestore(container, db, inside));
+      const rowCounts = parseRowCounts((await ctx.runner.run(psql(container, db, rowCountsSql))).stdout);
+      const missing = tables.filter((t) => !(t in rowCounts));
+      if (missing.length) throw new MicropodError(`restore verification failed: ${missing.length} table(s) of the dump are missing`, ExitCode.failure, missing);
+      let drift: string[] = [];
+      if (manifest) {
+        const cmp = compareCounts(manifest.rowCounts, rowCounts);
+        if (cmp.missing.length) throw new MicropodError("restore verification failed: tables of the backup are missing", ExitCode.failure, cmp.missing);
+        if (cmp.differing.length && manifest.writersRunning.length === 0) {
+          throw new MicropodError("restore verification failed: row counts differ from the backup's", ExitCode.failure, cmp.differing);
+        }
+        // Writers ran during the backup: the counts were taken a moment after the dump's snapshot.
+        drift = cmp.differing;
+        for (const d of drift) ctx.logger.warn(`row count drift (writers ran during the backup): ${d}`);
+      }
+      result = { dump, tables: tables.length, rowCounts, drift };
+    } finally {
+      await ctx.runner.run(removeInContainer(container, inside), { allowFailure: true });
+    }
+    if (writers.length > 0) {
+      ctx.logger.info({ services: writers }, "starting the writers again");
+      await ctx.control.start(writers);
+    }
+    const rows = Object.values(result.rowCounts).reduce((a, b) => a + b, 0);
+    ctx.out(`restored ${dump} into ${db}: ${result.tables} tables, ${rows} rows, verified${manifest ? " against the backup manifest" : ""}`);
+    return result;
+  } finally {
+    await lock.release();
+  }
+}
