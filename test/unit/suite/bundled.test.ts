@@ -1,0 +1,230 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parse } from "yaml";
+import { describe, expect, test } from "vitest";
+import { SuiteError } from "../../../src/core/errors.js";
+import { loadSuite } from "../../../src/suite/load.js";
+import { validateComposeSchema } from "../../../src/suite/schema.js";
+import { sidekiqProcesses } from "../../../src/suite/sidekiq.js";
+import { secretValues, sampleVars } from "./vars.js";
+
+const root = resolve(import.meta.dirname, "../../..");
+const composeFile = resolve(root, "containerfiles/compose.yaml");
+
+/** docs/suite.md's table: service → image, IPv4, IPv6 (the shared contract). */
+function contract(): Array<{ service: string; image: string; ipv4: string; ipv6: string }> {
+  const rows = readFileSync(resolve(root, "docs/suite.md"), "utf8")
+    .split("\n")
+    .filter((l) => /^\| [a-z]/.test(l) && !l.startsWith("| service"));
+  return rows.map((l) => {
+    const [service, image, ipv4, ipv6] = l.split("|").slice(1, 5).map((c) => c.trim()) as [string, string, string, string];
+    return { service, image, ipv4, ipv6 };
+  });
+}
+
+describe("the bundled compose file", async () => {
+  const suite = await loadSuite(composeFile, sampleVars);
+  const svc = (name: string) => suite.services.get(name)!;
+
+  test("is valid against the Compose Specification schema as written", () => {
+    const doc = parse(readFileSync(composeFile, "utf8"), { merge: true });
+    expect(validateComposeSchema(doc, composeFile)).toEqual([]);
+  });
+
+  test("has exactly docs/suite.md's services, images, container names and addresses", () => {
+    const rows = contract();
+    expect([...suite.services.keys()]).toEqual(rows.map((r) => r.service));
+    for (const r of rows) {
+      const s = svc(r.service);
+      expect(s.image, r.service).toBe(r.image);
+      if (s.buildOnly) {
+        expect(r.ipv4).toBe("—");
+        expect(s.networks).toEqual([]);
+        continue;
+      }
+      expect(s.containerName).toBe(`mastodon-${r.service}`);
+      expect(s.networks).toEqual([{ name: "micropod", ipv4Address: r.ipv4, ipv6Address: r.ipv6, aliases: [] }]);
+    }
+    expect(suite.project).toBe("mastodon");
+    expect([...suite.networks.values()]).toEqual([
+      {
+        name: "micropod",
+        podmanName: "micropod",
+        driver: "bridge",
+        external: false,
+        ipv6: true,
+        subnets: [
+          { subnet: "10.89.0.0/24", gateway: "10.89.0.1" },
+          { subnet: "fd00:10:89::/64", gateway: "fd00:10:89::1" },
+        ],
+      },
+    ]);
+  });
+
+  test("builds each image from containerfiles/<image>/Containerfile with the release (and Mastodon version) as build args", () => {
+    const built = [...suite.services.values()].filter((s) => s.build);
+    expect(built.map((s) => s.name)).toEqual(["postgresql", "redis", "opensearch", "maintaindb", "mastodon", "nginx", "nginx-media", "varnish", "haproxy"]);
+    for (const s of built) {
+      expect(s.build).toEqual({
+        context: resolve(root, "containerfiles", s.name),
+        dockerfile: resolve(root, "containerfiles", s.name, "Containerfile"),
+        args: s.name === "mastodon" ? { FREEBSD_RELEASE: "15.0", MASTODON_VERSION: "v4.3.8" } : { FREEBSD_RELEASE: "15.0" },
+      });
+    }
+    expect(svc("mastodon").buildOnly).toBe(true);
+    expect([...suite.services.values()].filter((s) => s.buildOnly).map((s) => s.name)).toEqual(["mastodon"]);
+  });
+
+  test("depends_on with Compose conditions", () => {
+    const edges = [...suite.services.values()].flatMap((s) => s.dependsOn.map((d) => `${s.name} -> ${d.service} (${d.condition})`));
+    const sidekiqs = ["sidekiq-ingress-1", "sidekiq-ingress-2", "sidekiq-pull", "sidekiq-push", "sidekiq-default", "sidekiq-scheduler"];
+    expect(edges).toEqual([
+      "maintaindb -> postgresql (service_healthy)",
+      ...[...sidekiqs, "web", "streaming"].flatMap((s) => [
+        `${s} -> maintaindb (service_completed_successfully)`,
+        `${s} -> redis (service_healthy)`,
+      ]),
+      "nginx -> web (service_healthy)",
+      "nginx -> streaming (service_healthy)",
+      "varnish -> nginx (service_healthy)",
+      "haproxy -> varnish (service_healthy)",
+      "haproxy -> nginx-media (service_healthy)",
+    ]);
+  });
+
+  test("every dependency waited on as healthy has a healthcheck with its timing", () => {
+    for (const s of suite.services.values()) {
+      for (const d of s.dependsOn.filter((x) => x.condition === "service_healthy")) {
+        expect(svc(d.service).healthcheck, `${d.service} (needed by ${s.name})`).toBeDefined();
+      }
+    }
+    expect(svc("postgresql").healthcheck).toEqual({
+      test: ["CMD", "pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"],
+      intervalMs: 10_000,
+      timeoutMs: 5000,
+      retries: 5,
+      startPeriodMs: 60_000,
+      startIntervalMs: 2000,
+    });
+    expect(svc("redis").healthcheck!.test).toEqual(["CMD-SHELL", "redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG"]);
+    expect(svc("web").healthcheck!.test).toEqual(["CMD-SHELL", "fetch -q -o /dev/null http://127.0.0.1:3000/health"]);
+    expect(svc("streaming").healthcheck!.test).toEqual(["CMD-SHELL", "fetch -q -o /dev/null http://127.0.0.1:4000/api/v1/streaming/health"]);
+  });
+
+  test("jail profiles: ocijail annotations plus the hook's com.micropod.jail.profile", () => {
+    expect(svc("postgresql").annotations).toEqual({
+      "org.freebsd.jail.sysvmsg": "new",
+      "org.freebsd.jail.sysvsem": "new",
+      "org.freebsd.jail.sysvshm": "new",
+      "com.micropod.jail.profile": "postgresql",
+    });
+    expect(svc("opensearch").annotations).toEqual({
+      "org.freebsd.jail.allow.mount": "true",
+      "org.freebsd.jail.allow.mount.fdescfs": "true",
+      "org.freebsd.jail.allow.mount.procfs": "true",
+      "org.freebsd.jail.allow.mlock": "true",
+      "com.micropod.jail.profile": "opensearch",
+    });
+    const annotated = [...suite.services.values()].filter((s) => Object.keys(s.annotations).length > 0).map((s) => s.name);
+    expect(annotated).toEqual(["postgresql", "opensearch"]);
+  });
+
+  test("restart policies the rc script honours, grace periods, log caps", () => {
+    for (const s of suite.services.values()) {
+      if (s.buildOnly) continue;
+      expect(s.restart, s.name).toBe(s.name === "maintaindb" ? "no" : "always");
+      expect(s.logging, s.name).toEqual({
+        driver: "k8s-file",
+        options: { "max-size": s.name === "postgresql" ? "10mb" : "50mb", path: `/var/log/containers/mastodon-${s.name}.log` },
+      });
+    }
+    expect(svc("postgresql").stopGracePeriodMs).toBe(120_000);
+    for (const p of sidekiqProcesses(suite)) expect(svc(p.service).stopGracePeriodMs).toBeGreaterThan(p.shutdownTimeout * 1000);
+  });
+
+  test("sidekiq containers: queues split, tagged with their container name, exactly one scheduler", () => {
+    expect(sidekiqProcesses(suite)).toEqual(
+      [
+        ["sidekiq-ingress-1", ["ingress"]],
+        ["sidekiq-ingress-2", ["ingress"]],
+        ["sidekiq-pull", ["pull"]],
+        ["sidekiq-push", ["push"]],
+        ["sidekiq-default", ["default", "mailers"]],
+        ["sidekiq-scheduler", ["scheduler"]],
+      ].map(([service, queues]) => ({
+        service,
+        containerName: `mastodon-${service as string}`,
+        queues,
+        tag: `mastodon-${service as string}`,
+        concurrency: 25,
+        shutdownTimeout: 25,
+      })),
+    );
+    expect(svc("sidekiq-default").environment.DB_POOL).toBe("25");
+  });
+
+  test("secrets reach containers only as env-type podman secrets, never in environment", () => {
+    expect([...suite.secrets.values()].map((s) => `${s.name}=${s.environment}`)).toEqual([
+      "secret_key=SECRET_KEY",
+      "otp_secret=OTP_SECRET",
+      "vapid_private_key=VAPID_PRIVATE_KEY",
+      "active_record_encryption_deterministic_key=ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY",
+      "active_record_encryption_key_derivation_salt=ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT",
+      "active_record_encryption_primary_key=ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY",
+      "db_pass=DB_PASS",
+      "my_mail_password=MY_MAIL_PASSWORD",
+      "s3_secret_access_key=S3_SECRET_ACCESS_KEY",
+      "elastic_password=ELASTIC_PASSWORD",
+      "deepl_api_key=DEEPL_API_KEY",
+    ]);
+    expect(svc("web").secrets.map((s) => `${s.source}->${s.target}:${s.type}`)).toEqual([
+      "secret_key->SECRET_KEY_BASE:env",
+      "otp_secret->OTP_SECRET:env",
+      "vapid_private_key->VAPID_PRIVATE_KEY:env",
+      "active_record_encryption_deterministic_key->ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY:env",
+      "active_record_encryption_key_derivation_salt->ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT:env",
+      "active_record_encryption_primary_key->ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY:env",
+      "db_pass->DB_PASS:env",
+      "my_mail_password->SMTP_PASSWORD:env",
+      "s3_secret_access_key->AWS_SECRET_ACCESS_KEY:env",
+      "elastic_password->ES_PASS:env",
+      "deepl_api_key->DEEPL_API_KEY:env",
+    ]);
+    expect(svc("streaming").secrets).toEqual([{ source: "db_pass", target: "DB_PASS", type: "env" }]);
+    const everything = JSON.stringify([...suite.services.values()]);
+    expect(secretValues.length).toBeGreaterThan(8);
+    for (const secret of secretValues) expect(everything).not.toContain(secret);
+  });
+
+  test("the Mastodon environment comes from the configuration", () => {
+    expect(svc("web").environment).toMatchObject({
+      LOCAL_DOMAIN: "social.example.org",
+      DB_HOST: "10.89.0.10",
+      REDIS_HOST: "10.89.0.11",
+      ES_HOST: "10.89.0.12",
+      SMTP_SERVER: "smtp.example.org",
+      SMTP_FROM_ADDRESS: "notifications@social.example.org",
+      PORT: "3000",
+    });
+    expect(svc("haproxy").ports).toEqual(["192.0.2.10:80:80/tcp", "192.0.2.10:443:443/tcp", "[2001:db8::10]:80:80/tcp", "[2001:db8::10]:443:443/tcp"]);
+  });
+
+  test("an address family left blank publishes haproxy on that family's loopback only", async () => {
+    const v4only = await loadSuite(composeFile, { ...sampleVars, IP6_ADDRESS: "" });
+    expect(v4only.services.get("haproxy")!.ports).toEqual(["192.0.2.10:80:80/tcp", "192.0.2.10:443:443/tcp", "[::1]:80:80/tcp", "[::1]:443:443/tcp"]);
+    const v6only = await loadSuite(composeFile, { ...sampleVars, IP4_ADDRESS: "" });
+    expect(v6only.services.get("haproxy")!.ports).toEqual(["127.0.0.1:80:80/tcp", "127.0.0.1:443:443/tcp", "[2001:db8::10]:80:80/tcp", "[2001:db8::10]:443:443/tcp"]);
+  });
+
+  test("DOMAIN and MASTODON_VERSION are required; an unset VAPID_PUBLIC_KEY is a warning", async () => {
+    const { DOMAIN: _d, MASTODON_VERSION: _m, VAPID_PUBLIC_KEY: _v, ...rest } = sampleVars;
+    const err = (await loadSuite(composeFile, rest).catch((e: unknown) => e)) as SuiteError;
+    expect(err).toBeInstanceOf(SuiteError);
+    const paths = err.problems.map((p) => `${p.path}: ${p.message}`);
+    expect(paths).toContain("services/mastodon/build/args/MASTODON_VERSION: required variable MASTODON_VERSION is missing a value: set MASTODON_VERSION in the .env file (a Mastodon release tag)");
+    expect(paths).toContain("services/web/environment/LOCAL_DOMAIN: required variable DOMAIN is missing a value: set DOMAIN in the .env file (the instance's domain name)");
+    const { VAPID_PUBLIC_KEY: _, ...noVapid } = sampleVars;
+    const loaded = await loadSuite(composeFile, noVapid);
+    expect(loaded.warnings).toContain("services/web/environment/VAPID_PUBLIC_KEY: variable VAPID_PUBLIC_KEY is not set; substituting an empty string");
+  });
+});

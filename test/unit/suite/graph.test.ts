@@ -1,0 +1,160 @@
+import { resolve } from "node:path";
+import { describe, expect, test } from "vitest";
+import { dependencyGraph } from "../../../src/suite/graph.js";
+import { loadSuite } from "../../../src/suite/load.js";
+import type { Dependency, Service, Suite } from "../../../src/suite/model.js";
+import { sampleVars } from "./vars.js";
+
+const bundled = resolve(import.meta.dirname, "../../../containerfiles/compose.yaml");
+
+/** A suite of bare services: `deps` maps a service to "name:condition[?]" (? = required: false). */
+function suiteOf(deps: Record<string, string[]>, buildOnly: string[] = []): Suite {
+  const conditions: Record<string, Dependency["condition"]> = {
+    started: "service_started",
+    healthy: "service_healthy",
+    completed: "service_completed_successfully",
+  };
+  const services = new Map<string, Service>();
+  for (const [name, list] of Object.entries(deps)) {
+    services.set(name, {
+      name,
+      image: `localhost/test/${buildOnly.includes(name) ? name : "app"}`,
+      buildOnly: buildOnly.includes(name),
+      containerName: `t-${name}`,
+      environment: {},
+      secrets: [],
+      dependsOn: list.map((d) => {
+        const [service, cond] = d.replace("?", "").split(":") as [string, string];
+        return { service, condition: conditions[cond]!, required: !d.endsWith("?") };
+      }),
+      annotations: {},
+      labels: {},
+      networks: [],
+      volumes: [],
+      ports: [],
+      extraHosts: [],
+      extensions: {},
+    });
+  }
+  return { project: "t", file: "/t/compose.yaml", services, networks: new Map(), volumes: new Map(), secrets: new Map() };
+}
+
+describe("dependencyGraph", () => {
+  const g = dependencyGraph(
+    suiteOf({
+      proxy: ["web:healthy", "media:started"],
+      web: ["db:healthy", "migrate:completed", "metrics:started?"],
+      migrate: ["db:healthy"],
+      db: [],
+      media: [],
+      metrics: [],
+      worker: ["db:healthy", "migrate:completed"],
+    }),
+  );
+
+  test("edges both ways", () => {
+    expect(g.dependencies("web").map((d) => `${d.service}:${d.condition}:${d.required}`)).toEqual([
+      "db:service_healthy:true",
+      "migrate:service_completed_successfully:true",
+      "metrics:service_started:false",
+    ]);
+    expect(g.dependents("db")).toEqual(["web", "migrate", "worker"]);
+    expect(g.dependents("proxy")).toEqual([]);
+    expect(() => g.dependents("nope")).toThrow('unknown service "nope"');
+  });
+
+  test("topological order is stable: file order among the ready", () => {
+    expect(g.topologicalOrder()).toEqual(["db", "migrate", "media", "metrics", "web", "proxy", "worker"]);
+  });
+
+  test("start closure: required dependencies only, in start order", () => {
+    expect(g.startClosure(["proxy"])).toEqual(["db", "migrate", "web", "media", "proxy"]);
+    expect(g.startClosure(["worker"])).toEqual(["db", "migrate", "worker"]);
+    // An optional dependency that is selected is still ordered before its dependent.
+    expect(g.startClosure(["web", "metrics"])).toEqual(["db", "migrate", "metrics", "web"]);
+  });
+
+  test("stop closure: the services plus their dependents, dependents first", () => {
+    expect(g.stopClosure(["db"])).toEqual(["worker", "proxy", "web", "migrate", "db"]);
+    expect(g.stopClosure(["metrics"])).toEqual(["proxy", "web", "metrics"]);
+    expect(g.stopClosure(["proxy"])).toEqual(["proxy"]);
+  });
+
+  test("critical path: healthy/completed edges wait for readiness, started edges do not", () => {
+    const ready: Record<string, number> = { db: 3000, migrate: 2000, web: 5000, proxy: 500, media: 100, metrics: 50, worker: 1000 };
+    expect(g.criticalPath((n) => ready[n]!)).toEqual({ totalMs: 10_500, path: ["db", "migrate", "web", "proxy"] });
+    const slowMedia = { ...ready, media: 60_000 };
+    // proxy waits only for media to start, so media's readiness ends the makespan by itself.
+    expect(g.criticalPath((n) => slowMedia[n]!)).toEqual({ totalMs: 60_000, path: ["media"] });
+    expect(g.criticalPath((n) => ready[n]!, ["db", "worker"])).toEqual({ totalMs: 4000, path: ["db", "worker"] });
+  });
+
+  test("build-only services: in the graph, never started or stopped, reached through their image", () => {
+    const t = dependencyGraph(suiteOf({ template: [], app: [], worker: ["app:started"] }, ["template"]));
+    expect(t.topologicalOrder()).toEqual(["template", "app", "worker"]);
+    expect(t.startClosure(["template", "worker"])).toEqual(["app", "worker"]);
+    expect(t.stopClosure(["template"])).toEqual([]);
+  });
+});
+
+describe("the bundled suite's graph", async () => {
+  const suite = await loadSuite(bundled, sampleVars);
+  const g = dependencyGraph(suite);
+
+  test("start order", () => {
+    expect(g.startClosure(g.services)).toEqual([
+      "postgresql",
+      "redis",
+      "opensearch",
+      "maintaindb",
+      "sidekiq-ingress-1",
+      "sidekiq-ingress-2",
+      "sidekiq-pull",
+      "sidekiq-push",
+      "sidekiq-default",
+      "sidekiq-scheduler",
+      "web",
+      "streaming",
+      "nginx",
+      "nginx-media",
+      "varnish",
+      "haproxy",
+    ]);
+  });
+
+  test("starting haproxy brings the whole request path, and stopping postgresql everything on it", () => {
+    expect(g.startClosure(["haproxy"])).toEqual(["postgresql", "redis", "maintaindb", "web", "streaming", "nginx", "nginx-media", "varnish", "haproxy"]);
+    expect(g.stopClosure(["postgresql"])).toEqual([
+      "haproxy",
+      "varnish",
+      "nginx",
+      "streaming",
+      "web",
+      "sidekiq-scheduler",
+      "sidekiq-default",
+      "sidekiq-push",
+      "sidekiq-pull",
+      "sidekiq-ingress-2",
+      "sidekiq-ingress-1",
+      "maintaindb",
+      "postgresql",
+    ]);
+  });
+
+  test("the services running the template image need the mastodon build", () => {
+    expect(g.imageBuilder("sidekiq-pull")).toBe("mastodon");
+    expect(g.imageBuilder("postgresql")).toBe("postgresql");
+    expect(g.buildClosure(g.startClosure(["web"]))).toEqual(["postgresql", "redis", "maintaindb", "mastodon"]);
+    expect(g.buildClosure(g.services)).toEqual([
+      "postgresql",
+      "redis",
+      "opensearch",
+      "maintaindb",
+      "mastodon",
+      "nginx",
+      "nginx-media",
+      "varnish",
+      "haproxy",
+    ]);
+  });
+});
