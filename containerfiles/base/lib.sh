@@ -57,3 +57,19 @@ check_ip() {
 render() {
     "$MICROPOD_LIBEXEC/render-template" "$MICROPOD_TEMPLATES/$1" "$2"
 }
+
+# shell_quote WORD...: the words as one line sh reads back as the same words.
+shell_quote() {
+    for _word in "$@"; do
+        printf "'%s' " "$(printf '%s' "$_word" | sed "s/'/'\\\\''/g")"
+    done
+}
+
+# run_as USER COMMAND ARGS...: run COMMAND as USER with the environment kept. The command goes
+# to su as one quoted string: FreeBSD's su hands the words after the login name to the shell,
+# Linux's su reads -c itself, and both run `sh -c STRING`.
+run_as() {
+    _user=$1
+    shift
+    su -m "$_user" -c "exec $(shell_quote "$@")"
+}

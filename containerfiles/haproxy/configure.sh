@@ -10,7 +10,7 @@
 #   HAPROXY_USER, HAPROXY_GROUP  (default www, www)
 #   MICROPOD_CONF_DIR         where haproxy.cfg goes (default /usr/local/etc/haproxy)
 set -eu
-# shellcheck source=../base/lib.sh
+# shellcheck source-path=SCRIPTDIR source=../base/lib.sh
 . "${MICROPOD_LIBEXEC:-/usr/local/libexec/micropod}/lib.sh"
 
 require_env DOMAIN

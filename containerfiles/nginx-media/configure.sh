@@ -11,7 +11,7 @@
 #   NGINX_MEDIA_CACHE_DIR   the cache (default /var/cache/nginx-media, a volume)
 #   NGINX_MEDIA_CACHE_SIZE  its cap (default 10g)
 set -eu
-# shellcheck source=../base/lib.sh
+# shellcheck source-path=SCRIPTDIR source=../base/lib.sh
 . "${MICROPOD_LIBEXEC:-/usr/local/libexec/micropod}/lib.sh"
 
 conf_dir=${MICROPOD_CONF_DIR:-/usr/local/etc/nginx}

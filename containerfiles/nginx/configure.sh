@@ -6,7 +6,7 @@
 #   MICROPOD_CONF_DIR         where nginx.conf goes (default /usr/local/etc/nginx)
 #   NGINX_USER                worker user (default www)
 set -eu
-# shellcheck source=../base/lib.sh
+# shellcheck source-path=SCRIPTDIR source=../base/lib.sh
 . "${MICROPOD_LIBEXEC:-/usr/local/libexec/micropod}/lib.sh"
 
 require_env DOMAIN

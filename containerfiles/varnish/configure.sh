@@ -3,7 +3,7 @@
 #   VARNISH_BACKEND_HOST, VARNISH_BACKEND_PORT  nginx (default 10.89.0.40, 80)
 #   MICROPOD_CONF_DIR                           where default.vcl goes (default /usr/local/etc/varnish)
 set -eu
-# shellcheck source=../base/lib.sh
+# shellcheck source-path=SCRIPTDIR source=../base/lib.sh
 . "${MICROPOD_LIBEXEC:-/usr/local/libexec/micropod}/lib.sh"
 
 conf_dir=${MICROPOD_CONF_DIR:-/usr/local/etc/varnish}

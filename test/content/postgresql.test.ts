@@ -1,0 +1,189 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requireTool } from "../support/require-tool.js";
+
+/**
+ * The postgresql entrypoint and the maintaindb script, run for real against Debian's
+ * PostgreSQL (the FreeBSD image runs the same scripts with the ports' binaries): first start
+ * initialises the cluster with the DB_PASS password, maintaindb creates the role and database
+ * (twice: idempotent) with pg_stat_statements, SIGTERM stops the server with a fast shutdown,
+ * a second start reuses the cluster, and the log rotates past its cap.
+ * Listens on 127.0.0.1 on a free port only.
+ */
+const repo = resolve(import.meta.dirname, "../..");
+const containerfiles = join(repo, "containerfiles");
+const password = "s3cret 'with' \"quotes\"";
+
+let work: string;
+let pgBin: string;
+let port: number;
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once("error", rej);
+    s.listen(0, "127.0.0.1", () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+function baseEnv(): Record<string, string> {
+  return {
+    PATH: `${pgBin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+    MICROPOD_LIBEXEC: join(containerfiles, "base"),
+  };
+}
+
+function pgEnv(): Record<string, string> {
+  return {
+    ...baseEnv(),
+    MICROPOD_TEMPLATES: join(containerfiles, "postgresql"),
+    PGDATA: join(work, "data"),
+    PG_LOG_DIR: join(work, "log"),
+    PG_LISTEN: "127.0.0.1",
+    PG_PORT: String(port),
+    PG_LOG_CAP_BYTES: "200000",
+    DB_PASS: password,
+  };
+}
+
+interface Server {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function startServer(): Server {
+  let out = "";
+  const child = spawn("sh", [join(containerfiles, "postgresql", "entrypoint.sh")], { env: pgEnv(), stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout!.on("data", (d) => (out += String(d)));
+  child.stderr!.on("data", (d) => (out += String(d)));
+  const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
+  return { child, output: () => out, exited };
+}
+
+async function waitReady(server: Server): Promise<void> {
+  for (let i = 0; i < 120; i++) {
+    const r = spawnSync(join(pgBin, "pg_isready"), ["-q", "-h", "127.0.0.1", "-p", String(port)]);
+    if (r.status === 0) return;
+    if (server.child.exitCode !== null) throw new Error(`entrypoint exited: ${server.output()}`);
+    await new Promise((r2) => setTimeout(r2, 500));
+  }
+  throw new Error(`PostgreSQL not ready: ${server.output()}`);
+}
+
+function psql(user: string, db: string, sql: string): { status: number | null; out: string } {
+  const r = spawnSync(join(pgBin, "psql"), ["-X", "-q", "-t", "-A", "-h", "127.0.0.1", "-p", String(port), "-U", user, "-d", db, "-c", sql], {
+    env: { ...process.env, PGPASSWORD: password },
+    encoding: "utf8",
+  });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+function maintaindb(): { status: number | null; out: string } {
+  const r = spawnSync("sh", [join(containerfiles, "maintaindb", "entrypoint.sh")], {
+    env: {
+      ...baseEnv(),
+      MICROPOD_TEMPLATES: join(containerfiles, "maintaindb"),
+      DB_HOST: "127.0.0.1",
+      DB_PORT: String(port),
+      DB_NAME: "mastodon production",
+      DB_USER: "mastodon",
+      DB_PASS: password,
+      MAINTAINDB_WAIT: "30",
+      MAINTAINDB_MIGRATE: "no",
+    },
+    encoding: "utf8",
+  });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+async function stopServer(server: Server): Promise<number | null> {
+  server.child.kill("SIGTERM");
+  return await Promise.race([server.exited, new Promise<null>((_, rej) => setTimeout(() => rej(new Error(`no exit after SIGTERM: ${server.output()}`)), 60_000))]);
+}
+
+beforeAll(async () => {
+  requireTool("psql", "postgresql");
+  const versions = existsSync("/usr/lib/postgresql") ? readdirSync("/usr/lib/postgresql").sort() : [];
+  const major = versions.at(-1);
+  if (!major || !existsSync(`/usr/lib/postgresql/${major}/bin/pg_ctl`)) throw new Error("pg_ctl not found: install Debian's postgresql");
+  pgBin = `/usr/lib/postgresql/${major}/bin`;
+  work = mkdtempSync(join(tmpdir(), "micropod-pg-"));
+  // The cluster owner (postgres) must reach its data directory.
+  chmodSync(work, 0o755);
+  port = await freePort();
+});
+
+afterAll(() => {
+  if (work) {
+    spawnSync("su", ["-m", "postgres", "-c", `${pgBin}/pg_ctl stop -D ${join(work, "data")} -m immediate`], { stdio: "ignore" });
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+describe("postgresql entrypoint and maintaindb on real PostgreSQL", () => {
+  it("initialises once, serves maintaindb's role and database, stops fast on SIGTERM, restarts on the same cluster", async () => {
+    const first = startServer();
+    await waitReady(first);
+    expect(first.output()).toContain(`entrypoint.sh: initialising a new cluster in ${join(work, "data")}`);
+    expect(readFileSync(join(work, "data", "micropod.conf"), "utf8")).toContain(
+      `listen_addresses = '127.0.0.1'\nport = ${port}\nshared_preload_libraries = 'pg_stat_statements'\n`,
+    );
+
+    // The superuser password is DB_PASS; host connections need it (scram), so a wrong one fails.
+    expect(psql("postgres", "postgres", "select 1").out.trim()).toBe("1");
+    const wrong = spawnSync(join(pgBin, "psql"), ["-X", "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres", "-c", "select 1"], {
+      env: { ...process.env, PGPASSWORD: "wrong" },
+      encoding: "utf8",
+    });
+    expect(wrong.status).not.toBe(0);
+    expect(wrong.stderr).toContain("password authentication failed");
+
+    const m1 = maintaindb();
+    expect(m1.status, m1.out).toBe(0);
+    expect(m1.out).toBe("entrypoint.sh: role mastodon and database mastodon production are in place\n");
+    const m2 = maintaindb();
+    expect(m2.status, m2.out).toBe(0);
+    expect(psql("mastodon", "mastodon production", "select current_user, pg_catalog.pg_get_userbyid(d.datdba) from pg_database d where datname = current_database()").out.trim()).toBe(
+      "mastodon|mastodon",
+    );
+    expect(psql("mastodon", "mastodon production", "select count(*) >= 0 from pg_stat_statements").out.trim()).toBe("t");
+
+    // The log stays inside the container directory and rotates past the cap.
+    const big = "x".repeat(1000);
+    for (let i = 0; i < 250; i++) psql("postgres", "postgres", `DO $$ BEGIN RAISE LOG '${big}'; END $$`);
+    for (let i = 0; i < 40 && !existsSync(join(work, "log", "postgresql.log.1")); i++) await new Promise((r) => setTimeout(r, 500));
+    expect(existsSync(join(work, "log", "postgresql.log.1"))).toBe(true);
+    psql("postgres", "postgres", "select 1");
+    for (let i = 0; i < 20 && !existsSync(join(work, "log", "postgresql.log")); i++) await new Promise((r) => setTimeout(r, 250));
+    expect(statSync(join(work, "log", "postgresql.log")).size).toBeLessThan(200_000);
+
+    expect(await stopServer(first)).toBe(0);
+    const serverLog = readFileSync(join(work, "log", "postgresql.log"), "utf8");
+    expect(serverLog).toContain("received fast shutdown request");
+    expect(serverLog).toContain("database system is shut down");
+    expect(first.output()).toContain("entrypoint.sh: PostgreSQL stopped\n");
+
+    const second = startServer();
+    await waitReady(second);
+    expect(second.output()).not.toContain("initialising");
+    expect(psql("mastodon", "mastodon production", "select current_user").out.trim()).toBe("mastodon");
+    expect(await stopServer(second)).toBe(0);
+  });
+
+  it("maintaindb gives up with a clear message when PostgreSQL never answers", () => {
+    const r = spawnSync("sh", [join(containerfiles, "maintaindb", "entrypoint.sh")], {
+      env: { ...baseEnv(), MICROPOD_TEMPLATES: join(containerfiles, "maintaindb"), DB_HOST: "127.0.0.1", DB_PORT: "1", DB_NAME: "m", DB_USER: "m", DB_PASS: "p", MAINTAINDB_WAIT: "2" },
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("entrypoint.sh: PostgreSQL at 127.0.0.1:1 is not ready after 2s\n");
+  });
+});
