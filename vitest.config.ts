@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    globalSetup: ["test/support/build-dist.ts"],
     // Real podman, Redis and Sidekiq tests take seconds, not milliseconds.
     testTimeout: 120_000,
     hookTimeout: 120_000,
