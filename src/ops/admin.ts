@@ -88,7 +88,8 @@ export async function adminCreate(ctx: Pick<OpsContext, "runner" | "logger" | "r
     throw new CommandFailedError(renderCommand(c, ctx.redactor), { ...r, stdout: ctx.redactor.redact(r.stdout), stderr: ctx.redactor.redact(r.stderr) });
   }
   await mkdir(join(file, ".."), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(file, credentialsText(o, password, ctx.config.vars.DOMAIN), { mode: 0o600 });
+  // A credentials file from an earlier owner is kept as .micropod-backup, never lost.
+  await writeFileAtomic(file, credentialsText(o, password, ctx.config.vars.DOMAIN), { mode: 0o600, backup: true });
   ctx.logger.info({ username: o.username, file }, "owner account created; password saved");
   ctx.out(`created owner ${o.username} <${o.email}>; password in ${file}`);
   if (o.showPassword) ctx.out(`password: ${password}`);
