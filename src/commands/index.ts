@@ -2,6 +2,7 @@ import type { Command as Program } from "commander";
 import type { Context } from "./context.js";
 import { registerDoctor } from "./doctor.js";
 import { registerPrepareHost } from "./prepare-host.js";
+import { registerHealth } from "./health.js";
 
 /**
  * A verb registers itself on the program: parse options in `.action()` and call one use-case
@@ -9,4 +10,4 @@ import { registerPrepareHost } from "./prepare-host.js";
  */
 export type Register = (program: Program, context: () => Context) => void;
 
-export const commands: Register[] = [registerPrepareHost, registerDoctor];
+export const commands: Register[] = [registerPrepareHost, registerDoctor, registerHealth];

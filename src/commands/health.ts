@@ -1,0 +1,125 @@
+import { resolve } from "node:path";
+import type { Command as Program } from "commander";
+import { ExitCode, MicropodError, UsageError } from "../core/errors.js";
+import { type CheckReport, runHealthCheck } from "../health/check.js";
+import { loadHealthState } from "../health/health-state.js";
+import { defaultLogFile, installHealth } from "../health/install.js";
+import { parseEvery, scheduleChecks } from "../health/schedule.js";
+import { healthSetup } from "../health/setup.js";
+import { renderHealthStatus } from "../health/status.js";
+import { loadConfig } from "../config/load.js";
+import { type Context, packageRoot, resolveComposeFile, resolveEnvFile } from "./context.js";
+import type { Register } from "./index.js";
+
+interface HealthOptions {
+  env?: string;
+  compose?: string;
+  queues?: string;
+  every?: string;
+  rc?: boolean;
+  root?: string;
+  program?: string;
+}
+
+function envFile(opts: HealthOptions): string {
+  const f = resolveEnvFile(opts, false);
+  if (!f) throw new UsageError("no .env found", ["pass --env FILE, set MICROPOD_ENV, or create /usr/local/etc/micropod/micropod.env"]);
+  return f;
+}
+
+const suiteOptions = (cmd: Program) =>
+  cmd
+    .option("--env <file>", "the .env file (default: MICROPOD_ENV, ./.env, /usr/local/etc/micropod/micropod.env)")
+    .option("--compose <file>", "the compose file (default: the bundled suite)")
+    .option("--queues <spec>", 'the seed\'s form instead of the compose file: "ingress:mastodon-sidekiq-ingress-1 pull:mastodon-sidekiq-pull" (also the QUEUES variable)');
+
+async function setupFor(ctx: Context, opts: HealthOptions) {
+  const queues = opts.queues ?? process.env.QUEUES;
+  return healthSetup(ctx.logger, { envFile: envFile(opts), composeFile: resolveComposeFile(opts), ...(queues ? { queues } : {}), env: process.env });
+}
+
+function printReport(ctx: Context, r: CheckReport): void {
+  if (r.skipped) return ctx.out(`skipped: ${r.skipped}`);
+  for (const d of r.decisions) ctx.out(`${d.container}  ${r.verdicts.find((v) => v.container === d.container)?.status}  ${d.action}  ${d.message}`);
+  for (const q of r.unserved) ctx.out(`queue ${q.queue}: ${q.size} jobs, nobody serves it`);
+}
+
+export async function healthCheck(ctx: Context, opts: HealthOptions): Promise<CheckReport> {
+  const s = await setupFor(ctx, opts);
+  try {
+    return await runHealthCheck(ctx, { ...s, ...(s.alerts ? { alerts: s.alerts } : {}) });
+  } catch (err) {
+    if (err instanceof MicropodError) throw err;
+    throw new MicropodError(`health check failed: ${(err as Error).message}`, ExitCode.failure, [`Redis: ${s.redisWhere}`]);
+  } finally {
+    s.close();
+  }
+}
+
+export async function healthWatch(ctx: Context, opts: HealthOptions): Promise<void> {
+  const every = parseEvery(opts.every ?? "2m");
+  const s = await setupFor(ctx, opts);
+  const once = async () => {
+    try {
+      printReport(ctx, await runHealthCheck(ctx, { ...s, ...(s.alerts ? { alerts: s.alerts } : {})}));
+    } catch (err) {
+      ctx.logger.error({ event: "health.check-failed", error: (err as Error).message }, `health check failed: ${(err as Error).message} (Redis ${s.redisWhere})`);
+    }
+  };
+  ctx.logger.info({ event: "health.watch", every: every.text, containers: s.targets.map((t) => t.containerName) }, `watching ${s.targets.length} Sidekiq container(s) every ${every.text}`);
+  await once();
+  const watch = scheduleChecks(every, once);
+  await new Promise<void>((done) => (ctx.signal.aborted ? done() : ctx.signal.addEventListener("abort", () => done(), { once: true })));
+  await watch.stop();
+  s.close();
+  ctx.logger.info({ event: "health.watch-stopped" }, "health watch stopped");
+}
+
+export const registerHealth: Register = (program, context) => {
+  const health = program.command("health").description("find wedged Sidekiq processes in Redis and restart their containers, with back-off");
+
+  suiteOptions(health.command("check").description("run one check (for root's crontab)")).action(async (opts: HealthOptions) => {
+    const ctx = context();
+    printReport(ctx, await healthCheck(ctx, opts));
+  });
+
+  suiteOptions(health.command("watch").description("run checks on a schedule in this process (the rc.d service micropod_health runs this)"))
+    .option("--every <interval>", "interval: 30s, 2m, 1h", "2m")
+    .action(async (opts: HealthOptions) => healthWatch(context(), opts));
+
+  health
+    .command("install")
+    .description("schedule the check: a system crontab in /usr/local/etc/cron.d, or with --rc the micropod_health rc.d service")
+    .option("--env <file>", "the .env the check reads")
+    .option("--rc", "install and enable the rc.d service (health watch) instead of a crontab")
+    .option("--every <interval>", "interval (cron: whole minutes)", "2m")
+    .option("--root <dir>", "install under this root (tests, images)", "/")
+    .option("--program <path>", "the micropod program the schedule runs", "/usr/local/bin/micropod")
+    .action(async (opts: HealthOptions) => {
+      const ctx = context();
+      const env = envFile(opts);
+      const config = await loadConfig(env);
+      const done = await installHealth(ctx, {
+        root: resolve(opts.root ?? "/"),
+        mode: opts.rc ? "rc" : "cron",
+        every: parseEvery(opts.every ?? "2m"),
+        envFile: env,
+        program: opts.program ?? "/usr/local/bin/micropod",
+        logFile: defaultLogFile(config.paths.logs),
+        rcSource: resolve(packageRoot, "rc.d", "micropod_health"),
+      });
+      for (const line of done) ctx.out(line);
+    });
+
+  health
+    .command("status")
+    .description("show the last verdicts, restarts and alerts")
+    .option("--env <file>", "the .env file")
+    .option("--json", "print the state file as JSON")
+    .action(async (opts: HealthOptions & { json?: boolean }) => {
+      const ctx = context();
+      const config = await loadConfig(envFile(opts));
+      const state = await loadHealthState(`${config.paths.state}/health.json`);
+      ctx.out(opts.json ? JSON.stringify(state, null, 2) : renderHealthStatus(state, ctx.clock.now()));
+    });
+};

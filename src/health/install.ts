@@ -1,0 +1,73 @@
+import { chmod, copyFile, mkdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { writeFileAtomic } from "../core/atomic-write.js";
+import { ExitCode, MicropodError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import type { Runner } from "../core/runner.js";
+import { isManaged, managedHeader, readIfExists } from "../host/files.js";
+import { hostPath } from "../host/options.js";
+import { serviceStart } from "../host/tools/service.js";
+import { sysrcSet } from "../host/tools/sysrc.js";
+import type { Every } from "./schedule.js";
+
+/**
+ * `micropod health install`: either a system crontab in /usr/local/etc/cron.d (FreeBSD's cron
+ * reads it next to /etc/cron.d since 12.0; one file micropod owns, no editing of root's own
+ * crontab), or the rc.d service that runs `micropod health watch` under daemon(8).
+ */
+export const CRON_FILE = "/usr/local/etc/cron.d/micropod-health";
+export const RC_SCRIPT = "/usr/local/etc/rc.d/micropod_health";
+
+export interface InstallOptions {
+  readonly root: string;
+  readonly mode: "cron" | "rc";
+  readonly every: Every;
+  /** The .env the installed check reads. */
+  readonly envFile: string;
+  /** The micropod program to run. */
+  readonly program: string;
+  readonly logFile: string;
+  /** The rc.d script shipped with micropod (rc.d/micropod_health). */
+  readonly rcSource: string;
+}
+
+export function cronFileContent(o: Pick<InstallOptions, "every" | "envFile" | "program" | "logFile">): string {
+  if (!o.every.crontab) throw new MicropodError(`cron runs at most once a minute: --every ${o.every.text} needs \`micropod health install --rc\` (health watch)`);
+  return [
+    managedHeader("`micropod health install` wrote this system crontab").trimEnd(),
+    "SHELL=/bin/sh",
+    "PATH=/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin",
+    `${o.every.crontab}\troot\t${o.program} health check --env ${o.envFile} >> ${o.logFile} 2>&1`,
+    "",
+  ].join("\n");
+}
+
+export async function installHealth(ctx: { runner: Runner; logger: Logger }, o: InstallOptions): Promise<string[]> {
+  const done: string[] = [];
+  if (o.mode === "cron") {
+    const content = cronFileContent(o);
+    const path = hostPath(o, CRON_FILE);
+    const before = await readIfExists(path);
+    if (before !== undefined && !isManaged(before)) throw new MicropodError(`${CRON_FILE} exists and micropod did not write it: not replacing it`, ExitCode.failure, ["move it away, or add the check to it yourself"]);
+    if (before === content) return [`${CRON_FILE} is up to date`];
+    await writeFileAtomic(path, content, { mode: 0o644, mkdirs: true, backup: before !== undefined });
+    done.push(`wrote ${CRON_FILE}: micropod health check every ${o.every.text}`);
+  } else {
+    const path = hostPath(o, RC_SCRIPT);
+    await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+    await copyFile(o.rcSource, path);
+    await chmod(path, 0o555);
+    done.push(`installed ${RC_SCRIPT}`);
+    const values = { micropod_health_enable: "YES", micropod_health_env: o.envFile, micropod_health_every: o.every.text, micropod_health_program: o.program };
+    await ctx.runner.run(sysrcSet(o.root, values));
+    done.push(`enabled micropod_health in rc.conf (${Object.entries(values).map(([k, v]) => `${k}=${v}`).join(" ")})`);
+    if (o.root === "/") {
+      await ctx.runner.run(serviceStart("micropod_health"));
+      done.push("started micropod_health");
+    }
+  }
+  for (const line of done) ctx.logger.info({ event: "health.install" }, line);
+  return done;
+}
+
+export const defaultLogFile = (logDir: string) => join(logDir, "micropod-health.log");
