@@ -58,18 +58,34 @@ render() {
     "$MICROPOD_LIBEXEC/render-template" "$MICROPOD_TEMPLATES/$1" "$2"
 }
 
+# run_as USER COMMAND ARGS...: run COMMAND as USER (its primary group, HOME), environment
+# otherwise kept, with no su process in between: FreeBSD's `chroot -u -g /` and Linux's
+# `setpriv` exec the command directly, so signals from podman (SIGTERM) reach it.
+# exec_as: the same, replacing the calling shell.
+as_user_prefix() {
+    _group=$(id -gn "$1") || die "no user $1"
+    case $(uname -s) in
+        FreeBSD) set -- chroot -u "$1" -g "$_group" / ;;
+        *) set -- setpriv --reuid="$1" --regid="$_group" --init-groups -- ;;
+    esac
+    shell_quote "$@"
+}
+
+exec_as() {
+    _prefix=$(as_user_prefix "$1") || exit 1
+    HOME=$(awk -F: -v u="$1" '$1 == u { print $6 }' /etc/passwd)
+    export HOME
+    shift
+    eval "exec $_prefix \"\$@\""
+}
+
+run_as() {
+    (exec_as "$@")
+}
+
 # shell_quote WORD...: the words as one line sh reads back as the same words.
 shell_quote() {
     for _word in "$@"; do
         printf "'%s' " "$(printf '%s' "$_word" | sed "s/'/'\\\\''/g")"
     done
-}
-
-# run_as USER COMMAND ARGS...: run COMMAND as USER with the environment kept. The command goes
-# to su as one quoted string: FreeBSD's su hands the words after the login name to the shell,
-# Linux's su reads -c itself, and both run `sh -c STRING`.
-run_as() {
-    _user=$1
-    shift
-    su -m "$_user" -c "exec $(shell_quote "$@")"
 }

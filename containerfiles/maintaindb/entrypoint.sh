@@ -33,4 +33,4 @@ note "role $DB_USER and database $DB_NAME are in place"
 [ "${MAINTAINDB_MIGRATE:-yes}" = yes ] || exit 0
 cd /usr/local/www/mastodon
 note "running rails db:prepare"
-run_as mastodon bundle exec rails db:prepare
+exec_as mastodon bundle exec rails db:prepare
