@@ -58,7 +58,7 @@ export async function installHealth(ctx: { runner: Runner; logger: Logger }, o: 
     await copyFile(o.rcSource, path);
     await chmod(path, 0o555);
     done.push(`installed ${RC_SCRIPT}`);
-    const values = { micropod_health_enable: "YES", micropod_health_env: o.envFile, micropod_health_every: o.every.text, micropod_health_program: o.program };
+    const values = { micropod_health_enable: "YES", micropod_health_envfile: o.envFile, micropod_health_every: o.every.text, micropod_health_program: o.program };
     await ctx.runner.run(sysrcSet(o.root, values));
     done.push(`enabled micropod_health in rc.conf (${Object.entries(values).map(([k, v]) => `${k}=${v}`).join(" ")})`);
     if (o.root === "/") {
