@@ -1,0 +1,176 @@
+import { readFile } from "node:fs/promises";
+import { type Command, renderCommand } from "../core/command.js";
+import { writeFileAtomic } from "../core/atomic-write.js";
+import { ExitCode, MicropodError, UsageError } from "../core/errors.js";
+import { acquireLock } from "../core/lock.js";
+import { containerSpec } from "../engine/spec.js";
+import { type ContainerSpec, runOnce } from "../podman/container.js";
+import { buildImage, inspectImage, tagImage } from "../podman/image.js";
+import { readImageInspect } from "../podman/readers.js";
+import type { Suite } from "../suite/model.js";
+import { backup } from "./backup.js";
+import type { OpsContext } from "./context.js";
+import { railsService, serviceOf, templateService, templateUsers } from "./services.js";
+
+export interface UpgradeOptions {
+  /** The Mastodon release tag to build (the template image's MASTODON_VERSION build arg). */
+  readonly version: string;
+  /** Print the plan, change nothing. */
+  readonly check?: boolean;
+  /** Backups to keep (the upgrade's own backup counts). */
+  readonly keep?: number;
+}
+
+export type UpgradeStep = "backup" | "keep-previous" | "build" | "pre-migrate" | "recreate" | "post-migrate" | "record-version";
+
+export const migrateArgv = ["bundle", "exec", "rails", "db:migrate"] as const;
+
+/** The tag the previous template image keeps while an upgrade runs, and after it for a manual rollback. */
+export function previousRef(image: string): string {
+  const slash = image.lastIndexOf("/");
+  const colon = image.lastIndexOf(":");
+  const repo = colon > slash ? image.slice(0, colon) : image;
+  return `${repo}:micropod-previous`;
+}
+
+/**
+ * A one-shot migration container: the web service's image, environment and secrets, without
+ * what belongs to the long-running web container (its name, static addresses, ports, restart
+ * policy, log file).
+ */
+export function migrationSpec(suite: Suite, phase: "pre" | "post"): ContainerSpec {
+  const web = containerSpec(suite, serviceOf(suite, railsService));
+  const env = { ...(web.env ?? {}), ...(phase === "pre" ? { SKIP_POST_DEPLOYMENT_MIGRATIONS: "true" } : {}) };
+  return {
+    name: `${suite.project}-upgrade-${phase}-migrate`,
+    image: web.image,
+    labels: { "micropod.oneoff": `upgrade-${phase}-migrate` },
+    ...(web.networkMode ? { networkMode: web.networkMode } : { networks: (web.networks ?? []).map((n) => ({ name: n.name })) }),
+    ...(web.volumes ? { volumes: web.volumes } : {}),
+    ...(web.extraHosts ? { extraHosts: web.extraHosts } : {}),
+    env,
+    ...(web.secrets ? { secrets: web.secrets } : {}),
+    ...(web.user ? { user: web.user } : {}),
+    ...(web.workdir ? { workdir: web.workdir } : {}),
+    command: [...migrateArgv],
+  };
+}
+
+export function buildCommand(suite: Suite, version: string): Command {
+  const t = templateService(suite);
+  const b = t.build!;
+  return buildImage({ context: b.context, file: b.dockerfile, buildArgs: { ...b.args, MASTODON_VERSION: version }, tags: [t.image], ...(b.target ? { target: b.target } : {}) });
+}
+
+/** The plan `--check` prints: every step, with the commands it runs. */
+export function upgradePlan(suite: Suite, from: string | undefined, version: string, envFile: string): string[] {
+  const image = templateService(suite).image;
+  const services = templateUsers(suite);
+  return [
+    `upgrade Mastodon ${from ?? "(unknown)"} -> ${version}`,
+    "1. backup: pg_dump, .env and secrets copies, ZFS snapshot when on ZFS",
+    `2. keep the current image: podman tag <id of ${image}> ${previousRef(image)}`,
+    `3. build: ${renderCommand(buildCommand(suite, version))}`,
+    `4. pre-deployment migrations: ${renderCommand(runOnce(migrationSpec(suite, "pre")))}`,
+    `5. recreate in dependency order, each gated on readiness: ${services.join(", ")}`,
+    `6. post-deployment migrations: ${renderCommand(runOnce(migrationSpec(suite, "post")))}`,
+    `7. record MASTODON_VERSION=${version} in ${envFile}`,
+    `on failure: podman tag <previous id> ${image}, recreate ${services.join(", ")} from it, and report the database's state`,
+  ];
+}
+
+/** What the database holds when step `failed` failed: the sentence the administrator needs. */
+export function databaseState(failed: UpgradeStep, backupDir: string | undefined): string {
+  const restore = backupDir ? ` The backup taken before the upgrade is ${backupDir} (micropod restore ${backupDir} --stop-writers).` : "";
+  switch (failed) {
+    case "backup":
+    case "keep-previous":
+    case "build":
+      return "The database is unchanged: no migration ran.";
+    case "pre-migrate":
+      return `The database may hold some of the new release's pre-deployment migrations (each migration commits on its own); the previous release runs with them.${restore}`;
+    case "recreate":
+      return `The database holds the new release's pre-deployment migrations; no post-deployment migration ran; the previous release runs with them.${restore}`;
+    case "post-migrate":
+      return `The database holds the pre-deployment migrations and possibly some post-deployment ones, which the previous release may not expect: check the instance, and restore if it misbehaves.${restore}`;
+    case "record-version":
+      return `The upgrade itself completed; only writing MASTODON_VERSION to the .env failed: set it by hand, or the next start rebuilds the previous release.`;
+  }
+}
+
+/** Set (or add) MASTODON_VERSION in the .env, so the next `micropod start` builds the same release. */
+export function withVersion(envText: string, version: string): string {
+  const line = `MASTODON_VERSION=${version}`;
+  if (/^MASTODON_VERSION=.*$/m.test(envText)) return envText.replace(/^MASTODON_VERSION=.*$/m, line);
+  return `${envText}${envText.endsWith("\n") || envText === "" ? "" : "\n"}${line}\n`;
+}
+
+const VERSION = /^v?\d+\.\d+\.\d+([.-][0-9A-Za-z.-]+)?$/;
+
+/**
+ * `micropod upgrade --mastodon VERSION`: backup, build, pre-deployment migrations in a one-shot
+ * container, recreate web/streaming/sidekiq, post-deployment migrations. Any failure puts the
+ * previous image back, recreates the services from it, and says what state the database is in.
+ */
+export async function upgrade(ctx: OpsContext, o: UpgradeOptions): Promise<void> {
+  if (!VERSION.test(o.version)) throw new UsageError(`--mastodon ${JSON.stringify(o.version)}: a Mastodon release tag such as v4.3.2`);
+  const from = ctx.config.vars.MASTODON_VERSION;
+  if (o.check) {
+    ctx.out(upgradePlan(ctx.suite, from, o.version, ctx.config.envFile).join("\n"));
+    if (from !== o.version) throw new MicropodError(`upgrade to ${o.version} pending (now ${from ?? "unknown"})`, ExitCode.changesPending);
+    return;
+  }
+  const lock = await acquireLock(ctx.config.paths.lock, { verb: "upgrade", clock: ctx.clock, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  const image = templateService(ctx.suite).image;
+  const services = templateUsers(ctx.suite);
+  let step = "backup" as UpgradeStep;
+  let backupDir: string | undefined;
+  let previousId: string | undefined;
+  const say = (s: UpgradeStep, msg: string) => {
+    step = s;
+    ctx.logger.info({ step: s }, msg);
+  };
+  try {
+    say("backup", "backing up before the upgrade");
+    backupDir = (await backup(ctx, o.keep !== undefined ? { keep: o.keep } : {})).dir;
+
+    say("keep-previous", `keeping the current image as ${previousRef(image)}`);
+    previousId = readImageInspect((await ctx.runner.run(inspectImage(image))).stdout)[0]?.id;
+    if (!previousId) throw new MicropodError(`image ${image} not found: run micropod start once before upgrading`);
+    await ctx.runner.run(tagImage(previousId, previousRef(image)));
+
+    say("build", `building ${image} with MASTODON_VERSION=${o.version}`);
+    await ctx.runner.run(buildCommand(ctx.suite, o.version));
+
+    say("pre-migrate", "pre-deployment migrations (SKIP_POST_DEPLOYMENT_MIGRATIONS=true)");
+    await ctx.runner.run(runOnce(migrationSpec(ctx.suite, "pre")));
+
+    say("recreate", `recreating ${services.join(", ")}`);
+    await ctx.control.recreate(services);
+
+    say("post-migrate", "post-deployment migrations");
+    await ctx.runner.run(runOnce(migrationSpec(ctx.suite, "post")));
+
+    say("record-version", `recording MASTODON_VERSION=${o.version}`);
+    const env = await readFile(ctx.config.envFile, "utf8");
+    await writeFileAtomic(ctx.config.envFile, withVersion(env, o.version), { backup: true });
+  } catch (err) {
+    const failed = step as UpgradeStep;
+    const notes = [databaseState(failed, backupDir)];
+    if (previousId && failed !== "keep-previous" && failed !== "record-version") {
+      try {
+        ctx.logger.warn({ step: failed }, `upgrade failed; putting the previous image back as ${image}`);
+        await ctx.runner.run(tagImage(previousId, image));
+        if (failed === "recreate" || failed === "post-migrate") await ctx.control.recreate(services);
+        notes.push(`The previous image is back as ${image}${failed === "recreate" || failed === "post-migrate" ? ` and ${services.join(", ")} run from it` : ""}.`);
+      } catch (rollbackErr) {
+        notes.push(`Rollback failed too: ${(rollbackErr as Error).message}. The previous image is ${previousRef(image)} (${previousId}).`);
+      }
+    }
+    const cause = err instanceof MicropodError ? [err.message, ...err.details] : [(err as Error).message];
+    throw new MicropodError(`upgrade to ${o.version} failed at step ${failed}`, err instanceof MicropodError ? err.exitCode : ExitCode.failure, [...notes, ...cause]);
+  } finally {
+    await lock.release();
+  }
+  ctx.out(`upgraded Mastodon ${from ?? ""} -> ${o.version}; previous image kept as ${previousRef(image)}; backup ${backupDir}`);
+}
