@@ -24,6 +24,8 @@ export interface ExecuteDeps {
 export interface StartReport {
   readonly built: string[];
   readonly upToDate: string[];
+  /** When each build ran, ms since the start of execution: shows which overlapped. */
+  readonly buildTimes: Record<string, { start: number; end: number }>;
   /** Container actions in the order they were launched. */
   readonly launched: Array<{ service: string; action: string; at: number }>;
   /** When each service's condition held, ms since the start of execution. */
@@ -86,7 +88,7 @@ export async function executeStart(plan: StartPlan, deps: ExecuteDeps): Promise<
   const stop = new AbortController();
   const signal = AbortSignal.any([deps.signal, stop.signal]);
   const t0 = clock.now();
-  const report: StartReport = { built: [], upToDate: [], launched: [], ready: {}, elapsedMs: 0 };
+  const report: StartReport = { built: [], upToDate: [], buildTimes: {}, launched: [], ready: {}, elapsedMs: 0 };
   let rootError: unknown;
   const fail = (e: unknown) => {
     if (rootError === undefined && !(e instanceof DependencyFailed)) rootError = e;
@@ -134,6 +136,7 @@ export async function executeStart(plan: StartPlan, deps: ExecuteDeps): Promise<
         }
         logger.info(`build ${b.service}: built in ${((clock.now() - started) / 1000).toFixed(1)}s`);
         report.built.push(b.service);
+        report.buildTimes[b.service] = { start: started - t0, end: clock.now() - t0 };
       });
     })();
     p.catch(fail);

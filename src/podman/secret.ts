@@ -1,10 +1,13 @@
 import { type Command, command, inspect } from "../core/command.js";
 
 /**
- * Podman secrets. The value travels on standard input only (marked secret, so rendering masks
- * it); argv carries the name and labels. podman 4.3 has no `secret create --replace`, so an
- * update is `secret rm` then `secret create`.
+ * Podman secrets. The value never travels in argv: podman reads it from its own environment
+ * (`--env`, marked secret so rendering masks it), which only root can read in /proc. Standard
+ * input would be the other way, but podman 4.3 insists on a named pipe there and Node gives
+ * children a socket. podman 4.3 has no `secret create --replace`, so an update is rm then create.
  */
+export const SECRET_VALUE_VAR = "MICROPOD_SECRET_VALUE";
+
 export const createSecret = (name: string, value: string, labels: Readonly<Record<string, string>> = {}): Command =>
   command(
     [
@@ -14,10 +17,11 @@ export const createSecret = (name: string, value: string, labels: Readonly<Recor
       ...Object.entries(labels)
         .sort(([a], [b]) => (a < b ? -1 : 1))
         .flatMap(([k, v]) => ["--label", `${k}=${v}`]),
+      "--env",
       name,
-      "-",
+      SECRET_VALUE_VAR,
     ],
-    { input: value, secret: { input: true } },
+    { env: { [SECRET_VALUE_VAR]: value }, secret: { env: [SECRET_VALUE_VAR] } },
   );
 
 export const removeSecret = (name: string): Command => command(["podman", "secret", "rm", name]);

@@ -54,7 +54,7 @@ describe("planStart", () => {
     const I = "--label io.podman.compose.project=demo --label io.podman.compose.version=micropod";
     expect(lines).toEqual([
       "podman network create --driver bridge --label com.docker.compose.project=demo --label io.podman.compose.project=demo --subnet 10.89.0.0/24 --gateway 10.89.0.1 demo_net",
-      expect.stringMatching(/^podman secret create --label com.docker.compose.project=demo --label micropod.value-hash=[0-9a-f]{32} demo_db_pass - <<< \*{8}$/),
+      expect.stringMatching(/^MICROPOD_SECRET_VALUE='\*{8}' podman secret create --label com.docker.compose.project=demo --label micropod.value-hash=[0-9a-f]{32} --env demo_db_pass MICROPOD_SECRET_VALUE$/),
       "podman pull docker.io/library/haproxy:2.9",
       `podman build --file /suite/base/Containerfile --build-arg RELEASE=15.0 --label com.docker.compose.project=demo --label com.docker.compose.service=base --label micropod.input-hash=${base.inputHash} --tag localhost/demo/base:latest /suite/base`,
       `podman build --file /suite/db/Containerfile --build-arg RELEASE=15.0 --label com.docker.compose.project=demo --label com.docker.compose.service=db --label micropod.input-hash=${dbb.inputHash} --tag localhost/demo/db:latest /suite/db`,

@@ -121,11 +121,11 @@ describe("podman image, network and secret commands", () => {
     );
   });
 
-  it("secrets: the value goes on stdin and is masked when rendered", () => {
+  it("secrets: the value goes in podman's environment, never argv, and is masked when rendered", () => {
     const cmd = createSecret("mastodon_db_pass", "s3cret-value-123", { "micropod.value-hash": "h" });
-    expect(cmd.argv).not.toContain("s3cret-value-123");
-    expect(cmd.input).toBe("s3cret-value-123");
-    expect(renderCommand(cmd, new Redactor().add("s3cret-value-123"))).toBe("podman secret create --label micropod.value-hash=h mastodon_db_pass - <<< ********");
+    expect(cmd.argv.join(" ")).not.toContain("s3cret-value-123");
+    expect(cmd.env).toEqual({ MICROPOD_SECRET_VALUE: "s3cret-value-123" });
+    expect(renderCommand(cmd)).toBe("MICROPOD_SECRET_VALUE='********' podman secret create --label micropod.value-hash=h --env mastodon_db_pass MICROPOD_SECRET_VALUE");
     expect(renderCommand(removeSecret("x"))).toBe("podman secret rm x");
     expect(renderCommand(secretExists("x"))).toBe("podman secret inspect --format '{{.ID}}' x");
     expect(renderCommand(inspectSecrets("x", "y"))).toBe("podman secret inspect x y");
