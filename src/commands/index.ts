@@ -3,6 +3,11 @@ import type { Context } from "./context.js";
 import { registerDoctor } from "./doctor.js";
 import { registerPrepareHost } from "./prepare-host.js";
 import { registerHealth } from "./health.js";
+import { registerBuild } from "./build.js";
+import { registerStart } from "./start.js";
+import { registerStop } from "./stop.js";
+import { registerStatus } from "./status.js";
+import { registerLogs } from "./logs.js";
 
 /**
  * A verb registers itself on the program: parse options in `.action()` and call one use-case
@@ -10,4 +15,4 @@ import { registerHealth } from "./health.js";
  */
 export type Register = (program: Program, context: () => Context) => void;
 
-export const commands: Register[] = [registerPrepareHost, registerDoctor, registerHealth];
+export const commands: Register[] = [registerPrepareHost, registerDoctor, registerHealth, registerBuild, registerStart, registerStop, registerStatus, registerLogs];

@@ -1,0 +1,45 @@
+import type { Command as Program } from "commander";
+import { execa } from "execa";
+import { renderCommand } from "../core/command.js";
+import { SuiteError, UsageError } from "../core/errors.js";
+import { containerLogs } from "../podman/container.js";
+import type { Context, SuiteOptions } from "./context.js";
+import { loadForVerb, suiteOptions } from "./start.js";
+
+export interface LogsOptions extends SuiteOptions {
+  readonly follow?: boolean;
+  readonly tail?: number;
+}
+
+/**
+ * `micropod logs SERVICE [-f] [--tail N]`. Following streams until Ctrl-C, so it runs podman with
+ * inherited output instead of through the Runner (which collects output); the argv is the builder's.
+ */
+export async function logs(ctx: Context, serviceName: string, opts: LogsOptions): Promise<void> {
+  const { suite } = await loadForVerb(ctx, opts);
+  const service = suite.services.get(serviceName);
+  if (!service) throw new SuiteError(`no such service: ${serviceName}`, [{ message: `services: ${[...suite.services.keys()].join(", ")}` }]);
+  const cmd = containerLogs(service.containerName, { ...(opts.tail !== undefined ? { tail: opts.tail } : {}), ...(opts.follow ? { follow: true } : {}) });
+  if (!opts.follow) {
+    const r = await ctx.runner.run(cmd);
+    ctx.out(ctx.redactor.redact(`${r.stdout}${r.stderr}`));
+    return;
+  }
+  ctx.logger.debug(renderCommand(cmd));
+  const [file, ...args] = cmd.argv as [string, ...string[]];
+  const child = execa(file, args, { stdout: "pipe", stderr: "pipe", reject: false, cancelSignal: ctx.signal });
+  child.stdout?.on("data", (b: Buffer) => process.stdout.write(ctx.redactor.redact(b.toString())));
+  child.stderr?.on("data", (b: Buffer) => process.stderr.write(ctx.redactor.redact(b.toString())));
+  await child;
+}
+
+export function registerLogs(program: Program, context: () => Context): void {
+  suiteOptions(program.command("logs").description("show a service's container log").argument("<service>", "service name"))
+    .option("-f, --follow", "keep printing new lines until Ctrl-C")
+    .option("-n, --tail <lines>", "only the last N lines", (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new UsageError(`--tail must be a whole number, got ${JSON.stringify(v)}`);
+      return n;
+    })
+    .action(async (service: string, opts: LogsOptions) => logs(context(), service, opts));
+}

@@ -1,0 +1,31 @@
+import type { Command as Program } from "commander";
+import { UsageError } from "../core/errors.js";
+import { stopSuite } from "../engine/start.js";
+import type { Context, SuiteOptions } from "./context.js";
+import { loadForVerb, suiteOptions } from "./start.js";
+
+export interface StopVerbOptions extends SuiteOptions {
+  readonly timeout?: number;
+}
+
+/** `micropod stop [services...]`: dependents first, independent services concurrently, each with its grace period. */
+export async function stop(ctx: Context, services: readonly string[], opts: StopVerbOptions): Promise<void> {
+  const { config, suite } = await loadForVerb(ctx, opts);
+  const report = await stopSuite(suite, config.paths, ctx, { services, ...(opts.timeout !== undefined ? { timeoutSec: opts.timeout } : {}) });
+  ctx.out(report.stopped.length ? `stopped: ${report.stopped.map((s) => s.service).join(", ")}` : "nothing was running");
+}
+
+export function registerStop(program: Program, context: () => Context): void {
+  suiteOptions(
+    program
+      .command("stop")
+      .description("stop the suite in reverse dependency order, each service with its stop_grace_period")
+      .argument("[services...]", "stop only these services (and those depending on them)"),
+  )
+    .option("-t, --timeout <seconds>", "seconds before SIGKILL, for every service (overrides stop_grace_period)", (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new UsageError(`--timeout must be a whole number of seconds, got ${JSON.stringify(v)}`);
+      return n;
+    })
+    .action(async (services: string[], opts: StopVerbOptions) => stop(context(), services, opts));
+}
