@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { alertmanagerUrl, toPostable } from "../../../src/health/alertmanager.js";
+import { cronFileContent } from "../../../src/health/install.js";
+import { sidekiqRedis } from "../../../src/health/redis-connection.js";
+import { parseEvery } from "../../../src/health/schedule.js";
+import { parseQueuesSpec } from "../../../src/health/targets.js";
+import { thresholdsFrom } from "../../../src/health/thresholds.js";
+
+describe("the seed's QUEUES form", () => {
+  it("names containers and their queues", () => {
+    expect(parseQueuesSpec("ingress:mastodon-sidekiq-ingress-1 default:mastodon-sidekiq-default  mailers:mastodon-sidekiq-default")).toEqual([
+      { containerName: "mastodon-sidekiq-ingress-1", queues: ["ingress"], tag: "mastodon-sidekiq-ingress-1", shutdownTimeout: 25 },
+      { containerName: "mastodon-sidekiq-default", queues: ["default", "mailers"], tag: "mastodon-sidekiq-default", shutdownTimeout: 25 },
+    ]);
+  });
+  it("refuses what it cannot read", () => {
+    expect(() => parseQueuesSpec("ingress mastodon-sidekiq-pull")).toThrow("cannot read QUEUES");
+    expect(() => parseQueuesSpec("  ")).toThrow("QUEUES names no container");
+  });
+});
+
+describe("thresholds, intervals, Redis settings", () => {
+  it("reads HEALTH_* seconds and counts over the defaults, and names every bad one", () => {
+    expect(thresholdsFrom({ HEALTH_GRACE_SECONDS: "300", HEALTH_FAILING_SAMPLES: "3", HEALTH_STUCK_JOB_SECONDS: "0.5" })).toMatchObject({ graceMs: 300_000, failingSamples: 3, stuckJobMs: 500 });
+    expect(() => thresholdsFrom({ HEALTH_FAILING_SAMPLES: "0", HEALTH_COOLDOWN_SECONDS: "soon" })).toThrow(expect.objectContaining({
+      details: ["HEALTH_FAILING_SAMPLES=0: expected a whole number of at least 1", "HEALTH_COOLDOWN_SECONDS=soon: expected a number of seconds"],
+    }));
+  });
+  it("turns --every into node-cron and crontab schedules", () => {
+    expect(parseEvery("2m")).toEqual({ ms: 120_000, nodeCron: "0 */2 * * * *", crontab: "*/2 * * * *", text: "2m" });
+    expect(parseEvery("30s")).toEqual({ ms: 30_000, nodeCron: "*/30 * * * * *", text: "30s" });
+    expect(parseEvery("1h")).toEqual({ ms: 3_600_000, nodeCron: "0 0 * * * *", crontab: "0 * * * *", text: "1h" });
+    expect(() => parseEvery("7m")).toThrow("--every 7m: expected an interval like 30s, 2m or 1h that divides a hour evenly");
+  });
+  it("connects where Mastodon's Sidekiq does", () => {
+    expect(sidekiqRedis({ REDIS_HOST: "10.89.0.11", REDIS_PORT: "6379", SIDEKIQ_REDIS_PORT: "6380", REDIS_PASSWORD: "pw", REDIS_NAMESPACE: "mastodon" })).toMatchObject({
+      options: { host: "10.89.0.11", port: 6380, db: 0, password: "pw" }, namespace: "mastodon", where: "10.89.0.11:6380/0",
+    });
+    expect(sidekiqRedis({ SIDEKIQ_REDIS_URL: "redis://:s3cret@[fd00:10:89::11]:6379/2" })).toMatchObject({ options: { host: "fd00:10:89::11", port: 6379, db: 2, password: "s3cret" }, where: "fd00:10:89::11:6379/2" });
+  });
+});
+
+describe("schedule files and alerts", () => {
+  it("writes a system crontab line for FreeBSD's cron.d", () => {
+    expect(cronFileContent({ every: parseEvery("2m"), envFile: "/usr/local/etc/micropod/micropod.env", program: "/usr/local/bin/micropod", logFile: "/var/log/containers/micropod-health.log" })).toBe(
+      "# managed by micropod: `micropod health install` wrote this system crontab\n" +
+        "# Changes here are replaced by `micropod prepare-host`; remove this line to keep your own version.\n" +
+        "SHELL=/bin/sh\nPATH=/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin\n" +
+        "*/2 * * * *\troot\t/usr/local/bin/micropod health check --env /usr/local/etc/micropod/micropod.env >> /var/log/containers/micropod-health.log 2>&1\n",
+    );
+    expect(() => cronFileContent({ every: parseEvery("30s"), envFile: "e", program: "p", logFile: "l" })).toThrow("cron runs at most once a minute");
+  });
+  it("renders v2 alerts", () => {
+    expect(alertmanagerUrl("10.0.0.5:9093")).toBe("http://10.0.0.5:9093/api/v2/alerts");
+    expect(toPostable({ name: "SidekiqRestarted", severity: "warning", container: "c", summary: "s", description: "d" }, 0, 60_000, "host")).toEqual({
+      labels: { alertname: "SidekiqRestarted", severity: "warning", instance: "host", service: "micropod-health", container: "c" },
+      annotations: { summary: "s", description: "d" },
+      startsAt: "1970-01-01T00:00:00.000Z",
+      endsAt: "1970-01-01T00:01:00.000Z",
+    });
+  });
+});
