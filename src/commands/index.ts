@@ -1,6 +1,15 @@
 import type { Command as Program } from "commander";
 import type { Context } from "./context.js";
+import { registerExec } from "./exec.js";
+import { registerTootctl } from "./tootctl.js";
+import { registerAdmin } from "./admin.js";
+import { registerSearch } from "./search.js";
+import { registerDb } from "./db.js";
+import { registerBackup } from "./backup.js";
+import { registerRestore } from "./restore.js";
+import { registerUpgrade } from "./upgrade.js";
 import { registerDoctor } from "./doctor.js";
+import { registerPlan } from "./plan.js";
 import { registerPrepareHost } from "./prepare-host.js";
 import { registerHealth } from "./health.js";
 import { registerBuild } from "./build.js";
@@ -15,4 +24,4 @@ import { registerLogs } from "./logs.js";
  */
 export type Register = (program: Program, context: () => Context) => void;
 
-export const commands: Register[] = [registerPrepareHost, registerDoctor, registerHealth, registerBuild, registerStart, registerStop, registerStatus, registerLogs];
+export const commands: Register[] = [registerPlan, registerPrepareHost, registerDoctor, registerHealth, registerBuild, registerStart, registerStop, registerStatus, registerLogs, registerExec, registerTootctl, registerAdmin, registerSearch, registerDb, registerBackup, registerRestore, registerUpgrade];

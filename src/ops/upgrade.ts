@@ -9,6 +9,7 @@ import { buildImage, inspectImage, tagImage } from "../podman/image.js";
 import { readImageInspect } from "../podman/readers.js";
 import type { Suite } from "../suite/model.js";
 import { backup } from "./backup.js";
+import { dependencyOrder } from "./simple-control.js";
 import type { OpsContext } from "./context.js";
 import { railsService, serviceOf, templateService, templateUsers } from "./services.js";
 
@@ -65,7 +66,7 @@ export function buildCommand(suite: Suite, version: string): Command {
 /** The plan `--check` prints: every step, with the commands it runs. */
 export function upgradePlan(suite: Suite, from: string | undefined, version: string, envFile: string): string[] {
   const image = templateService(suite).image;
-  const services = templateUsers(suite);
+  const services = dependencyOrder(suite, templateUsers(suite));
   return [
     `upgrade Mastodon ${from ?? "(unknown)"} -> ${version}`,
     "1. backup: pg_dump, .env and secrets copies, ZFS snapshot when on ZFS",
@@ -105,6 +106,15 @@ export function withVersion(envText: string, version: string): string {
   return `${envText}${envText.endsWith("\n") || envText === "" ? "" : "\n"}${line}\n`;
 }
 
+/** v4.3.2 < v4.4.0; pre-release suffixes are ignored (only the numbers order releases here). */
+export function isOlder(a: string, b: string): boolean {
+  const nums = (v: string) => (/^v?(\d+)\.(\d+)\.(\d+)/.exec(v) ?? []).slice(1).map(Number);
+  const [x, y] = [nums(a), nums(b)];
+  if (x.length !== 3 || y.length !== 3) return false;
+  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i]! < y[i]!;
+  return false;
+}
+
 const VERSION = /^v?\d+\.\d+\.\d+([.-][0-9A-Za-z.-]+)?$/;
 
 /**
@@ -115,6 +125,9 @@ const VERSION = /^v?\d+\.\d+\.\d+([.-][0-9A-Za-z.-]+)?$/;
 export async function upgrade(ctx: OpsContext, o: UpgradeOptions): Promise<void> {
   if (!VERSION.test(o.version)) throw new UsageError(`--mastodon ${JSON.stringify(o.version)}: a Mastodon release tag such as v4.3.2`);
   const from = ctx.config.vars.MASTODON_VERSION;
+  if (from && isOlder(o.version, from)) {
+    throw new UsageError(`--mastodon ${o.version} is older than the running ${from}: Mastodon's migrations do not run backwards; restore a backup taken before the upgrade instead`);
+  }
   if (o.check) {
     ctx.out(upgradePlan(ctx.suite, from, o.version, ctx.config.envFile).join("\n"));
     if (from !== o.version) throw new MicropodError(`upgrade to ${o.version} pending (now ${from ?? "unknown"})`, ExitCode.changesPending);
@@ -122,7 +135,7 @@ export async function upgrade(ctx: OpsContext, o: UpgradeOptions): Promise<void>
   }
   const lock = await acquireLock(ctx.config.paths.lock, { verb: "upgrade", clock: ctx.clock, ...(ctx.signal ? { signal: ctx.signal } : {}) });
   const image = templateService(ctx.suite).image;
-  const services = templateUsers(ctx.suite);
+  const services = dependencyOrder(ctx.suite, templateUsers(ctx.suite));
   let step = "backup" as UpgradeStep;
   let backupDir: string | undefined;
   let previousId: string | undefined;

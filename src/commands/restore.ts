@@ -1,0 +1,16 @@
+import { restore } from "../ops/restore.js";
+import { opsContext, withSuiteOptions } from "../ops/setup.js";
+import type { SuiteOptions } from "./context.js";
+import type { Register } from "./index.js";
+
+export const registerRestore: Register = (program, context) => {
+  withSuiteOptions(
+    program
+      .command("restore")
+      .description("restore a backup (its directory or its mastodon.dump) into postgresql and verify it")
+      .argument("<file>", "backup directory or dump file")
+      .option("--stop-writers", "stop web and sidekiq first, start them again afterwards"),
+  ).action(async (file: string, opts: SuiteOptions & { stopWriters?: boolean }) => {
+    await restore(await opsContext(context(), opts), file, { stopWriters: opts.stopWriters === true });
+  });
+};
