@@ -169,7 +169,7 @@ describe("what the configs say", () => {
       const c = configure("haproxy", { ...(await serviceEnv("haproxy", overrides)), HAPROXY_USER: "www-data", HAPROXY_GROUP: "www-data", HAPROXY_CERT_DIR: certDir }, d);
       expect(c.status, c.out).toBe(0);
       const cfg = read(join(d, "haproxy.cfg"));
-      frontends[variant] = section(cfg, "frontend public", "backend varnish").split("\n").filter((l) => l.startsWith("    bind ")).join("\n");
+      frontends[variant] = section(cfg, "frontend public", "\nbackend varnish").split("\n").filter((l) => l.startsWith("    bind ")).join("\n");
     }
     expect(frontends).toEqual({
       v4: `    bind 0.0.0.0:80\n    bind 0.0.0.0:443 ssl crt ${certDir} alpn h2,http/1.1`,
@@ -181,7 +181,7 @@ describe("what the configs say", () => {
   it("haproxy keeps X-Forwarded-For only from the trusted proxy, routes the media host, checks both backends", async () => {
     const d = join(work, "proxy, S3 and TLS".replace(/[^a-z0-9]+/gi, "-"), "haproxy");
     const cfg = read(join(d, "haproxy.cfg"));
-    expect(section(cfg, "frontend public", "backend varnish")).toBe(`frontend public
+    expect(section(cfg, "frontend public", "\nbackend varnish")).toBe(`frontend public
     bind 0.0.0.0:80
     bind 0.0.0.0:443 ssl crt ${certDir} alpn h2,http/1.1
     bind [::]:80 v6only
@@ -195,9 +195,8 @@ describe("what the configs say", () => {
     http-response set-header Strict-Transport-Security "max-age=31536000" if { ssl_fc }
     use_backend nginx_media if { req.hdr(host),field(1,:) -i media.example.org }
     default_backend varnish
-
 `);
-    expect(cfg.slice(cfg.indexOf("backend varnish"))).toBe(`backend varnish
+    expect(cfg.slice(cfg.indexOf("\nbackend varnish") + 1)).toBe(`backend varnish
     option httpchk
     http-check send meth GET uri /micropod-health ver HTTP/1.1 hdr Host example.org
     http-check expect status 200
