@@ -21,7 +21,7 @@ export interface GlobalOptions {
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Program("micropod")
     .description("Run a Mastodon suite on podman on FreeBSD")
-    .option("--json", "log JSON lines (default when stderr is not a terminal)")
+    .option("--json", "JSON: log lines, and the result of plan/status/health status (logs default to JSON when stderr is not a terminal)")
     .option("-v, --verbose", "debug logging and stack traces")
     .exitOverride()
     .showHelpAfterError();

@@ -1,0 +1,132 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { generateRailsSecret, generateVapidKeyPair } from "../../src/config/secrets.js";
+import { ExitCode } from "../../src/core/errors.js";
+import { repoRoot, runMicropod } from "../support/cli.js";
+
+const sample = readFileSync(resolve(repoRoot, "sample.env"), "utf8");
+const scratch = () => mkdtempSync(join(tmpdir(), "micropod-plan-"));
+
+/** sample.env with the given variables set (replacing their lines) and DATA_DIR in a scratch dir. */
+function envWith(dir: string, values: Record<string, string>): string {
+  let text = sample;
+  for (const [k, v] of Object.entries({ DATA_DIR: join(dir, "data"), LOG_DIR: join(dir, "log"), ...values })) {
+    const line = new RegExp(`^${k}=.*$`, "m");
+    text = line.test(text) ? text.replace(line, `${k}=${v}`) : `${text}\n${k}=${v}\n`;
+  }
+  const file = join(dir, "test.env");
+  writeFileSync(file, text);
+  return file;
+}
+
+const bundledServices = [
+  "postgresql", "redis", "opensearch", "maintaindb", "mastodon",
+  "sidekiq-ingress-1", "sidekiq-ingress-2", "sidekiq-pull", "sidekiq-push", "sidekiq-default", "sidekiq-scheduler",
+  "web", "streaming", "nginx", "nginx-media", "varnish", "haproxy",
+];
+
+describe("micropod plan", () => {
+  it("prints the full plan for the bundled suite from sample.env, from an empty directory", () => {
+    const r = runMicropod(["plan", "--fresh"], { cwd: scratch() });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(ExitCode.ok);
+    expect(r.stdout).toContain(`Configuration: ${resolve(repoRoot, "sample.env")} (the bundled sample`);
+    expect(r.stdout).toMatch(/secrets to generate on first start, kept 0600 in \/var\/db\/micropod\/private\/secrets\.env: DB_PASS, SECRET_KEY, OTP_SECRET/);
+    expect(r.stdout).toContain("  maintaindb: create (no container) <- postgresql healthy\n");
+    expect(r.stdout).toContain("  haproxy: create (no container) <- varnish healthy, nginx-media healthy\n");
+    expect(r.stdout).toMatch(/^ {2}podman network create .* micropod$/m);
+    expect(r.stdout).toMatch(/^ {2}podman start mastodon-haproxy$/m);
+  });
+
+  it("--json is one JSON document listing every service, its start step and its commands", () => {
+    const r = runMicropod(["plan", "--fresh", "--json"], { cwd: scratch() });
+    expect(r.code).toBe(ExitCode.ok);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.suite.services).toEqual(bundledServices);
+    // Every service but the build-only template gets a container; the template is an image.
+    expect(doc.startOrder.map((s: { service: string }) => s.service).sort()).toEqual(bundledServices.filter((s) => s !== "mastodon").sort());
+    expect(doc.images.map((i: { service: string }) => i.service)).toContain("mastodon");
+    for (const s of bundledServices.filter((n) => n !== "mastodon")) {
+      expect(doc.commands).toContain(`podman start mastodon-${s}`);
+    }
+    // The start order respects every edge: each service appears after what it waits for.
+    const position = new Map<string, number>(doc.startOrder.map((s: { service: string }, i: number) => [s.service, i]));
+    for (const s of doc.startOrder) for (const w of s.waitsFor) expect(position.get(w.service)!).toBeLessThan(position.get(s.service)!);
+  });
+
+  it("shows no secret value in any line, whether given in .env or generated", () => {
+    const dir = scratch();
+    const vapid = generateVapidKeyPair();
+    const secrets = {
+      SECRET_KEY: generateRailsSecret(),
+      OTP_SECRET: generateRailsSecret(),
+      VAPID_PRIVATE_KEY: vapid.privateKey,
+      VAPID_PUBLIC_KEY: vapid.publicKey,
+      DB_PASS: "Db-pass-that-must-not-leak-1",
+      MY_MAIL_USER: "mailer",
+      MY_MAIL_PASSWORD: "mail-pass-that-must-not-leak",
+    };
+    const env = envWith(dir, secrets);
+    for (const args of [["plan", "--fresh"], ["plan", "--fresh", "--json"], ["--json", "plan", "--fresh"]]) {
+      const r = runMicropod([...args, "--env", env], { cwd: dir });
+      expect(r.code).toBe(ExitCode.ok);
+      const all = r.stdout + r.stderr;
+      for (const [name, value] of Object.entries(secrets)) {
+        if (name === "VAPID_PUBLIC_KEY" || name === "MY_MAIL_USER") continue; // not secrets
+        expect(all, `${name} leaked`).not.toContain(value);
+      }
+      expect(all).toContain("********");
+    }
+    // Plan writes nothing: no secrets file, no data directory.
+    expect(readdirSync(dir).sort()).toEqual(["test.env"]);
+  });
+
+  it("reports every mistake in a .env with its line, exits 3 and writes nothing", () => {
+    const dir = scratch();
+    const env = join(dir, "bad.env");
+    writeFileSync(
+      env,
+      [
+        `DATA_DIR=${join(dir, "data")}`,
+        "DOMAIN=",
+        "IP4_ADDRESS=192.0.2.300",
+        "IP6_ADDRESS=2001:db8::10",
+        "DB_PORT=70000",
+        "DOMIAN=example.org",
+        "",
+      ].join("\n"),
+    );
+    const r = runMicropod(["plan", "--env", env], { cwd: dir });
+    expect(r.code).toBe(ExitCode.config);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines[0]).toMatch(/^micropod: /);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^ {2}${env}:2: DOMAIN: `)),
+        expect.stringMatching(new RegExp(`^ {2}${env}:3: IP4_ADDRESS: `)),
+        expect.stringMatching(new RegExp(`^ {2}${env}:4: IP6_ADDRESS: .*brackets`)),
+        expect.stringMatching(new RegExp(`^ {2}${env}:5: DB_PORT: `)),
+        expect.stringMatching(new RegExp(`^ {2}${env}:6: DOMIAN: .*DOMAIN`)),
+      ]),
+    );
+    expect(r.stdout).toBe("");
+    expect(readdirSync(dir)).toEqual(["bad.env"]);
+  });
+
+  it("rejects a broken compose file with exit 4 and the problem's path", () => {
+    const dir = scratch();
+    const compose = join(dir, "compose.yaml");
+    writeFileSync(compose, "services:\n  a:\n    image: docker.io/library/busybox:1\n    depends_on: [b]\n");
+    const r = runMicropod(["plan", "--fresh", "--compose", compose], { cwd: dir });
+    expect(r.code).toBe(ExitCode.suite);
+    expect(r.stderr).toMatch(/services\/a\/depends_on.*b/);
+  });
+
+  it("exits 2 on an unknown flag", () => {
+    const r = runMicropod(["plan", "--no-such-flag"], { cwd: scratch() });
+    expect(r.code).toBe(ExitCode.usage);
+    expect(r.stderr).toContain("unknown option '--no-such-flag'");
+  });
+});
