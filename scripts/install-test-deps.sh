@@ -4,7 +4,7 @@
 # (backup/restore), shellcheck. Idempotent: packages already present are not fetched again.
 set -eu
 
-packages="podman runc netavark aardvark-dns busybox-static redis-server ruby-sidekiq shellcheck nginx varnish haproxy prometheus-alertmanager postgresql tar"
+packages="podman runc netavark aardvark-dns busybox-static redis-server ruby-sidekiq shellcheck nginx varnish haproxy prometheus-alertmanager postgresql tar openssl"
 
 missing=""
 for p in $packages; do
