@@ -1,4 +1,4 @@
-import type { Command as Program } from "commander";
+import { type Command as Program, Option } from "commander";
 import type { HostOptionsInput } from "../host/options.js";
 
 /** The options prepare-host and doctor share: where things are on the host. */
@@ -13,7 +13,9 @@ export function addHostOptions(cmd: Program): Program {
     .option("--log-dir <path>", "LOG_DIR: container logs, rotated by newsyslog", "/var/log/containers")
     .option("--egress-v4 <if>", "IPv4 egress interface for NAT (default: from `route -n get default`)")
     .option("--egress-v6 <if>", "IPv6 egress interface for NAT (default: from `route -n get -inet6 default`)")
-    .option("--with-compose", "also install podman-compose");
+    .option("--with-compose", "also install podman-compose")
+    // Where pf/ and hooks.d/ are read from: the installed package unless testing a checkout.
+    .addOption(new Option("--package-dir <dir>").hideHelp());
 }
 
 export function hostOptionsInput(o: Record<string, unknown>): HostOptionsInput {
@@ -30,5 +32,6 @@ export function hostOptionsInput(o: Record<string, unknown>): HostOptionsInput {
     egress6: s("egressV6"),
     withCompose: o.withCompose === true,
     force: o.force === true,
+    packageDir: s("packageDir"),
   };
 }

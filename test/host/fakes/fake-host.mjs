@@ -79,13 +79,14 @@ const tools = {
     }
     if (sub === "create") {
       const { opts, args } = getopt("zfs", rest, "psuvnPb:o:V:", "usage: create [-Pnpuv] [-o property=value] ... <filesystem>");
-      if (args.length !== 1) fail(args.length ? "too many arguments" : "missing filesystem argument", 2);
+      // Like zfs(8): -o values are checked while the options are parsed, before the operands.
       const props = {};
       for (const o of opts.o ?? []) {
         const eq = o.indexOf("=");
         if (eq < 0) fail(`missing '=' for property=value argument`, 2);
         props[o.slice(0, eq)] = o.slice(eq + 1);
       }
+      if (args.length !== 1) fail(args.length ? "too many arguments" : "missing filesystem argument", 2);
       if (props.mountpoint !== undefined && !/^(\/|none$|legacy$)/.test(props.mountpoint)) fail(`cannot create '${args[0]}': 'mountpoint' must be an absolute path, 'none', or 'legacy'`);
       const name = args[0];
       if (ds.datasets[name]) fail(`cannot create '${name}': dataset already exists`);

@@ -1,0 +1,46 @@
+import { execFileSync } from "node:child_process";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type FakeHost, createFakeHost } from "./fake-host.js";
+
+let host: FakeHost;
+beforeEach(() => {
+  host = createFakeHost();
+});
+afterEach(() => host.cleanup());
+
+function sh(argv: string[]): { code: number; stderr: string } {
+  try {
+    execFileSync(argv[0]!, argv.slice(1), { env: { ...process.env, ...host.env }, stdio: ["ignore", "pipe", "pipe"] });
+    return { code: 0, stderr: "" };
+  } catch (e) {
+    const err = e as { status: number; stderr: Buffer };
+    return { code: err.status, stderr: err.stderr.toString().trim() };
+  }
+}
+
+describe("the fake FreeBSD commands reject what the real ones reject", () => {
+  it("each wrong form fails with the real tool's message", () => {
+    host.write("/etc/bad-order.conf", 'pass all\nnat on vtnet0 inet from 10.0.0.0/8 to any -> (vtnet0)\n');
+    expect(sh(["pfctl", "-nf", `${host.root}/etc/bad-order.conf`])).toEqual({ code: 1, stderr: "pfctl: /dev/pf: No such file or directory" });
+    expect(sh(["kldload", "pf"]).code).toBe(0);
+    expect(sh(["kldload", "pf"])).toEqual({ code: 1, stderr: "kldload: can't load pf: module already loaded or in kernel" });
+    expect(sh(["pfctl", "-nf", `${host.root}/etc/bad-order.conf`])).toEqual({
+      code: 1,
+      stderr: `${host.root}/etc/bad-order.conf:2: Rules must be in order: options, ethernet, normalization, queueing, translation, filtering\npfctl: Syntax error in config file: pf rules not loaded`,
+    });
+    expect(sh(["pfctl", "-nf", `${host.root}/etc/missing.conf`])).toEqual({ code: 1, stderr: `pfctl: ${host.root}/etc/missing.conf: No such file or directory` });
+    expect(sh(["zfs", "create", "-o", "mountpoint", "/x", "zroot/x"])).toEqual({ code: 2, stderr: "missing '=' for property=value argument" });
+    expect(sh(["zfs", "create", "zroot/a/b"])).toEqual({ code: 1, stderr: "cannot create 'zroot/a/b': parent does not exist" });
+    expect(sh(["sysrc", "-R", host.root, "pf_enable", "YES"])).toEqual({ code: 1, stderr: "sysrc: unknown variable 'YES'" });
+    expect(sh(["sysrc", "-R", host.root, "podman_enable"])).toEqual({ code: 1, stderr: "sysrc: unknown variable 'podman_enable'" });
+    expect(sh(["sysctl", "net.inet.ip.forwarding", "1"])).toEqual({ code: 1, stderr: "sysctl: unknown oid '1'" });
+    expect(sh(["sysctl", "net.pf.filter_local=1"]).code).toBe(0); // pf is loaded now
+    expect(sh(["service", "pf", "start"])).toEqual({ code: 1, stderr: "Cannot 'start' pf. Set pf_enable to YES in /etc/rc.conf or use 'onestart' instead of 'start'." });
+    expect(sh(["service", "podman", "start"]).stderr).toBe("podman does not exist in /etc/rc.d or the local startup directories (/usr/local/etc/rc.d), or is not executable");
+    expect(sh(["service", "routing", "reload"]).code).toBe(1);
+    expect(sh(["mount", "fdescfs", "/dev/fd"])).toEqual({ code: 1, stderr: "mount: fdescfs: No such file or directory" });
+    expect(sh(["pkg", "install", "jq"])).toEqual({ code: 1, stderr: "Proceed with this action? [y/N]:" });
+    expect(sh(["route", "-n", "get", "-6", "default"]).code).toBe(0);
+    expect(sh(["route", "-n", "get", "--inet6", "default"])).toEqual({ code: 1, stderr: "route: bad keyword: -inet6" });
+  });
+});
