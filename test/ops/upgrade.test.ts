@@ -64,8 +64,8 @@ beforeAll(async () => {
   ctx = opsContext(root, suite, runner);
   await ctx.control.waitHealthy("postgresql");
   sandbox.podman(["exec", "--user", "postgres", "mastodon-postgresql", "createdb", "mastodon"]);
-  // The suite as `micropod start` left it: v1.0.0 built and running.
-  sandbox.podman(["build", "--build-arg", "MASTODON_VERSION=v1.0.0", "--tag", image, fixture]);
+  // The suite as `micropod start` left it: v4.3.0 built and running.
+  sandbox.podman(["build", "--build-arg", "MASTODON_VERSION=v4.3.0", "--tag", image, fixture]);
   await ctx.control.recreate(["sidekiq-default", "web", "streaming"]);
   writeFileSync(join(logDir, "steps.log"), "");
 });
@@ -76,13 +76,13 @@ describe("upgrade on real podman", () => {
   it("backs up, builds, migrates before and after recreating in dependency order, and records the version", async () => {
     const v1 = imageId(image);
     runner.calls.length = 0;
-    await upgrade(ctx, { version: "v1.1.0" });
+    await upgrade(ctx, { version: "v4.4.0" });
     expect(steps()).toEqual([
-      "migrate pre v1.1.0 SKIP_POST_DEPLOYMENT_MIGRATIONS=true RAILS_ENV=production DB_PASS=set",
-      "start sidekiq-default v1.1.0",
-      "start web v1.1.0",
-      "start streaming v1.1.0",
-      "migrate post v1.1.0 SKIP_POST_DEPLOYMENT_MIGRATIONS= RAILS_ENV=production DB_PASS=set",
+      "migrate pre v4.4.0 SKIP_POST_DEPLOYMENT_MIGRATIONS=true RAILS_ENV=production DB_PASS=set",
+      "start sidekiq-default v4.4.0",
+      "start web v4.4.0",
+      "start streaming v4.4.0",
+      "migrate post v4.4.0 SKIP_POST_DEPLOYMENT_MIGRATIONS= RAILS_ENV=production DB_PASS=set",
     ]);
     // The backup came first, the build second.
     const first = runner.calls.findIndex((c) => c.includes("pg_dump"));
@@ -92,7 +92,7 @@ describe("upgrade on real podman", () => {
     expect(first).toBeLessThan(build);
     expect(build).toBeLessThan(pre);
     expect(runner.calls[build]).toEqual([
-      "podman", "build", "--file", join(fixture, "Containerfile"), "--build-arg", "FREEBSD_RELEASE=15.0", "--build-arg", "MASTODON_VERSION=v1.1.0", "--tag", image, fixture,
+      "podman", "build", "--file", join(fixture, "Containerfile"), "--build-arg", "FREEBSD_RELEASE=15.0", "--build-arg", "MASTODON_VERSION=v4.4.0", "--tag", image, fixture,
     ]);
     expect(runner.calls[pre]).toEqual([
       "podman", "run", "--rm", "--name", "mastodon-upgrade-pre-migrate", "--label", "micropod.oneoff=upgrade-pre-migrate", "--network", "host",
@@ -101,16 +101,16 @@ describe("upgrade on real podman", () => {
     ]);
     expect(imageId(`${image}:micropod-previous`)).toBe(v1);
     for (const s of ["sidekiq-default", "web", "streaming"]) expect(runningImage(s)).toBe(imageId(image));
-    expect(readFileSync(ctx.config.envFile, "utf8")).toBe("DOMAIN=social.example\nMASTODON_VERSION=v1.1.0\n");
-    expect(ctx.printed.at(-1)).toMatch(/^upgraded Mastodon v4\.3\.0 -> v1\.1\.0; previous image kept as localhost\/micropod\/mastodon:micropod-previous; backup .*\/backups\/\d{8}T\d{6}Z$/);
+    expect(readFileSync(ctx.config.envFile, "utf8")).toBe("DOMAIN=social.example\nMASTODON_VERSION=v4.4.0\n");
+    expect(ctx.printed.at(-1)).toMatch(/^upgraded Mastodon v4\.3\.0 -> v4\.4\.0; previous image kept as localhost\/micropod\/mastodon:micropod-previous; backup .*\/backups\/\d{8}T\d{6}Z$/);
   });
 
   it("when post-deployment migrations fail, puts the previous image back, recreates from it and names the database state", async () => {
     const v11 = imageId(image);
     writeFileSync(join(logDir, "steps.log"), "");
-    const err = (await upgrade(ctx, { version: "v1.2.0-bad" }).catch((e: unknown) => e)) as MicropodError;
+    const err = (await upgrade(ctx, { version: "v4.5.0-bad" }).catch((e: unknown) => e)) as MicropodError;
     expect(err).toBeInstanceOf(MicropodError);
-    expect(err.message).toBe("upgrade to v1.2.0-bad failed at step post-migrate");
+    expect(err.message).toBe("upgrade to v4.5.0-bad failed at step post-migrate");
     const backupDir = /backup taken before the upgrade is (\S+) \(/.exec(err.details[0]!)?.[1];
     expect(err.details.slice(0, 2)).toEqual([
       `The database holds the pre-deployment migrations and possibly some post-deployment ones, which the previous release may not expect: check the instance, and restore if it misbehaves. The backup taken before the upgrade is ${backupDir} (micropod restore ${backupDir} --stop-writers).`,
@@ -118,18 +118,18 @@ describe("upgrade on real podman", () => {
     ]);
     expect(err.details.join("\n")).toContain("PG::UndefinedColumn");
     expect(steps()).toEqual([
-      "migrate pre v1.2.0-bad SKIP_POST_DEPLOYMENT_MIGRATIONS=true RAILS_ENV=production DB_PASS=set",
-      "start sidekiq-default v1.2.0-bad",
-      "start web v1.2.0-bad",
-      "start streaming v1.2.0-bad",
-      "migrate post v1.2.0-bad SKIP_POST_DEPLOYMENT_MIGRATIONS= RAILS_ENV=production DB_PASS=set",
-      "start sidekiq-default v1.1.0",
-      "start web v1.1.0",
-      "start streaming v1.1.0",
+      "migrate pre v4.5.0-bad SKIP_POST_DEPLOYMENT_MIGRATIONS=true RAILS_ENV=production DB_PASS=set",
+      "start sidekiq-default v4.5.0-bad",
+      "start web v4.5.0-bad",
+      "start streaming v4.5.0-bad",
+      "migrate post v4.5.0-bad SKIP_POST_DEPLOYMENT_MIGRATIONS= RAILS_ENV=production DB_PASS=set",
+      "start sidekiq-default v4.4.0",
+      "start web v4.4.0",
+      "start streaming v4.4.0",
     ]);
     expect(imageId(image)).toBe(v11);
     for (const s of ["sidekiq-default", "web", "streaming"]) expect(runningImage(s)).toBe(v11);
     // The .env still names the release that runs.
-    expect(readFileSync(ctx.config.envFile, "utf8")).toBe("DOMAIN=social.example\nMASTODON_VERSION=v1.1.0\n");
+    expect(readFileSync(ctx.config.envFile, "utf8")).toBe("DOMAIN=social.example\nMASTODON_VERSION=v4.4.0\n");
   });
 });

@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import { renderCommand } from "../../../src/core/command.js";
+import { createOwnerArgv, credentialsPath, parsePassword, takenReason } from "../../../src/ops/admin.js";
+import { backupStamp, isBackupStamp, toRotate } from "../../../src/ops/backup-layout.js";
+import { parseRowCounts, pgDump, pgRestore, psql, tablesInDump } from "../../../src/ops/postgres.js";
+import { alterSystemSql, parseLibraries } from "../../../src/ops/query-stats.js";
+import { compareCounts } from "../../../src/ops/restore.js";
+import { databaseState, isOlder, previousRef, withVersion } from "../../../src/ops/upgrade.js";
+import { datasetOf, destroySnapshot, listSnapshots, snapshot } from "../../../src/ops/zfs.js";
+
+describe("admin create parsing", () => {
+  it("builds tootctl's argv and reads its output", () => {
+    expect(createOwnerArgv({ username: "admin", email: "a@social.example" }).join(" ")).toBe(
+      "bin/tootctl accounts create admin --email a@social.example --confirmed --role Owner",
+    );
+    expect(parsePassword("OK\nNew password: 3f2a9c0d1e\n")).toBe("3f2a9c0d1e");
+    expect(parsePassword("OK\n")).toBeUndefined();
+    expect(takenReason("Failure/Error: email\n    taken\n")).toBe("email is already taken");
+    expect(takenReason("Failure/Error: account.username\n    invalid\n")).toBeUndefined();
+    expect(credentialsPath("/var/db/micropod")).toBe("/var/db/micropod/mastodon/private/mastodon.owner.credentials");
+  });
+});
+
+describe("postgres commands", () => {
+  it("run as the superuser inside the container", () => {
+    expect(renderCommand(psql("mastodon-postgresql", "mastodon", "SHOW shared_preload_libraries"))).toBe(
+      "podman exec --user postgres mastodon-postgresql psql -X --no-psqlrc -v ON_ERROR_STOP=1 -q -t -A -d mastodon -c 'SHOW shared_preload_libraries'",
+    );
+    expect(renderCommand(pgDump("mastodon-postgresql", "mastodon", "/tmp/x.dump"))).toBe(
+      "podman exec --user postgres mastodon-postgresql pg_dump --format=custom --file /tmp/x.dump mastodon",
+    );
+    expect(renderCommand(pgRestore("mastodon-postgresql", "mastodon", "/tmp/x.dump"))).toBe(
+      "podman exec --user postgres mastodon-postgresql pg_restore --clean --if-exists --single-transaction --dbname mastodon /tmp/x.dump",
+    );
+  });
+
+  it("reads row counts and a dump's table of contents", () => {
+    expect(parseRowCounts("public.accounts|300\npublic.statuses|2000\n")).toEqual({ "public.accounts": 300, "public.statuses": 2000 });
+    const toc = [
+      ";",
+      "216; 1259 16390 TABLE public accounts mastodon",
+      "3329; 0 16390 TABLE DATA public accounts mastodon",
+      "3331; 0 16399 TABLE DATA public statuses mastodon",
+      "3338; 0 0 SEQUENCE SET public accounts_id_seq mastodon",
+    ].join("\n");
+    expect(tablesInDump(toc)).toEqual(["public.accounts", "public.statuses"]);
+    expect(compareCounts({ "public.a": 1, "public.b": 2, "public.c": 3 }, { "public.a": 1, "public.b": 5 })).toEqual({
+      missing: ["public.c"],
+      differing: ["public.b: 2 in the backup, 5 restored"],
+    });
+  });
+
+  it("keeps existing preload libraries when adding pg_stat_statements", () => {
+    expect(parseLibraries("\n")).toEqual([]);
+    expect(parseLibraries("auto_explain, pg_prewarm\n")).toEqual(["auto_explain", "pg_prewarm"]);
+    expect(alterSystemSql(["auto_explain", "pg_stat_statements"])).toBe("ALTER SYSTEM SET shared_preload_libraries = 'auto_explain', 'pg_stat_statements'");
+  });
+});
+
+describe("backup layout and ZFS", () => {
+  it("stamps, recognises and rotates", () => {
+    expect(backupStamp(Date.UTC(2026, 10, 21, 20, 12, 8, 357))).toBe("20261121T201208Z");
+    expect(isBackupStamp("20261121T201208Z")).toBe(true);
+    expect(isBackupStamp(".20261121T201208Z.partial")).toBe(false);
+    expect(toRotate(["20260103T000000Z", "20260101T000000Z", "20260102T000000Z"], 2)).toEqual(["20260101T000000Z"]);
+    expect(toRotate(["20260101T000000Z"], 7)).toEqual([]);
+  });
+
+  it("builds zfs commands and never destroys a file system", () => {
+    expect(renderCommand(datasetOf("/var/db/micropod"))).toBe("zfs list -H -o name /var/db/micropod");
+    expect(renderCommand(snapshot("zroot/micropod@micropod-20261121T201208Z"))).toBe("zfs snapshot zroot/micropod@micropod-20261121T201208Z");
+    expect(renderCommand(listSnapshots("zroot/micropod"))).toBe("zfs list -H -t snapshot -o name -s creation -d 1 zroot/micropod");
+    expect(renderCommand(destroySnapshot("zroot/micropod@micropod-20261121T201208Z"))).toBe("zfs destroy zroot/micropod@micropod-20261121T201208Z");
+    expect(() => destroySnapshot("zroot/micropod")).toThrow('refusing to destroy "zroot/micropod": not a snapshot name');
+  });
+});
+
+describe("upgrade helpers", () => {
+  it("names the previous image, orders versions, edits the .env", () => {
+    expect(previousRef("localhost/micropod/mastodon")).toBe("localhost/micropod/mastodon:micropod-previous");
+    expect(previousRef("localhost:5000/mastodon:v4")).toBe("localhost:5000/mastodon:micropod-previous");
+    expect(isOlder("v4.3.2", "v4.4.0")).toBe(true);
+    expect(isOlder("v4.4.0", "v4.4.0")).toBe(false);
+    expect(isOlder("v4.10.0", "v4.9.9")).toBe(false);
+    expect(withVersion("DOMAIN=a\nMASTODON_VERSION=v4.3.0\nX=1\n", "v4.4.0")).toBe("DOMAIN=a\nMASTODON_VERSION=v4.4.0\nX=1\n");
+    expect(withVersion("DOMAIN=a", "v4.4.0")).toBe("DOMAIN=a\nMASTODON_VERSION=v4.4.0\n");
+    expect(databaseState("build", "/b")).toBe("The database is unchanged: no migration ran.");
+  });
+});
