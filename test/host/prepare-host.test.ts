@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MicropodError } from "../../src/core/errors.js";
@@ -52,7 +52,8 @@ describe("prepare-host on a fresh host", () => {
     expect(host.file("/usr/local/etc/containers/containers.conf")).toBe(
       '# managed by micropod: podman engine settings micropod needs\n# Changes here are replaced by `micropod prepare-host`; remove this line to keep your own version.\n[engine]\nhooks_dir = ["/usr/local/etc/containers/hooks.d"]\n',
     );
-    expect(host.file("/usr/local/etc/containers/hooks.d/micropod-jail.sh")).toContain("#!/bin/sh");
+    expect(host.file("/usr/local/libexec/micropod/micropod-jail.sh")).toContain("#!/bin/sh");
+    expect(statSync(join(host.root, "/usr/local/libexec/micropod/micropod-jail.sh")).mode & 0o777).toBe(0o755);
     expect(host.file("/usr/local/etc/pkg/repos/FreeBSD.conf")).toContain('url: "pkg+https://pkg.FreeBSD.org/${ABI}/latest"');
     expect(host.file("/usr/local/etc/newsyslog.conf.d/micropod.conf")).toContain("/var/log/containers/*.log            root:wheel    640  7     10240 *    GNZ\n");
 
@@ -146,7 +147,6 @@ describe("refusals and failures", () => {
     const loads = host.json<{ loads: number }>("pf.json").loads;
     // A template whose NAT rule follows a filter rule: pfctl refuses it.
     const template = join(host.packageDir, "pf", "pf.conf.in");
-    const { readFileSync } = await import("node:fs");
     const good = readFileSync(template, "utf8");
     writeFileSync(template, `${good}nat on $v4egress_if inet from 10.77.0.0/24 to any -> ($v4egress_if)\n`);
     const callsBefore = host.calls().length;
@@ -186,6 +186,19 @@ fix the cause and run \`micropod prepare-host\` again: finished steps are found 
     expect(rerun.changed).toBe(11);
     expect(rerun.out).toMatch(/^ok      pkg-repo /);
     expect(rerun.out).toContain("note: ocijail 0.5.2 applies the org.freebsd.jail.* annotations (allow.* and sysv*); the hook is a fallback\n");
+  });
+});
+
+describe("jail profiles", () => {
+  it("installs the package's own hook: the JSON into hooks_dir, the script where the JSON's hook.path says", async () => {
+    const repo = join(import.meta.dirname, "..", "..");
+    const hookJson = readFileSync(join(repo, "hooks.d", "micropod-jail.json"), "utf8");
+    const scriptPath = (JSON.parse(hookJson) as { hook: { path: string } }).hook.path;
+    await host.prepare({ resources: [jailProfiles], options: { packageDir: repo } });
+    expect(host.file("/usr/local/etc/containers/hooks.d/micropod-jail.json")).toBe(hookJson);
+    expect(host.file(scriptPath)).toBe(readFileSync(join(repo, "hooks.d", "micropod-jail.sh"), "utf8"));
+    expect(statSync(join(host.root, scriptPath)).mode & 0o777).toBe(0o755);
+    expect((await host.prepare({ resources: [jailProfiles], options: { packageDir: repo } })).changed).toBe(0);
   });
 });
 

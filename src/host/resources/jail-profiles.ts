@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { PrerequisiteError } from "../../core/errors.js";
 import { CONTAINERS_CONF, HOOKS_DIR, withHooksDir } from "../containers-conf.js";
 import { readIfExists, writeAction } from "../files.js";
@@ -8,11 +8,35 @@ import { type Action, type HostContext, type HostResource, runAction } from "../
 import { pkgVersion } from "../tools/pkg.js";
 import { serviceRestart, serviceStatus } from "../tools/service.js";
 
-/** The hook files shipped in the package's hooks.d/ (agreed with the hook's author). */
-export const HOOK_FILES = [
-  { name: "micropod-jail.json", mode: 0o644 },
-  { name: "micropod-jail.sh", mode: 0o755 },
-] as const;
+/** The hook shipped in the package's hooks.d/ (file names agreed with the hook's author). */
+export const HOOK_JSON = "micropod-jail.json";
+export const HOOK_SCRIPT = "micropod-jail.sh";
+
+/**
+ * Where each hook file goes: the JSON into podman's hooks_dir, the script where the JSON's
+ * `hook.path` says podman will run it (one source of truth for that path: the JSON).
+ */
+export async function hookInstall(packageDir: string): Promise<{ source: string; content: string; target: string; mode: number }[]> {
+  const read = async (name: string) => {
+    const source = join(packageDir, "hooks.d", name);
+    const content = await readIfExists(source);
+    if (content === undefined) throw new PrerequisiteError(`the micropod package lacks hooks.d/${name}`, "reinstall micropod");
+    return { source, content };
+  };
+  const json = await read(HOOK_JSON);
+  const script = await read(HOOK_SCRIPT);
+  let path: unknown;
+  try {
+    path = (JSON.parse(json.content) as { hook?: { path?: unknown } }).hook?.path;
+  } catch (err) {
+    throw new PrerequisiteError(`${json.source} is not valid JSON: ${(err as Error).message}`, "reinstall micropod");
+  }
+  if (typeof path !== "string" || !isAbsolute(path)) throw new PrerequisiteError(`${json.source}: hook.path must be an absolute path`, "reinstall micropod");
+  return [
+    { ...json, target: `${HOOKS_DIR}/${HOOK_JSON}`, mode: 0o644 },
+    { ...script, target: path, mode: 0o755 },
+  ];
+}
 
 export async function ocijailVersion(ctx: Pick<HostContext, "inspect">): Promise<string | undefined> {
   const r = await ctx.inspect.run(pkgVersion("ocijail"), { allowFailure: true });
@@ -30,14 +54,11 @@ export const jailProfiles: HostResource = {
     const mechanism = jailMechanism(await ocijailVersion(ctx));
     const actions: Action[] = [];
     const changed: string[] = [];
-    for (const f of HOOK_FILES) {
-      const source = await readIfExists(join(ctx.options.packageDir, "hooks.d", f.name));
-      if (source === undefined) throw new PrerequisiteError(`the micropod package lacks hooks.d/${f.name}`, "reinstall micropod");
-      const target = `${HOOKS_DIR}/${f.name}`;
-      const current = await readIfExists(hostPath(ctx.options, target));
-      if (current !== source) {
-        actions.push(writeAction(ctx, target, current, source, f.mode));
-        changed.push(target);
+    for (const f of await hookInstall(ctx.options.packageDir)) {
+      const current = await readIfExists(hostPath(ctx.options, f.target));
+      if (current !== f.content) {
+        actions.push(writeAction(ctx, f.target, current, f.content, f.mode));
+        changed.push(f.target);
       }
     }
     const conf = await readIfExists(hostPath(ctx.options, CONTAINERS_CONF));
