@@ -22,7 +22,7 @@ function envWith(dir: string, values: Record<string, string>): string {
 }
 
 const bundledServices = [
-  "postgresql", "redis", "opensearch", "maintaindb", "mastodon",
+  "base", "base-toolchain", "postgresql", "redis", "opensearch", "maintaindb", "mastodon",
   "sidekiq-ingress-1", "sidekiq-ingress-2", "sidekiq-pull", "sidekiq-push", "sidekiq-default", "sidekiq-scheduler",
   "web", "streaming", "nginx", "nginx-media", "varnish", "haproxy",
 ];
@@ -46,9 +46,13 @@ describe("micropod plan", () => {
     const doc = JSON.parse(r.stdout);
     expect(doc.suite.services).toEqual(bundledServices);
     // Every service but the build-only template gets a container; the template is an image.
-    expect(doc.startOrder.map((s: { service: string }) => s.service).sort()).toEqual(bundledServices.filter((s) => s !== "mastodon").sort());
-    expect(doc.images.map((i: { service: string }) => i.service)).toContain("mastodon");
-    for (const s of bundledServices.filter((n) => n !== "mastodon")) {
+    const buildOnly = ["base", "base-toolchain", "mastodon"];
+    const running = bundledServices.filter((s) => !buildOnly.includes(s));
+    expect(doc.startOrder.map((s: { service: string }) => s.service).sort()).toEqual([...running].sort());
+    expect(doc.images.map((i: { service: string }) => i.service)).toEqual(expect.arrayContaining(buildOnly));
+    // Images built FROM the shared base wait for it; everything else builds in parallel.
+    expect(doc.buildGroups[0]).toEqual(["base", "base-toolchain"]);
+    for (const s of running) {
       expect(doc.commands).toContain(`podman start mastodon-${s}`);
     }
     // The start order respects every edge: each service appears after what it waits for.

@@ -63,16 +63,19 @@ describe("the bundled compose file", async () => {
 
   test("builds each image from containerfiles/<image>/Containerfile with the release (and Mastodon version) as build args", () => {
     const built = [...suite.services.values()].filter((s) => s.build);
-    expect(built.map((s) => s.name)).toEqual(["postgresql", "redis", "opensearch", "maintaindb", "mastodon", "nginx", "nginx-media", "varnish", "haproxy"]);
+    expect(built.map((s) => s.name)).toEqual(["base", "base-toolchain", "postgresql", "redis", "opensearch", "maintaindb", "mastodon", "nginx", "nginx-media", "varnish", "haproxy"]);
     for (const s of built) {
+      // The two shared first stages are targets of one Containerfile in containerfiles/base.
+      const dir = s.name.startsWith("base") ? "base" : s.name;
       expect(s.build).toEqual({
-        context: resolve(root, "containerfiles", s.name),
-        dockerfile: resolve(root, "containerfiles", s.name, "Containerfile"),
+        context: resolve(root, "containerfiles", dir),
+        dockerfile: resolve(root, "containerfiles", dir, "Containerfile"),
         args: s.name === "mastodon" ? { FREEBSD_RELEASE: "15.0", MASTODON_VERSION: "v4.3.8" } : { FREEBSD_RELEASE: "15.0" },
+        ...(dir === "base" ? { target: s.name } : {}),
       });
     }
     expect(svc("mastodon").buildOnly).toBe(true);
-    expect([...suite.services.values()].filter((s) => s.buildOnly).map((s) => s.name)).toEqual(["mastodon"]);
+    expect([...suite.services.values()].filter((s) => s.buildOnly).map((s) => s.name)).toEqual(["base", "base-toolchain", "mastodon"]);
   });
 
   test("depends_on with Compose conditions", () => {

@@ -146,6 +146,8 @@ describe("the bundled suite's graph", async () => {
     expect(g.imageBuilder("postgresql")).toBe("postgresql");
     expect(g.buildClosure(g.startClosure(["web"]))).toEqual(["postgresql", "redis", "maintaindb", "mastodon"]);
     expect(g.buildClosure(g.services)).toEqual([
+      "base",
+      "base-toolchain",
       "postgresql",
       "redis",
       "opensearch",
