@@ -22,7 +22,7 @@ export function podmanSandbox() {
   for (const a of execFileSync(busybox, ["--list"], { encoding: "utf8" }).split("\n").filter(Boolean)) {
     if (a !== "busybox" && !existsSync(join(rootfs, "bin", a))) symlinkSync("busybox", join(rootfs, "bin", a));
   }
-  execFileSync("podman", ["import", "-", "localhost/busybox:bench"], { input: execFileSync("tar", ["-C", rootfs, "-c", "."]), stdio: ["pipe", "ignore", "ignore"] });
+  execFileSync("podman", ["import", "-", "localhost/busybox:bench"], { input: execFileSync("tar", ["-C", rootfs, "-c", "."], { maxBuffer: 64 << 20 }), stdio: ["pipe", "ignore", "ignore"] });
   return {
     root,
     image: "localhost/busybox:bench",

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { mkdir } from "node:fs/promises";
 import type { Clock } from "../core/clock.js";
 import { CommandFailedError, InterruptedError, MicropodError, lastLines } from "../core/errors.js";
@@ -87,6 +88,7 @@ export async function executeStart(plan: StartPlan, deps: ExecuteDeps): Promise<
   const { runner, clock, logger } = deps;
   const stop = new AbortController();
   const signal = AbortSignal.any([deps.signal, stop.signal]);
+  setMaxListeners(0, signal); // one listener per waiting step and probe: many, by design
   const t0 = clock.now();
   const report: StartReport = { built: [], upToDate: [], buildTimes: {}, launched: [], ready: {}, elapsedMs: 0 };
   let rootError: unknown;
@@ -159,19 +161,30 @@ export async function executeStart(plan: StartPlan, deps: ExecuteDeps): Promise<
     const healthy = condition(step.service, "service_healthy");
     const completed = condition(step.service, "service_completed_successfully");
     try {
-      const waits = step.dependsOn
-        .filter((d) => steps.has(d.service))
-        .map((d) => condition(d.service, d.condition).promise.catch(() => Promise.reject(new DependencyFailed(d.service))));
-      if (step.build) waits.push(buildDone.get(step.build)!.catch(() => Promise.reject(new DependencyFailed(step.build!))));
+      const image: Promise<unknown>[] = [];
+      if (step.build) image.push(buildDone.get(step.build)!.catch(() => Promise.reject(new DependencyFailed(step.build!))));
       const pull = pulls.get(step.image);
-      if (pull) waits.push(pull.catch(() => Promise.reject(new DependencyFailed(step.image))));
-      await untilAborted(Promise.all(waits), signal);
+      if (pull) image.push(pull.catch(() => Promise.reject(new DependencyFailed(step.image))));
+      await untilAborted(Promise.all(image), signal);
       signal.throwIfAborted();
+      if (step.prepare.length) {
+        logger.info(`${step.service}: ${step.action === "recreate" ? "recreating" : "creating"} (${step.reason})`);
+        for (const c of step.prepare) await runner.run(c);
+      }
+      // A container left alone launches nothing: its readiness is checked at once, not after its dependencies'.
+      if (step.action !== "leave") {
+        const waits = step.dependsOn
+          .filter((d) => steps.has(d.service))
+          .map((d) => condition(d.service, d.condition).promise.catch(() => Promise.reject(new DependencyFailed(d.service))));
+        await untilAborted(Promise.all(waits), signal);
+        signal.throwIfAborted();
+      }
       if (step.commands.length) {
         report.launched.push({ service: step.service, action: step.action, at: clock.now() - t0 });
-        logger.info(`${step.service}: ${step.action} (${step.reason})`);
+        if (!step.prepare.length) logger.info(`${step.service}: ${step.action} (${step.reason})`);
         // Create/start are short and must not be cut in half: no signal here.
-        for (const c of step.commands) await runner.run(c);
+        for (const c of step.launch) await runner.run(c);
+        logger.info(`${step.service}: started`);
       } else logger.info(`${step.service}: ${step.reason}`);
       mark(step.service, "service_started");
       started.resolve();

@@ -73,7 +73,16 @@ export interface ContainerStep {
   /** Why this action, in a few words ("definition changed", "not running", ...). */
   readonly reason: string;
   readonly configHash: string;
+  /** Every command of this step, in order: `prepare` then `launch`. */
   readonly commands: readonly Command[];
+  /**
+   * Remove and create: run as soon as the image exists, before the dependencies are ready, so only
+   * `podman start` sits on the critical path. Empty when the container must wait (network_mode
+   * service:x needs x's container first).
+   */
+  readonly prepare: readonly Command[];
+  /** Start: run the moment every dependency condition holds. */
+  readonly launch: readonly Command[];
   readonly dependsOn: readonly Dependency[];
   /** The build step producing this container's image, if one is planned. */
   readonly build?: string;
@@ -271,6 +280,7 @@ export function planStart(suite: Suite, config: PlanVars, observed: ObservedStat
     const conditions = [...(demanded.get(s.name) ?? [])].sort();
     const grace = spec.stopTimeoutSec;
     const create = [createContainer(spec), startContainer(s.containerName)];
+    const createEarly = !spec.networkMode?.startsWith("container:");
     let action: ContainerAction;
     let reason: string;
     let commands: Command[];
@@ -297,6 +307,8 @@ export function planStart(suite: Suite, config: PlanVars, observed: ObservedStat
       reason,
       configHash,
       commands,
+      prepare: createEarly ? commands.slice(0, -1) : [],
+      launch: createEarly ? commands.slice(-1) : commands,
       dependsOn: s.dependsOn.filter((d) => selected.has(d.service)),
       ...(build ? { build: build.service } : {}),
       readiness,
