@@ -1,16 +1,19 @@
 import { type Command as Program, Option } from "commander";
-import type { HostOptionsInput } from "../host/options.js";
+import { loadConfig } from "../config/load.js";
+import { type HostOptions, type HostOptionsInput, hostOptions, withConfig } from "../host/options.js";
+import { defaultEnvFiles, resolveEnvFile } from "./context.js";
 
 /** The options prepare-host and doctor share: where things are on the host. */
 export function addHostOptions(cmd: Program): Program {
   return cmd
+    .option("--env <file>", `the suite's .env: DATA_DIR, LOG_DIR, FREEBSD_RELEASE, S3_ENABLED (default: MICROPOD_ENV, ${defaultEnvFiles.join(", ")}; without one, the defaults below)`)
     .option("--root <dir>", "resolve every file path under this directory (testing)", "/")
     .option("--pool <name>", "ZFS pool for the datasets", "zroot")
     .option("--containers-dataset <name>", "dataset for podman's storage (default <pool>/containers)")
     .option("--containers-mountpoint <path>", "its mountpoint", "/var/db/containers")
     .option("--data-dataset <name>", "dataset for the suite's data (default <pool>/micropod)")
-    .option("--data-dir <path>", "DATA_DIR: its mountpoint", "/var/db/micropod")
-    .option("--log-dir <path>", "LOG_DIR: container logs, rotated by newsyslog", "/var/log/containers")
+    .option("--data-dir <path>", "DATA_DIR: its mountpoint (default: the .env's, else /var/db/micropod)")
+    .option("--log-dir <path>", "LOG_DIR: container logs, rotated by newsyslog (default: the .env's, else /var/log/containers)")
     .option("--egress-v4 <if>", "IPv4 egress interface for NAT (default: from `route -n get default`)")
     .option("--egress-v6 <if>", "IPv6 egress interface for NAT (default: from `route -n get -inet6 default`)")
     .option("--with-compose", "also install podman-compose")
@@ -34,4 +37,14 @@ export function hostOptionsInput(o: Record<string, unknown>): HostOptionsInput {
     force: o.force === true,
     packageDir: s("packageDir"),
   };
+}
+
+/**
+ * The host options of one run: the flags, over the .env's values when a .env is found (as every
+ * verb finds it, never the bundled sample), over the defaults.
+ */
+export async function resolveHostOptions(o: Record<string, unknown>): Promise<HostOptions> {
+  const input = hostOptionsInput(o);
+  const envFile = resolveEnvFile({ env: typeof o.env === "string" ? o.env : undefined }, false);
+  return hostOptions(envFile ? withConfig(input, await loadConfig(envFile)) : input);
 }

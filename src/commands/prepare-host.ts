@@ -1,8 +1,7 @@
 import { ExitCode, MicropodError } from "../core/errors.js";
-import { hostOptions } from "../host/options.js";
 import { currentPlatform } from "../host/platform.js";
 import { prepareHost } from "../host/prepare.js";
-import { addHostOptions, hostOptionsInput } from "./host-options.js";
+import { addHostOptions, resolveHostOptions } from "./host-options.js";
 import type { Register } from "./index.js";
 
 export const registerPrepareHost: Register = (program, context) => {
@@ -14,7 +13,7 @@ export const registerPrepareHost: Register = (program, context) => {
       .option("--force", "replace what conflicts in an administrator's file (a backup is kept)"),
   ).action(async (opts: Record<string, unknown>) => {
     const check = opts.check === true;
-    const report = await prepareHost(context(), { check, options: hostOptions(hostOptionsInput(opts)), platform: currentPlatform() });
+    const report = await prepareHost(context(), { check, options: await resolveHostOptions(opts), platform: currentPlatform() });
     if (check && report.changed > 0) throw new MicropodError(`${report.changed} resource(s) would change`, ExitCode.changesPending);
   });
 };

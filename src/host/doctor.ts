@@ -16,7 +16,7 @@ export interface Finding {
   readonly fix?: string;
 }
 
-/** The seed's guidance for about 100 users, media on S3. */
+/** The seed's guidance for about 100 users, media on S3 (doctor says so when S3_ENABLED=false). */
 export const GUIDANCE = { cpus: 16, memoryGB: 24, diskGB: 80 } as const;
 const GB = 1e9;
 
@@ -67,7 +67,10 @@ async function capacity(ctx: HostContext): Promise<Finding[]> {
     // physmem is what the kernel got, a little under what the VM was given.
     out.push(mem >= GUIDANCE.memoryGB * 0.95 ? { level: "ok", subject: "memory", message: `${mem.toFixed(1)} GB` } : { level: "warn", subject: "memory", message: `${mem.toFixed(1)} GB, ~100 users want ${GUIDANCE.memoryGB} GB`, fix: resize });
   }
-  const mountpoint = existsSync(hostPath(ctx.options, ctx.options.containersMountpoint)) ? ctx.options.containersMountpoint : "/";
+  // With media stored locally it lands under DATA_DIR, so that file system is the one to size.
+  const localMedia = ctx.options.s3Enabled === false;
+  const wanted = localMedia ? ctx.options.dataDir : ctx.options.containersMountpoint;
+  const mountpoint = existsSync(hostPath(ctx.options, wanted)) ? wanted : "/";
   const df = await ctx.inspect.run(diskFree(hostPath(ctx.options, mountpoint)), { allowFailure: true });
   const fields = df.stdout.trim().split("\n")[1]?.trim().split(/\s+/);
   const sizeKB = Number(fields?.[1]);
@@ -76,7 +79,17 @@ async function capacity(ctx: HostContext): Promise<Finding[]> {
     const size = (sizeKB * 1024) / GB;
     const availGB = (Number(fields?.[3]) * 1024) / GB;
     const what = `${size.toFixed(0)} GB file system for ${mountpoint} (${availGB.toFixed(0)} GB free)`;
-    out.push(size >= GUIDANCE.diskGB * 0.95 ? { level: "ok", subject: "disk", message: what } : { level: "warn", subject: "disk", message: `${what}, ~100 users want ${GUIDANCE.diskGB} GB with media on S3`, fix: resize });
+    const enough = size >= GUIDANCE.diskGB * 0.95;
+    if (localMedia) {
+      // The seed's 80 GB leaves media out (it is on S3 there); local media has no fixed size, so
+      // this is a warning whatever the disk: the administrator plans the room or moves media to S3.
+      out.push({
+        level: "warn",
+        subject: "disk",
+        message: `${what}; media is stored locally (S3_ENABLED=false) under ${ctx.options.dataDir}/mastodon/system, which the ${GUIDANCE.diskGB} GB guidance for ~100 users does not include${enough ? "" : `, and the disk is under even that`}`,
+        fix: `leave room beyond ${GUIDANCE.diskGB} GB for media and prune its cache with \`tootctl media remove\`, or set S3_ENABLED=true with a bucket`,
+      });
+    } else out.push(enough ? { level: "ok", subject: "disk", message: what } : { level: "warn", subject: "disk", message: `${what}, ~100 users want ${GUIDANCE.diskGB} GB with media on S3`, fix: resize });
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import { isAbsolute, join, resolve } from "node:path";
 import { packageRoot } from "../commands/context.js";
 import { UsageError } from "../core/errors.js";
+import type { MicropodConfig } from "../config/model.js";
 
 /** Everything prepare-host and doctor can be told; defaults are the seed's layout. */
 export interface HostOptions {
@@ -21,8 +22,14 @@ export interface HostOptions {
   readonly withCompose: boolean;
   /** Replace conflicting lines in an administrator's file (a backup is kept). */
   readonly force: boolean;
-  /** Where hooks.d/ and pf/ are found (the installed package). */
+  /** Where hooks.d/, pf/ and rc.d/ are found (the installed package). */
   readonly packageDir: string;
+  /** The .env read (--env or the default locations); undefined when there is none. */
+  readonly envFile?: string;
+  /** FREEBSD_RELEASE from the .env: the base images' tag. Undefined: the host's release. */
+  readonly freebsdRelease?: string;
+  /** S3_ENABLED from the .env; undefined without one (the seed's guidance assumes media on S3). */
+  readonly s3Enabled?: boolean;
 }
 
 export interface HostOptionsInput {
@@ -38,6 +45,24 @@ export interface HostOptionsInput {
   withCompose?: boolean;
   force?: boolean;
   packageDir?: string;
+  envFile?: string;
+  freebsdRelease?: string;
+  s3Enabled?: boolean;
+}
+
+/**
+ * What the .env says about the host (DATA_DIR, LOG_DIR, FREEBSD_RELEASE, S3_ENABLED), under
+ * what the command line said: a flag given wins over the .env, the .env over the defaults.
+ */
+export function withConfig(input: HostOptionsInput, config: Pick<MicropodConfig, "envFile" | "vars" | "paths">): HostOptionsInput {
+  return {
+    ...input,
+    envFile: config.envFile,
+    dataDir: input.dataDir ?? config.paths.data,
+    logDir: input.logDir ?? config.paths.logs,
+    freebsdRelease: input.freebsdRelease ?? config.vars.FREEBSD_RELEASE,
+    s3Enabled: input.s3Enabled ?? config.vars.S3_ENABLED === "true",
+  };
 }
 
 const INTERFACE = /^[A-Za-z][A-Za-z0-9_.]{0,14}$/;
@@ -58,6 +83,9 @@ export function hostOptions(input: HostOptionsInput = {}): HostOptions {
     withCompose: input.withCompose ?? false,
     force: input.force ?? false,
     packageDir: input.packageDir ?? packageRoot,
+    envFile: input.envFile,
+    freebsdRelease: input.freebsdRelease,
+    s3Enabled: input.s3Enabled,
   };
   for (const [flag, v] of [["--egress-v4", o.egress4], ["--egress-v6", o.egress6]] as const) {
     if (v !== undefined && !INTERFACE.test(v)) throw new UsageError(`${flag}: not an interface name: ${JSON.stringify(v)}`);

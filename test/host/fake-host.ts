@@ -59,14 +59,15 @@ export function createFakeHost(): FakeHost {
   for (const d of [root, state, join(root, "etc/defaults"), packageDir]) mkdirSync(d, { recursive: true });
   cpSync(join(repo, "pf"), join(packageDir, "pf"), { recursive: true });
   cpSync(join(repo, "test/host/fixtures/hooks.d"), join(packageDir, "hooks.d"), { recursive: true });
-  writeFileSync(join(root, "etc/defaults/rc.conf"), 'gateway_enable="NO"\nipv6_gateway_enable="NO"\npf_enable="NO"\npflog_enable="NO"\n');
+  cpSync(join(repo, "rc.d"), join(packageDir, "rc.d"), { recursive: true });
+  writeFileSync(join(root, "etc/defaults/rc.conf"), 'gateway_enable="NO"\nipv6_gateway_enable="NO"\npf_enable="NO"\npflog_enable="NO"\nrcshutdown_timeout="90"\n');
   writeFileSync(join(root, "etc/rc.conf"), 'hostname="mastodon.example"\nsshd_enable="YES"\n');
   writeFileSync(join(root, "etc/fstab"), "# Device\tMountpoint\tFStype\tOptions\tDump\tPass#\n/dev/gpt/swap0\tnone\tswap\tsw\t0\t0\n");
   const put = (name: string, v: unknown) => writeFileSync(join(state, name), `${JSON.stringify(v, null, 2)}\n`);
   put("zfs.json", { datasets: { zroot: { mountpoint: "/zroot" }, "zroot/ROOT": { mountpoint: "none" } } });
   put("route.json", { inet: "vtnet0", inet6: "vtnet0" });
   put("pkg.json", { installed: {}, catalog: { "podman-suite": "5.6.2", ocijail: "0.4.0", jq: "1.7.1", git: "2.51.0", "podman-compose": "1.5.0" } });
-  put("sysctl.json", { "hw.ncpu": 16, "hw.physmem": 25_669_640_192, "net.inet.ip.forwarding": 0, "net.inet6.ip6.forwarding": 0, "net.pf.filter_local": 0 });
+  put("sysctl.json", { "hw.ncpu": 16, "hw.physmem": 25_669_640_192, "net.inet.ip.forwarding": 0, "net.inet6.ip6.forwarding": 0, "net.pf.filter_local": 0, "kern.init_shutdown_timeout": 120 });
   put("system.json", { userland: "15.0-RELEASE-p1", kernel: "15.0-RELEASE-p1", diskKB: 97_000_000 });
   put("mounts.json", [{ device: "zroot/ROOT/default", mountpoint: "/", fstype: "zfs" }, { device: "devfs", mountpoint: "/dev", fstype: "devfs" }]);
   const env = { PATH: `${FAKES}:${process.env.PATH ?? "/usr/bin:/bin"}`, FAKE_STATE: state, FAKE_ROOT: root };

@@ -1,5 +1,6 @@
 import { PrerequisiteError } from "../../core/errors.js";
 import { type BaseImageKind, baseImage, baseImageNames } from "../../suite/base-images.js";
+import { compareVersions } from "../ocijail.js";
 import { type HostContext, type HostResource, type Action, ok, runAction } from "../resource.js";
 import { imageExists, imagePull } from "../tools/podman.js";
 import { freebsdVersion, releaseOf, unameRelease } from "../tools/system.js";
@@ -17,7 +18,10 @@ export async function hostRelease(ctx: HostContext): Promise<string> {
 export const baseImages: HostResource = {
   name: "base-images",
   async plan(ctx) {
-    const release = await hostRelease(ctx);
+    // The .env's FREEBSD_RELEASE is what the suite builds FROM; without a .env, the host's own.
+    const hostRel = await hostRelease(ctx);
+    const release = ctx.options.freebsdRelease ?? hostRel;
+    const notes = compareVersions(release, hostRel) > 0 ? [`FREEBSD_RELEASE=${release} (from the .env) is newer than this host's ${hostRel}: containers cannot run a userland newer than the kernel (freebsd-update the host, or lower FREEBSD_RELEASE)`] : [];
     const actions: Action[] = [];
     const missing: string[] = [];
     for (const kind of Object.keys(baseImageNames) as BaseImageKind[]) {
@@ -29,7 +33,7 @@ export const baseImages: HostResource = {
         actions.push(runAction(ctx, imagePull(image)));
       }
     }
-    if (actions.length === 0) return ok(`FreeBSD ${release} base images present`);
-    return { message: `pull ${missing.join(" ")}`, actions, fix: missing.map((i) => `podman pull ${i}`).join(" && ") };
+    if (actions.length === 0) return ok(`FreeBSD ${release} base images present`, notes);
+    return { message: `pull ${missing.join(" ")}`, actions, notes, fix: missing.map((i) => `podman pull ${i}`).join(" && ") };
   },
 };

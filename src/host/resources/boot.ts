@@ -1,0 +1,133 @@
+import { chmod, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { defaultEnvFiles } from "../../commands/context.js";
+import { writeFileAtomic } from "../../core/atomic-write.js";
+import { PrerequisiteError } from "../../core/errors.js";
+import { RC_SCRIPT as HEALTH_RC_SCRIPT } from "../../health/install.js";
+import { diffLines } from "../diff.js";
+import { isManaged, ownership, readIfExists, writeAction } from "../files.js";
+import { hostPath } from "../options.js";
+import { rcConfPlan } from "../rc-conf.js";
+import { type Action, type HostContext, type HostResource, runAction } from "../resource.js";
+import { sysctlGet, sysctlSet } from "../tools/sysctl.js";
+import { sysrcGet } from "../tools/sysrc.js";
+import { SYSCTL_CONF, withSysctl } from "./kernel.js";
+
+export const BOOT_RC_SCRIPT = "/usr/local/etc/rc.d/micropod";
+/** The rc scripts the package ships in rc.d/, and where rc(8) finds them (local_startup). */
+export const RC_SCRIPTS = [
+  { name: "micropod", target: BOOT_RC_SCRIPT },
+  { name: "micropod_health", target: HEALTH_RC_SCRIPT },
+] as const;
+/** The .env rc.d/micropod reads when micropod_envfile is not set (context.ts's system-wide one). */
+export const BOOT_ENV_DEFAULT = defaultEnvFiles[defaultEnvFiles.length - 1]!;
+/**
+ * rc.shutdown's own watchdog (rc.conf(5) rcshutdown_timeout, 90 s by default) and init(8)'s hard
+ * limit on rc.shutdown (kern.init_shutdown_timeout, 120 s; a larger rcshutdown_timeout has no
+ * effect without it). PostgreSQL alone may take 120 s to stop cleanly, after web, streaming and
+ * sidekiq; 300 s leaves room for the whole reverse-order stop. init's limit stays above the
+ * watchdog so the watchdog, which logs what it stopped, fires first.
+ */
+export const RCSHUTDOWN_TIMEOUT = 300;
+export const INIT_SHUTDOWN_TIMEOUT = RCSHUTDOWN_TIMEOUT + 30;
+const INIT_TIMEOUT_OID = "kern.init_shutdown_timeout";
+/** rc(8) runs every file in rc.d that says `# PROVIDE:`: a backup there would run too. */
+export const RC_BACKUP_DIR = "/var/backups";
+
+const atLeast = (min: number) => (v: string) => /^\d+$/.test(v.trim()) && Number(v) >= min;
+
+/** The package's rc script, which must carry the managed-by line (else it would be the administrator's once installed). */
+async function packagedScript(packageDir: string, name: string): Promise<string> {
+  const source = join(packageDir, "rc.d", name);
+  const content = await readIfExists(source);
+  if (content === undefined) throw new PrerequisiteError(`the micropod package lacks rc.d/${name}`, "reinstall micropod");
+  if (!isManaged(content)) throw new PrerequisiteError(`${source} lacks the "managed by micropod" line`, "reinstall micropod");
+  return content;
+}
+
+/** Install one rc script with mode 0555; a replaced one is kept in /var/backups, not in rc.d. */
+function installScript(ctx: HostContext, target: string, before: string | undefined, content: string): Action {
+  const backup = hostPath(ctx.options, join(RC_BACKUP_DIR, `${target.split("/").pop()!}.micropod-backup`));
+  return {
+    diff: diffLines(target, before, content),
+    async apply() {
+      if (before !== undefined) await writeFileAtomic(backup, before, { mkdirs: true, mode: 0o444 });
+      await writeFileAtomic(hostPath(ctx.options, target), content, { mkdirs: true, mode: 0o555 });
+    },
+  };
+}
+
+function chmodAction(ctx: HostContext, target: string, mode: number): Action {
+  return { diff: [`$ chmod ${mode.toString(8)} ${target}`], apply: () => chmod(hostPath(ctx.options, target), mode) };
+}
+
+/**
+ * Boot and shutdown: rc.d/micropod (micropod_enable: `micropod start` after podman_service, `micropod
+ * stop` at shutdown) and rc.d/micropod_health installed, the first enabled; the health watcher is
+ * enabled by `micropod health install --rc`. Shutdown timeouts raised when lower.
+ */
+export const boot: HostResource = {
+  name: "boot",
+  async plan(ctx) {
+    const actions: Action[] = [];
+    const todo: string[] = [];
+    const notes: string[] = [];
+    const refusals: string[] = [];
+    for (const s of RC_SCRIPTS) {
+      const content = await packagedScript(ctx.options.packageDir, s.name);
+      const path = hostPath(ctx.options, s.target);
+      const current = await readIfExists(path);
+      if (current !== content) {
+        actions.push(installScript(ctx, s.target, current, content));
+        todo.push(`install ${s.target}`);
+        if (ownership(current) === "administrator" && !ctx.options.force) refusals.push(s.target);
+      } else if (((await stat(path)).mode & 0o7777) !== 0o555) {
+        actions.push(chmodAction(ctx, s.target, 0o555));
+        todo.push(`chmod 555 ${s.target}`);
+      }
+    }
+
+    const wanted: Record<string, string> = { micropod_enable: "YES" };
+    const envFile = await bootEnvFile(ctx, wanted, notes);
+    const shutdown = await ctx.inspect.run(sysrcGet(ctx.options.root, "rcshutdown_timeout"), { allowFailure: true });
+    // Empty: no watchdog at all, which is long enough.
+    if (shutdown.exitCode !== 0 || !(shutdown.stdout.trim() === "" || atLeast(RCSHUTDOWN_TIMEOUT)(shutdown.stdout))) wanted.rcshutdown_timeout = String(RCSHUTDOWN_TIMEOUT);
+    const rc = await rcConfPlan(ctx, wanted);
+    actions.push(...rc.actions);
+    if (rc.differing.length) todo.push(`set ${rc.differing.map((n) => `${n}=${wanted[n]}`).join(" ")}`);
+
+    const live = await ctx.inspect.run(sysctlGet(INIT_TIMEOUT_OID), { allowFailure: true });
+    const liveLow = live.exitCode !== 0 || !atLeast(INIT_SHUTDOWN_TIMEOUT)(live.stdout);
+    if (liveLow) actions.push(runAction(ctx, sysctlSet(INIT_TIMEOUT_OID, String(INIT_SHUTDOWN_TIMEOUT))));
+    const conf = (await readIfExists(hostPath(ctx.options, SYSCTL_CONF))) ?? "";
+    const desired = withSysctl(conf, INIT_TIMEOUT_OID, String(INIT_SHUTDOWN_TIMEOUT), "init waits this long for rc.shutdown (micropod stop)", atLeast(INIT_SHUTDOWN_TIMEOUT));
+    if (desired !== conf) actions.push(writeAction(ctx, SYSCTL_CONF, conf === "" ? undefined : conf, desired));
+    if (liveLow || desired !== conf) todo.push(`${INIT_TIMEOUT_OID}=${INIT_SHUTDOWN_TIMEOUT}${liveLow ? " live" : ""}${liveLow && desired !== conf ? " and" : ""}${desired !== conf ? ` in ${SYSCTL_CONF}` : ""}`);
+
+    if (actions.length === 0) {
+      return { message: `micropod enabled at boot (.env ${envFile}), micropod_health installed, shutdown timeouts ${RCSHUTDOWN_TIMEOUT}/${INIT_SHUTDOWN_TIMEOUT} s or more`, actions, notes };
+    }
+    const refusal = refusals.length ? `${refusals.join(", ")} ${refusals.length === 1 ? "was" : "were"} not written by micropod; rerun with --force to replace ${refusals.length === 1 ? "it" : "them"} (the old one is kept in ${RC_BACKUP_DIR})` : undefined;
+    return { message: todo.join("; "), actions, notes, refusal };
+  },
+};
+
+/**
+ * The .env rc.d/micropod will read. With one found for this run, micropod_envfile names it
+ * (unset means the default, so the default needs no line); without one, the boot script reads
+ * micropod_envfile or the default, and a missing file there is reported.
+ */
+async function bootEnvFile(ctx: HostContext, wanted: Record<string, string>, notes: string[]): Promise<string> {
+  const r = await ctx.inspect.run(sysrcGet(ctx.options.root, "micropod_envfile"), { allowFailure: true });
+  const configured = r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
+  const found = ctx.options.envFile;
+  if (found) {
+    if (found !== (configured ?? BOOT_ENV_DEFAULT)) wanted.micropod_envfile = found;
+    return found;
+  }
+  const envFile = configured ?? BOOT_ENV_DEFAULT;
+  if ((await readIfExists(hostPath(ctx.options, envFile))) === undefined) {
+    notes.push(`${envFile} does not exist: at boot rc.d/micropod reads the suite's .env there (put it there, or rerun with --env FILE to point micropod_envfile at yours)`);
+  }
+  return envFile;
+}
