@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { Command as Program } from "commander";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { registerDoctor } from "../../src/commands/doctor.js";
@@ -57,6 +59,8 @@ ok    fdescfs         fdescfs on /dev/fd, and in /etc/fstab
 ok    jail-profiles   hook installed in /usr/local/etc/containers/hooks.d and set in /usr/local/etc/containers/containers.conf
 warn  jail-profiles   ocijail 0.4.0 ignores org.freebsd.jail.* annotations (0.5+ reads them): the micropod-jail hook applies both profiles
 ok    podman-services podman_service, podman enabled and running
+ok    boot            micropod enabled at boot (.env /usr/local/etc/micropod/micropod.env), micropod_health installed, shutdown timeouts 300/330 s or more
+warn  boot            /usr/local/etc/micropod/micropod.env does not exist: at boot rc.d/micropod reads the suite's .env there (put it there, or rerun with --env FILE to point micropod_envfile at yours)
 ok    base-images     FreeBSD 15.0 base images present
 warn  cpu             4 vCPU, ~100 users want 16
       fix: give the machine more (the seed's guidance for ~100 users: 16 vCPU, 24 GB memory, 80 GB disk, media on S3)
@@ -64,6 +68,71 @@ warn  memory          8.6 GB, ~100 users want 24 GB
       fix: give the machine more (the seed's guidance for ~100 users: 16 vCPU, 24 GB memory, 80 GB disk, media on S3)
 ok    disk            99 GB file system for / (74 GB free)
 ok    ocijail         ocijail 0.4.0 ignores org.freebsd.jail.* annotations (0.5+ reads them): the micropod-jail hook applies both profiles
-the host is ready (3 warning(s))`);
+the host is ready (4 warning(s))`);
+  });
+});
+
+describe("--env: DATA_DIR, LOG_DIR, FREEBSD_RELEASE and S3_ENABLED from the suite's .env", () => {
+  const sample = readFileSync(join(import.meta.dirname, "..", "..", "sample.env"), "utf8");
+  const envWith = (vars: Record<string, string>) => {
+    let text = sample;
+    for (const [k, v] of Object.entries(vars)) text = text.replace(new RegExp(`^${k}=.*$`, "m"), `${k}=${v}`);
+    const file = join(host.dir, "micropod.env");
+    writeFileSync(file, text);
+    return file;
+  };
+  const block = (text: string, name: string) => {
+    const lines = text.split("\n");
+    const at = lines.findIndex((l) => l.slice(8).startsWith(`${name} `));
+    const end = lines.findIndex((l, i) => i > at && /^\S/.test(l));
+    return lines.slice(at, end).join("\n");
+  };
+
+  it("prepare-host --check uses the .env's directories, release and path; a flag given still wins", async () => {
+    const env = envWith({ DATA_DIR: "/srv/mastodon", LOG_DIR: "/srv/logs", FREEBSD_RELEASE: "14.3" });
+    expect(await micropod("prepare-host", "--check", "--env", env)).toBe(ExitCode.changesPending);
+    const text = out.join("\n").replaceAll(host.root, "$ROOT");
+    expect(block(text, "zfs-datasets")).toBe(`change  zfs-datasets    create zroot/containers at /var/db/containers, zroot/micropod at /srv/mastodon
+    $ zfs create -p -o mountpoint=/var/db/containers zroot/containers
+    $ zfs create -p -o mountpoint=/srv/mastodon zroot/micropod`);
+    expect(block(text, "logs").split("\n").slice(0, 2)).toEqual(["change  logs            /srv/logs and its newsyslog rule /usr/local/etc/newsyslog.conf.d/micropod.conf", "    $ mkdir -p -m 755 /srv/logs"]);
+    expect(block(text, "boot")).toContain(`    $ sysrc -R $ROOT micropod_enable=YES micropod_envfile=${env} rcshutdown_timeout=300\n`);
+    expect(block(text, "base-images")).toBe(`change  base-images     pull docker.io/freebsd/freebsd-notoolchain:14.3 docker.io/freebsd/freebsd-toolchain:14.3
+    $ podman pull docker.io/freebsd/freebsd-notoolchain:14.3
+    $ podman pull docker.io/freebsd/freebsd-toolchain:14.3`);
+
+    out = [];
+    expect(await micropod("prepare-host", "--check", "--env", env, "--data-dir", "/data", "--log-dir", "/logs")).toBe(ExitCode.changesPending);
+    const flagged = out.join("\n");
+    expect(block(flagged, "zfs-datasets")).toContain("zroot/micropod at /data\n");
+    expect(block(flagged, "logs")).toContain("    $ mkdir -p -m 755 /logs\n");
+  });
+
+  it("a FREEBSD_RELEASE newer than the host is reported", async () => {
+    const env = envWith({ FREEBSD_RELEASE: "15.1" });
+    await micropod("prepare-host", "--check", "--env", env);
+    expect(block(out.join("\n"), "base-images")).toContain(
+      "    note: FREEBSD_RELEASE=15.1 (from the .env) is newer than this host's 15.0: containers cannot run a userland newer than the kernel (freebsd-update the host, or lower FREEBSD_RELEASE)",
+    );
+  });
+
+  it("doctor: with S3_ENABLED=false the disk finding sizes DATA_DIR and says the 80 GB guidance leaves local media out", async () => {
+    const env = envWith({ S3_ENABLED: "false", DATA_DIR: "/srv/mastodon" });
+    host.write("/srv/mastodon/.keep", "");
+    await micropod("doctor", "--env", env);
+    expect(out.filter((l) => l.startsWith("warn  disk")).join("\n")).toBe(`warn  disk            99 GB file system for /srv/mastodon (74 GB free); media is stored locally (S3_ENABLED=false) under /srv/mastodon/mastodon/system, which the 80 GB guidance for ~100 users does not include
+      fix: leave room beyond 80 GB for media and prune its cache with \`tootctl media remove\`, or set S3_ENABLED=true with a bucket`);
+
+    out = [];
+    host.setJson("system.json", { ...host.json<object>("system.json"), diskKB: 40_000_000 });
+    await micropod("doctor", "--env", env);
+    expect(out.find((l) => l.startsWith("warn  disk"))).toContain("which the 80 GB guidance for ~100 users does not include, and the disk is under even that\n");
+  });
+
+  it("a .env with errors stops both verbs with the config error, before anything is inspected", async () => {
+    const env = envWith({ DATA_DIR: "relative/path" });
+    expect(await micropod("prepare-host", "--check", "--env", env)).toBe(ExitCode.config);
+    expect(await micropod("doctor", "--env", env)).toBe(ExitCode.config);
+    expect(host.calls()).toEqual([]);
   });
 });

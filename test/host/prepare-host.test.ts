@@ -1,4 +1,4 @@
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MicropodError } from "../../src/core/errors.js";
@@ -19,13 +19,15 @@ gateway_enable="YES"
 ipv6_gateway_enable="YES"
 podman_service_enable="YES"
 podman_enable="YES"
+micropod_enable="YES"
+rcshutdown_timeout="300"
 `;
 
 describe("prepare-host on a fresh host", () => {
   it("converges in one run, and a second run changes nothing", async () => {
     const first = await host.prepare();
-    expect(first.changed).toBe(12);
-    expect(first.out).toContain("changed 12 of 12 resources\n");
+    expect(first.changed).toBe(13);
+    expect(first.out).toContain("changed 13 of 13 resources\n");
 
     expect(host.json("zfs.json")).toEqual({
       datasets: {
@@ -41,7 +43,16 @@ describe("prepare-host on a fresh host", () => {
     expect(host.json("pf.json")).toMatchObject({ enabled: true, loaded: pfConf });
     expect(host.file("/etc/pf.conf.micropod-new")).toBeUndefined();
     expect(host.json<Record<string, number>>("sysctl.json")["net.pf.filter_local"]).toBe(1);
-    expect(host.file("/etc/sysctl.conf")).toBe("net.pf.filter_local=1\t# micropod: podman's port forwards from the host itself\n");
+    expect(host.file("/etc/sysctl.conf")).toBe(
+      "net.pf.filter_local=1\t# micropod: podman's port forwards from the host itself\nkern.init_shutdown_timeout=330\t# micropod: init waits this long for rc.shutdown (micropod stop)\n",
+    );
+    expect(host.json<Record<string, number>>("sysctl.json")["kern.init_shutdown_timeout"]).toBe(330);
+    // The package's rc scripts, byte for byte, 0555, and nothing else in rc.d (a backup there would run at boot).
+    for (const name of ["micropod", "micropod_health"]) {
+      expect(host.file(`/usr/local/etc/rc.d/${name}`)).toBe(readFileSync(join(import.meta.dirname, "..", "..", "rc.d", name), "utf8"));
+      expect(statSync(join(host.root, "usr/local/etc/rc.d", name)).mode & 0o7777).toBe(0o555);
+    }
+    expect(readdirSync(join(host.root, "usr/local/etc/rc.d"))).toEqual(["micropod", "micropod_health"]);
     expect(host.file("/etc/fstab")).toBe(
       "# Device\tMountpoint\tFStype\tOptions\tDump\tPass#\n/dev/gpt/swap0\tnone\tswap\tsw\t0\t0\nfdesc\t/dev/fd\tfdescfs\trw\t0\t0\t# micropod: podman and ocijail need /dev/fd\n",
     );
@@ -79,8 +90,10 @@ ok      fdescfs         fdescfs on /dev/fd, and in /etc/fstab
 ok      jail-profiles   hook installed in /usr/local/etc/containers/hooks.d and set in /usr/local/etc/containers/containers.conf
     note: ocijail 0.4.0 ignores org.freebsd.jail.* annotations (0.5+ reads them): the micropod-jail hook applies both profiles
 ok      podman-services podman_service, podman enabled and running
+ok      boot            micropod enabled at boot (.env /usr/local/etc/micropod/micropod.env), micropod_health installed, shutdown timeouts 300/330 s or more
+    note: /usr/local/etc/micropod/micropod.env does not exist: at boot rc.d/micropod reads the suite's .env there (put it there, or rerun with --env FILE to point micropod_envfile at yours)
 ok      base-images     FreeBSD 15.0 base images present
-nothing changed: all 12 resources were already in place
+nothing changed: all 13 resources were already in place
 `);
     expect(changingCalls(host.calls().slice(callsBefore))).toEqual([]);
     expect(host.snapshot()).toEqual(before);
@@ -89,7 +102,7 @@ nothing changed: all 12 resources were already in place
   it("--check lists every change, runs no changing command and writes nothing, even off FreeBSD and not as root", async () => {
     const before = host.snapshot();
     const check = await host.prepare({ check: true, platform: { isRoot: false, system: "Linux", release: "6.1.0-28-amd64" } });
-    expect(check.changed).toBe(12);
+    expect(check.changed).toBe(13);
     const statuses = check.out.split("\n").filter((l) => /^\S/.test(l)).map((l) => l.slice(0, 24).trimEnd());
     expect(statuses).toEqual([
       "change  pkg-repo",
@@ -103,8 +116,9 @@ nothing changed: all 12 resources were already in place
       "change  fdescfs",
       "change  jail-profiles",
       "change  podman-services",
+      "change  boot",
       "change  base-images",
-      "12 of 12 resources would",
+      "13 of 13 resources would",
     ]);
     expect(check.out).toContain(`change  packages        install podman-suite ocijail jq git
     $ ASSUME_ALWAYS_YES=yes pkg install -y podman-suite ocijail jq git
@@ -182,7 +196,7 @@ fix the cause and run \`micropod prepare-host\` again: finished steps are found 
     ]);
     host.setJson("pkg.json", { installed: {}, catalog: { "podman-suite": "5.6.2", ocijail: "0.5.2", git: "2.51.0", jq: "1.7.1" } });
     const rerun = await host.prepare();
-    expect(rerun.changed).toBe(11);
+    expect(rerun.changed).toBe(12);
     expect(rerun.out).toMatch(/^ok      pkg-repo /);
     expect(rerun.out).toContain("note: ocijail 0.5.2 applies the org.freebsd.jail.* annotations (allow.* and sysv*); the hook is a fallback\n");
   });
