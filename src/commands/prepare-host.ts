@@ -8,7 +8,7 @@ export const registerPrepareHost: Register = (program, context) => {
   addHostOptions(
     program
       .command("prepare-host")
-      .description("prepare this FreeBSD 15 host for the suite: ZFS, pf, sysctl, fdescfs, packages, podman, base images, jail profiles")
+      .description("prepare this FreeBSD 15 host for the suite: ZFS, pf, sysctl, fdescfs, packages, podman, jail profiles, boot scripts, base images")
       .option("--check", `show what would change and change nothing; exit ${ExitCode.changesPending} when something would`)
       .option("--force", "replace what conflicts in an administrator's file (a backup is kept)"),
   ).action(async (opts: Record<string, unknown>) => {
