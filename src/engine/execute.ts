@@ -67,7 +67,11 @@ function limiter(n: number) {
 }
 
 function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal.aborted) {
+    // Nobody awaits `p` any more; its later rejection (a dependency failing) is expected, not unhandled.
+    p.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
   return new Promise<T>((res, rej) => {
     const onAbort = () => rej(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
