@@ -69,6 +69,7 @@ export function containerSpec(suite: Suite, service: Service): ContainerSpec {
     env: service.environment,
     secrets,
     ...(service.restart ? { restart: service.restart } : {}),
+    ...(service.ulimits && Object.keys(service.ulimits).length ? { ulimits: service.ulimits } : {}),
     ...(service.stopGracePeriodMs !== undefined ? { stopTimeoutSec: Math.ceil(service.stopGracePeriodMs / 1000) } : {}),
     ...(service.stopSignal ? { stopSignal: service.stopSignal } : {}),
     ...(service.logging?.driver ? { logDriver: service.logging.driver } : {}),

@@ -42,6 +42,8 @@ export interface ContainerSpec {
   readonly env?: Readonly<Record<string, string>>;
   readonly secrets?: readonly ContainerSecret[];
   readonly restart?: string;
+  /** setrlimit(2) limits by resource name; -1 is unlimited. */
+  readonly ulimits?: Readonly<Record<string, { readonly soft: number; readonly hard: number }>>;
   readonly stopTimeoutSec?: number;
   readonly stopSignal?: string;
   readonly logDriver?: string;
@@ -66,6 +68,7 @@ export function containerArgs(s: ContainerSpec): string[] {
   for (const p of s.ports ?? []) a.push("--publish", p);
   for (const [k, v] of sorted(s.env)) a.push("--env", `${k}=${v}`);
   for (const x of s.secrets ?? []) a.push("--secret", `${x.name},type=${x.type},target=${x.target}`);
+  for (const [k, u] of Object.entries(s.ulimits ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) a.push("--ulimit", `${k}=${u.soft}:${u.hard}`);
   if (s.restart) a.push("--restart", s.restart);
   if (s.stopTimeoutSec !== undefined) a.push("--stop-timeout", String(s.stopTimeoutSec));
   if (s.stopSignal) a.push("--stop-signal", s.stopSignal);

@@ -56,6 +56,12 @@ export interface ServiceSecret {
   readonly type: "env" | "mount";
 }
 
+/** A resource limit: -1 is unlimited (podman's `--ulimit NAME=-1:-1`). */
+export interface Ulimit {
+  readonly soft: number;
+  readonly hard: number;
+}
+
 export interface Service {
   readonly name: string;
   /** Image reference the container runs (given by `image:`, or derived for a `build:` without one). */
@@ -87,6 +93,8 @@ export interface Service {
   readonly user?: string;
   readonly workingDir?: string;
   readonly hostname?: string;
+  /** Compose `ulimits:` by resource name (memlock, nofile, ...); absent when the service sets none. */
+  readonly ulimits?: Readonly<Record<string, Ulimit>>;
   /** `x-micropod` extension fields of the service, as written. */
   readonly extensions: Readonly<Record<string, unknown>>;
 }

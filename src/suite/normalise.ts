@@ -12,6 +12,7 @@ import type {
   Service,
   ServiceNetwork,
   ServiceSecret,
+  Ulimit,
   VolumeMount,
 } from "./model.js";
 import type { Vars } from "./interpolate.js";
@@ -72,6 +73,7 @@ export function normaliseService(name: string, raw: Raw, ctx: ServiceContext): S
     ...optional("user", str(raw.user)),
     ...optional("workingDir", str(raw.working_dir)),
     ...optional("hostname", str(raw.hostname)),
+    ...optional("ulimits", ulimitsOf(raw.ulimits, ctx, `${at}/ulimits`)),
     extensions: ext,
   };
   return service;
@@ -233,6 +235,48 @@ function healthcheckOf(v: unknown, ctx: ServiceContext, at: string): Healthcheck
     // The schema: start_interval defaults to the interval.
     startIntervalMs: durationOf(h.start_interval, ctx, `${at}/start_interval`) ?? intervalMs,
   };
+}
+
+/** The resource names podman's --ulimit accepts (setrlimit(2) without the RLIMIT_ prefix). */
+const ULIMIT_NAMES = new Set(["as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack"]);
+
+/**
+ * Compose `ulimits:`: `NAME: N` sets soft and hard alike, `NAME: {soft, hard}` each; -1 (or
+ * "unlimited") is no limit. A soft limit above the hard one is refused, as setrlimit(2) would.
+ */
+function ulimitsOf(v: unknown, ctx: ServiceContext, at: string): Record<string, Ulimit> | undefined {
+  if (!v || typeof v !== "object") return undefined;
+  const out: Record<string, Ulimit> = {};
+  for (const [name, spec] of Object.entries(v as Raw)) {
+    if (!ULIMIT_NAMES.has(name)) {
+      ctx.report(`${at}/${name}`, `is not a resource limit podman knows (${[...ULIMIT_NAMES].join(", ")})`);
+      continue;
+    }
+    let soft: number | undefined;
+    let hard: number | undefined;
+    if (spec !== null && typeof spec === "object") {
+      soft = limitOf((spec as Raw).soft, ctx, `${at}/${name}/soft`);
+      hard = limitOf((spec as Raw).hard, ctx, `${at}/${name}/hard`);
+    } else soft = hard = limitOf(spec, ctx, `${at}/${name}`);
+    if (soft === undefined || hard === undefined) continue;
+    if (hard !== -1 && (soft === -1 || soft > hard)) {
+      ctx.report(`${at}/${name}`, `the soft limit (${soft === -1 ? "unlimited" : soft}) is above the hard limit (${hard})`);
+      continue;
+    }
+    out[name] = { soft, hard };
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+function limitOf(v: unknown, ctx: ServiceContext, at: string): number | undefined {
+  const text = String(v).trim();
+  if (text === "unlimited" || text === "infinity") return -1;
+  const n = typeof v === "number" ? v : /^-?\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < -1) {
+    ctx.report(at, `must be a whole number of at least 0, or -1 / "unlimited", got ${JSON.stringify(v)}`);
+    return undefined;
+  }
+  return n;
 }
 
 function networksOf(v: unknown): ServiceNetwork[] {
