@@ -5,11 +5,11 @@ import { type ContainerSpec, createContainer, execInContainer, removeContainer, 
 import { buildImage, pullImage } from "../podman/image.js";
 import { createNetwork } from "../podman/network.js";
 import { createSecret, removeSecret } from "../podman/secret.js";
+import { dependencyGraph } from "../suite/graph.js";
 import type { Dependency, DependencyCondition, Healthcheck, Service, Suite } from "../suite/model.js";
 import { normaliseImageRef } from "./build-context.js";
 import { CONFIG_HASH_LABEL, INPUT_HASH_LABEL, SECRET_HASH_LABEL, hashOf, secretFingerprint } from "./hash.js";
 import type { ObservedState } from "./observe.js";
-import { closure, topoOrder } from "./graph-order.js";
 import { containerSpec, podmanSecretName } from "./spec.js";
 
 /** The configuration the planner reads: every variable, and which of them are secret. */
@@ -23,6 +23,16 @@ export interface PlanOptions {
   readonly services?: readonly string[];
   /** Where build logs go: <logDir>/build-<service>.log. */
   readonly logDir?: string;
+  /**
+   * Wait for every selected service with a healthcheck to be healthy, not only for what a
+   * dependent waits on (Compose `up --wait`): operations run commands in it right after.
+   */
+  readonly wait?: boolean;
+  /**
+   * Start existing containers as they are, never recreate them (Compose `up --no-recreate`):
+   * an operation restarting what it stopped brings back what ran, not a changed definition.
+   */
+  readonly noRecreate?: boolean;
 }
 
 export interface NetworkStep {
@@ -113,8 +123,9 @@ const DEFAULT_COMPLETION_TIMEOUT_MS = 30 * 60_000;
 export function planStart(suite: Suite, config: PlanVars, observed: ObservedState, opts: PlanOptions = {}): StartPlan {
   const problems: Problem[] = [];
   const warnings: string[] = [];
+  const graph = dependencyGraph(suite);
   const selected = selectServices(suite, opts.services ?? []);
-  const order = topoOrder(suite, selected);
+  const order = graph.order(selected);
   const runnable = order.map((n) => suite.services.get(n)!).filter((s) => !s.buildOnly);
 
   // --- builds: every building service whose image is needed, plus the bases those build FROM.
@@ -277,21 +288,25 @@ export function planStart(suite: Suite, config: PlanVars, observed: ObservedStat
     }).slice(0, 32);
     const spec: ContainerSpec = { ...specNoHash, labels: { ...specNoHash.labels, [CONFIG_HASH_LABEL]: configHash } };
     const current = observed.containers[s.containerName];
-    const conditions = [...(demanded.get(s.name) ?? [])].sort();
+    const demands = new Set(demanded.get(s.name));
+    if (opts.wait && s.healthcheck) demands.add("service_healthy");
+    const conditions = [...demands].sort();
     const grace = spec.stopTimeoutSec;
     const create = [createContainer(spec), startContainer(s.containerName)];
     const createEarly = !spec.networkMode?.startsWith("container:");
     let action: ContainerAction;
     let reason: string;
     let commands: Command[];
+    const diverged = !!current && current.labels[CONFIG_HASH_LABEL] !== configHash;
+    const kept = diverged ? "definition changed, not recreated" : "unchanged";
     if (!current) [action, reason, commands] = ["create", "no container", create];
-    else if (current.labels[CONFIG_HASH_LABEL] !== configHash) {
+    else if (diverged && !opts.noRecreate) {
       [action, reason, commands] = ["recreate", current.labels[CONFIG_HASH_LABEL] ? "definition changed" : "not created by micropod", [removeContainer(s.containerName, { force: true, ...(grace !== undefined ? { timeoutSec: grace } : {}) }), ...create]];
-    } else if (current.state === "running") [action, reason, commands] = ["leave", "running, unchanged", []];
+    } else if (current.state === "running") [action, reason, commands] = ["leave", `running, ${kept}`, []];
     else if (current.state === "exited" && current.exitCode === 0 && conditions.includes("service_completed_successfully")) {
       // A one-shot that already completed with this very definition has nothing left to do.
-      [action, reason, commands] = ["leave", "completed, unchanged", []];
-    } else [action, reason, commands] = ["start", `${current.state}, unchanged`, [startContainer(s.containerName)]];
+      [action, reason, commands] = ["leave", `completed, ${kept}`, []];
+    } else [action, reason, commands] = ["start", `${current.state}, ${kept}`, [startContainer(s.containerName)]];
     const timeout = Number(s.extensions["completion-timeout"]);
     const readiness: Readiness = {
       conditions,
@@ -330,12 +345,19 @@ export function probeCommand(container: string, hc: Healthcheck): Command {
   return execInContainer(container, argv);
 }
 
-function selectServices(suite: Suite, asked: readonly string[]): Set<string> {
+/** Services named on the command line must exist: a SuiteError naming the ones that do not. */
+export function requireServices(suite: Suite, asked: readonly string[]): void {
   const unknown = asked.filter((n) => !suite.services.has(n));
   if (unknown.length) {
     throw new SuiteError(`no such service: ${unknown.join(", ")}`, unknown.map((n) => ({ message: `${n} is not a service of ${suite.file} (services: ${[...suite.services.keys()].join(", ")})` })));
   }
-  return closure(suite, asked.length ? asked : [...suite.services.keys()], "dependencies");
+}
+
+function selectServices(suite: Suite, asked: readonly string[]): Set<string> {
+  requireServices(suite, asked);
+  // Build-only services never run, so no closure reaches them: one asked for by name is built.
+  const roots = asked.length ? asked : [...suite.services.keys()];
+  return new Set([...dependencyGraph(suite).startClosure(roots), ...roots.filter((n) => suite.services.get(n)!.buildOnly)]);
 }
 
 function buildGroups(builds: readonly BuildStep[]): string[][] {

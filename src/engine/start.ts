@@ -39,7 +39,50 @@ export interface StartOptions {
   readonly buildOnly?: boolean;
 }
 
-/** `micropod start` (and `build`): lock, observe, plan, execute; the lock is released whatever happens. */
+export interface ServiceStartOptions extends StartOptions {
+  /** Wait for every selected service with a healthcheck to be healthy (see PlanOptions.wait). */
+  readonly wait?: boolean;
+  /** Start existing containers as they are, never recreate them (see PlanOptions.noRecreate). */
+  readonly noRecreate?: boolean;
+}
+
+/**
+ * observe → plan → execute, for a caller that already holds the lock (`startSuite`, and the
+ * operations: restore, upgrade, db query-stats). Readiness as last checked is recorded whatever happens.
+ */
+export async function startServices(
+  suite: Suite,
+  config: PlanVars,
+  paths: Pick<EnginePaths, "state" | "logs">,
+  deps: EngineDeps,
+  opts: ServiceStartOptions = {},
+): Promise<{ plan: StartPlan; report: StartReport }> {
+  const observed = await observe(deps.runner, suite);
+  let plan = planStart(suite, config, observed, {
+    ...(opts.services ? { services: opts.services } : {}),
+    logDir: paths.logs,
+    ...(opts.wait ? { wait: true } : {}),
+    ...(opts.noRecreate ? { noRecreate: true } : {}),
+  });
+  if (opts.buildOnly) plan = { ...plan, networks: [], secrets: [], pulls: [], containers: [] };
+  for (const w of plan.warnings) deps.logger.warn(w);
+  let report: StartReport | undefined;
+  try {
+    report = await executeStart(plan, { ...deps, jobs: opts.jobs ?? defaultJobs() });
+    return { plan, report };
+  } finally {
+    if (!opts.buildOnly) await recordReadiness(paths.state, plan, report, deps.clock).catch(() => undefined);
+  }
+}
+
+/** observe → plan the reverse walk → execute, for a caller that already holds the lock. */
+export async function stopServices(suite: Suite, deps: EngineDeps, opts: { services?: readonly string[]; timeoutSec?: number } = {}): Promise<StopReport> {
+  const plan = planStop(suite, await observe(deps.runner, suite), opts);
+  if (plan.steps.length === 0) deps.logger.info("nothing is running");
+  return executeStop(plan, deps);
+}
+
+/** `micropod start` (and `build`): lock, then startServices; the lock is released whatever happens. */
 export async function startSuite(
   suite: Suite,
   config: PlanVars,
@@ -49,23 +92,13 @@ export async function startSuite(
 ): Promise<{ plan: StartPlan; report: StartReport }> {
   const lock = await acquireLock(paths.lock, { verb: opts.buildOnly ? "build" : "start", clock: deps.clock, signal: deps.signal });
   try {
-    const observed = await observe(deps.runner, suite);
-    let plan = planStart(suite, config, observed, { ...(opts.services ? { services: opts.services } : {}), logDir: paths.logs });
-    if (opts.buildOnly) plan = { ...plan, networks: [], secrets: [], pulls: [], containers: [] };
-    for (const w of plan.warnings) deps.logger.warn(w);
-    let report: StartReport | undefined;
-    try {
-      report = await executeStart(plan, { ...deps, jobs: opts.jobs ?? defaultJobs() });
-      return { plan, report };
-    } finally {
-      if (!opts.buildOnly) await recordReadiness(paths.state, plan, report, deps.clock).catch(() => undefined);
-    }
+    return await startServices(suite, config, paths, deps, opts);
   } finally {
     await lock.release();
   }
 }
 
-/** `micropod stop`: lock, observe, plan the reverse walk, execute. */
+/** `micropod stop`: lock, then stopServices. */
 export async function stopSuite(
   suite: Suite,
   paths: Pick<EnginePaths, "lock">,
@@ -74,9 +107,7 @@ export async function stopSuite(
 ): Promise<StopReport> {
   const lock = await acquireLock(paths.lock, { verb: "stop", clock: deps.clock, signal: deps.signal });
   try {
-    const plan = planStop(suite, await observe(deps.runner, suite), opts);
-    if (plan.steps.length === 0) deps.logger.info("nothing is running");
-    return await executeStop(plan, deps);
+    return await stopServices(suite, deps, opts);
   } finally {
     await lock.release();
   }

@@ -4,9 +4,10 @@ import { InterruptedError, MicropodError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { Runner } from "../core/runner.js";
 import { stopContainer } from "../podman/container.js";
+import { dependencyGraph } from "../suite/graph.js";
 import type { Suite } from "../suite/model.js";
-import { closure, topoOrder } from "./graph-order.js";
 import type { ObservedState } from "./observe.js";
+import { requireServices } from "./plan.js";
 
 export interface StopStep {
   readonly service: string;
@@ -30,18 +31,19 @@ export const PODMAN_DEFAULT_STOP_SEC = 10;
  * stop_grace_period unless `timeoutSec` overrides it.
  */
 export function planStop(suite: Suite, observed: ObservedState, opts: { services?: readonly string[]; timeoutSec?: number } = {}): StopPlan {
-  const asked = opts.services?.length ? opts.services : [...suite.services.keys()];
-  const selected = closure(suite, asked, "dependents");
+  requireServices(suite, opts.services ?? []);
+  const graph = dependencyGraph(suite);
+  const asked = opts.services?.length ? opts.services : graph.services;
   const running = (n: string) => {
     const c = observed.containers[suite.services.get(n)!.containerName];
     return !!c && (c.state === "running" || c.state === "paused" || c.state === "stopping");
   };
-  const order = topoOrder(suite, selected).filter(running).reverse();
+  const order = graph.stopClosure(asked).filter(running);
   const set = new Set(order);
   const steps = order.map((n) => {
     const s = suite.services.get(n)!;
     const timeoutSec = opts.timeoutSec ?? (s.stopGracePeriodMs !== undefined ? Math.ceil(s.stopGracePeriodMs / 1000) : PODMAN_DEFAULT_STOP_SEC);
-    const after = [...suite.services.values()].filter((d) => set.has(d.name) && d.dependsOn.some((x) => x.service === n)).map((d) => d.name).sort();
+    const after = graph.dependents(n).filter((d) => set.has(d)).sort();
     return { service: n, container: s.containerName, timeoutSec, after, command: stopContainer(s.containerName, timeoutSec) };
   });
   return { steps };

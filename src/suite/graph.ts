@@ -26,6 +26,8 @@ export interface DependencyGraph {
   dependents(name: string): readonly string[];
   /** All services (build-only ones included), dependencies before dependents. */
   topologicalOrder(): string[];
+  /** Exactly the given services (build-only ones included), dependencies before dependents; edges to others ignored. */
+  order(names: Iterable<string>): string[];
   /** The running services `names` need (them plus required dependencies, transitively), in start order. */
   startClosure(names: readonly string[]): string[];
   /** The running services `names` plus everything that depends on them, transitively, in stop order (dependents first). */
@@ -108,6 +110,11 @@ export function dependencyGraph(suite: Suite): DependencyGraph {
     dependencies: (name) => (need(name), deps.get(name)!),
     dependents: (name) => (need(name), rdeps.get(name)!),
     topologicalOrder: () => order(new Set(names)),
+    order(selection) {
+      const set = new Set(selection);
+      set.forEach(need);
+      return order(set);
+    },
     startClosure(selection) {
       const set = new Set<string>();
       const add = (n: string): void => {

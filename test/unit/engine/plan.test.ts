@@ -130,6 +130,34 @@ describe("planStart", () => {
     expect(() => planStart(demo, config, fresh, { services: ["nope"] })).toThrow(/no such service: nope/);
   });
 
+  it("wait adds each selected healthcheck to what execution waits for; noRecreate starts a changed container as it is", () => {
+    // Alone, db has no dependent waiting for it: only `wait` makes its healthcheck count.
+    expect(planStart(demo, config, fresh, { services: ["db"] }).containers.map((c) => [c.service, c.readiness.conditions])).toEqual([["db", []]]);
+    const waited = planStart(demo, config, fresh, { services: ["proxy"], wait: true });
+    expect(waited.containers.map((c) => [c.service, c.readiness.conditions])).toEqual([
+      ["db", ["service_healthy"]],
+      ["migrate", ["service_completed_successfully"]],
+      ["web", ["service_started"]],
+      ["proxy", []],
+    ]);
+    const stale = (state: string) => ({ id: "x", name: "", image: "", imageId: "", state, exitCode: 0, labels: { "micropod.config-hash": "old" } });
+    const observed: ObservedState = { ...fresh, containers: { "demo-db": stale("exited"), "demo-migrate": stale("exited"), "demo-web": stale("running") } };
+    const kept = planStart(demo, config, observed, { services: ["web"], noRecreate: true });
+    expect(kept.containers.map((c) => [c.service, c.action, c.reason, renderPlan({ ...kept, networks: [], secrets: [], pulls: [], builds: [], containers: [c] }).join("; ")])).toEqual([
+      ["db", "start", "exited, definition changed, not recreated", "podman start demo-db; podman exec demo-db /bin/sh -c 'pg_isready -q'"],
+      ["migrate", "leave", "completed, definition changed, not recreated", ""],
+      ["web", "leave", "running, definition changed, not recreated", ""],
+    ]);
+    expect(planStart(demo, config, observed, { services: ["web"] }).containers.map((c) => c.action)).toEqual(["recreate", "recreate", "recreate"]);
+  });
+
+  it("a build-only service asked for by name is built; no closure pulls it in otherwise", () => {
+    const plan = planStart(demo, config, fresh, { services: ["base"] });
+    expect(plan.order).toEqual(["base"]);
+    expect(plan.builds.map((b) => b.service)).toEqual(["base"]);
+    expect(plan.containers).toEqual([]);
+  });
+
   it("refuses a secret value in plain environment, and service_healthy on a service without healthcheck", () => {
     const leaky = suite([service("a", { environment: { URL: `postgres://u:${SECRET}@db/x` } }), service("b", { dependsOn: [dep("a", "service_healthy")] })]);
     try {
@@ -158,6 +186,7 @@ describe("planStop", () => {
       ["web", 10, ["proxy"]],
       ["db", 120, ["web"]],
     ]);
+    expect(() => planStop(demo, observed, { services: ["nope"] })).toThrow(/no such service: nope/);
     expect(planStop(demo, observed, { services: ["web"], timeoutSec: 3 }).steps.map((s) => s.command.argv.join(" "))).toEqual(["podman stop --time 3 demo-proxy", "podman stop --time 3 demo-web"]);
   });
 });

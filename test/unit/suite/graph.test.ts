@@ -67,6 +67,14 @@ describe("dependencyGraph", () => {
     expect(g.topologicalOrder()).toEqual(["db", "migrate", "media", "metrics", "web", "proxy", "worker"]);
   });
 
+  test("order of a selection: only those services, dependencies first, file order among the ready", () => {
+    // proxy depends on nothing selected: file order puts it first; worker waits for db.
+    expect(g.order(["worker", "proxy", "db"])).toEqual(["proxy", "db", "worker"]);
+    expect(g.order(new Set(["web", "metrics", "migrate"]))).toEqual(["migrate", "metrics", "web"]);
+    expect(g.order([])).toEqual([]);
+    expect(() => g.order(["db", "nope"])).toThrow('unknown service "nope"');
+  });
+
   test("start closure: required dependencies only, in start order", () => {
     expect(g.startClosure(["proxy"])).toEqual(["db", "migrate", "web", "media", "proxy"]);
     expect(g.startClosure(["worker"])).toEqual(["db", "migrate", "worker"]);
