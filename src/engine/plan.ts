@@ -11,6 +11,7 @@ import { normaliseImageRef } from "./build-context.js";
 import { CONFIG_HASH_LABEL, INPUT_HASH_LABEL, SECRET_HASH_LABEL, hashOf, secretFingerprint } from "./hash.js";
 import type { ObservedState } from "./observe.js";
 import { containerSpec, podmanSecretName } from "./spec.js";
+import { type MissingSecret, missingSecretWarnings } from "./secret-warnings.js";
 
 /** The configuration the planner reads: every variable, and which of them are secret. */
 export interface PlanVars {
@@ -224,6 +225,7 @@ export function planStart(suite: Suite, config: PlanVars, observed: ObservedStat
   // --- secrets: value from the configuration (or a secret file), fingerprint label decides replacement.
   const secretValues = new Map<string, string>();
   const secrets: SecretStep[] = [];
+  const missingSecrets: MissingSecret[] = [];
   const secretValue = (key: string): string | undefined => {
     const src = suite.secrets.get(key);
     if (!src) return undefined;
@@ -239,7 +241,7 @@ export function planStart(suite: Suite, config: PlanVars, observed: ObservedStat
       }
       const value = secretValue(ss.source);
       if (!value) {
-        warnings.push(`secret ${ss.source} has no value: ${s.name} gets no ${ss.target}`);
+        missingSecrets.push({ service: s.name, source: ss.source, target: ss.target });
         continue;
       }
       secretValues.set(name, value);
@@ -250,6 +252,7 @@ export function planStart(suite: Suite, config: PlanVars, observed: ObservedStat
       secrets.push(existing ? { name, action: "update", commands: [removeSecret(name), create] } : { name, action: "create", commands: [create] });
     }
   }
+  warnings.push(...missingSecretWarnings(suite, missingSecrets));
 
   // --- plain environment must never carry a secret value: that would put it in argv.
   const secretVals = [...(config.secretNames ?? [])].map((n) => [n, config.vars[n]] as const).filter(([, v]) => v && v.length >= 6);
