@@ -1,10 +1,10 @@
-import { chmod, copyFile, mkdir } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { chmod, stat } from "node:fs/promises";
+import { join } from "node:path";
 import { writeFileAtomic } from "../core/atomic-write.js";
-import { ExitCode, MicropodError } from "../core/errors.js";
+import { ExitCode, MicropodError, PrerequisiteError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { Runner } from "../core/runner.js";
-import { isManaged, managedHeader, readIfExists } from "../host/files.js";
+import { isManaged, managedHeader, ownership, readIfExists } from "../host/files.js";
 import { hostPath } from "../host/options.js";
 import { serviceStart } from "../host/tools/service.js";
 import { sysrcSet } from "../host/tools/sysrc.js";
@@ -53,11 +53,7 @@ export async function installHealth(ctx: { runner: Runner; logger: Logger }, o: 
     await writeFileAtomic(path, content, { mode: 0o644, mkdirs: true, backup: before !== undefined });
     done.push(`wrote ${CRON_FILE}: micropod health check every ${o.every.text}`);
   } else {
-    const path = hostPath(o, RC_SCRIPT);
-    await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-    await copyFile(o.rcSource, path);
-    await chmod(path, 0o555);
-    done.push(`installed ${RC_SCRIPT}`);
+    done.push(await installRcScript(o));
     const values = { micropod_health_enable: "YES", micropod_health_envfile: o.envFile, micropod_health_every: o.every.text, micropod_health_program: o.program };
     await ctx.runner.run(sysrcSet(o.root, values));
     done.push(`enabled micropod_health in rc.conf (${Object.entries(values).map(([k, v]) => `${k}=${v}`).join(" ")})`);
@@ -68,6 +64,32 @@ export async function installHealth(ctx: { runner: Runner; logger: Logger }, o: 
   }
   for (const line of done) ctx.logger.info({ event: "health.install" }, line);
   return done;
+}
+
+/**
+ * The rc script, by the rule prepare-host's boot resource follows for the same file: the packaged
+ * script must carry the managed-by line; an installed one without it is the administrator's and is
+ * left alone; an identical one is left as is (mode put back to 0555). No backup beside it: rc(8)
+ * would run a copy in rc.d, and the file replaced is micropod's own.
+ */
+async function installRcScript(o: Pick<InstallOptions, "root" | "rcSource">): Promise<string> {
+  const content = await readIfExists(o.rcSource);
+  if (content === undefined) throw new PrerequisiteError(`the micropod package lacks ${o.rcSource}`, "reinstall micropod");
+  if (!isManaged(content)) throw new PrerequisiteError(`${o.rcSource} lacks the "managed by micropod" line`, "reinstall micropod");
+  const path = hostPath(o, RC_SCRIPT);
+  const before = await readIfExists(path);
+  if (ownership(before) === "administrator") {
+    throw new MicropodError(`${RC_SCRIPT} exists and micropod did not write it: not replacing it`, ExitCode.failure, [
+      "move it away and rerun, or run `micropod prepare-host --force`, which keeps it in /var/backups",
+    ]);
+  }
+  if (before === content) {
+    if (((await stat(path)).mode & 0o7777) === 0o555) return `${RC_SCRIPT} is up to date`;
+    await chmod(path, 0o555);
+    return `${RC_SCRIPT}: mode set to 555`;
+  }
+  await writeFileAtomic(path, content, { mode: 0o555, mkdirs: true });
+  return `installed ${RC_SCRIPT}`;
 }
 
 export const defaultLogFile = (logDir: string) => join(logDir, "micropod-health.log");

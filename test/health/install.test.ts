@@ -1,0 +1,90 @@
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import type { Command } from "../../src/core/command.js";
+import { ExitCode, MicropodError } from "../../src/core/errors.js";
+import { silentLogger } from "../../src/core/logger.js";
+import type { RunResult, Runner } from "../../src/core/runner.js";
+import { type InstallOptions, RC_SCRIPT, installHealth } from "../../src/health/install.js";
+import { parseEvery } from "../../src/health/schedule.js";
+
+const packaged = resolve(import.meta.dirname, "../../rc.d/micropod_health");
+const dir = mkdtempSync(join(tmpdir(), "micropod-health-install-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** sysrc does not exist here: the runner records what would run (the file work is what is tested). */
+class RecordingRunner implements Runner {
+  readonly argvs: string[] = [];
+  async run(c: Command): Promise<RunResult> {
+    this.argvs.push(c.argv.join(" "));
+    return { exitCode: 0, stdout: "", stderr: "" };
+  }
+}
+
+function setup(name: string) {
+  const root = join(dir, name);
+  const runner = new RecordingRunner();
+  const opts: InstallOptions = {
+    root,
+    mode: "rc",
+    every: parseEvery("2m"),
+    envFile: "/usr/local/etc/micropod/micropod.env",
+    program: "/usr/local/bin/micropod",
+    logFile: "/var/log/containers/micropod-health.log",
+    rcSource: packaged,
+  };
+  const install = (over: Partial<InstallOptions> = {}) => installHealth({ runner, logger: silentLogger() }, { ...opts, ...over });
+  return { root, runner, install, script: join(root, RC_SCRIPT) };
+}
+
+const sysrc = (root: string) =>
+  `sysrc -R ${root} micropod_health_enable=YES micropod_health_envfile=/usr/local/etc/micropod/micropod.env micropod_health_every=2m micropod_health_program=/usr/local/bin/micropod`;
+
+describe("micropod health install --rc", () => {
+  it("installs the packaged script 0555 and enables it; a second run finds it up to date", async () => {
+    const { root, runner, install, script } = setup("fresh");
+    expect(await install()).toEqual([`installed ${RC_SCRIPT}`, `enabled micropod_health in rc.conf (${sysrc(root).split(" ").slice(3).join(" ")})`]);
+    expect(readFileSync(script, "utf8")).toBe(readFileSync(packaged, "utf8"));
+    expect(statSync(script).mode & 0o7777).toBe(0o555);
+    expect((await install())[0]).toBe(`${RC_SCRIPT} is up to date`);
+    expect(runner.argvs).toEqual([sysrc(root), sysrc(root)]);
+    chmodSync(script, 0o755);
+    expect((await install())[0]).toBe(`${RC_SCRIPT}: mode set to 555`);
+    expect(statSync(script).mode & 0o7777).toBe(0o555);
+  });
+
+  it("replaces an older script micropod wrote", async () => {
+    const { install, script } = setup("older");
+    mkdirSync(join(script, ".."), { recursive: true });
+    writeFileSync(script, "#!/bin/sh\n# managed by micropod: an older micropod_health\n", { mode: 0o555 });
+    expect((await install())[0]).toBe(`installed ${RC_SCRIPT}`);
+    expect(readFileSync(script, "utf8")).toBe(readFileSync(packaged, "utf8"));
+  });
+
+  it("refuses to overwrite the administrator's own micropod_health, changing nothing", async () => {
+    const { runner, install, script } = setup("admin");
+    mkdirSync(join(script, ".."), { recursive: true });
+    const own = "#!/bin/sh\n# my own health watcher\n. /etc/rc.subr\n";
+    writeFileSync(script, own, { mode: 0o755 });
+    const err = await install().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MicropodError);
+    expect((err as MicropodError).exitCode).toBe(ExitCode.failure);
+    expect((err as MicropodError).message).toBe(`${RC_SCRIPT} exists and micropod did not write it: not replacing it`);
+    expect((err as MicropodError).details).toEqual(["move it away and rerun, or run `micropod prepare-host --force`, which keeps it in /var/backups"]);
+    expect(readFileSync(script, "utf8")).toBe(own);
+    expect(statSync(script).mode & 0o7777).toBe(0o755);
+    expect(runner.argvs).toEqual([]); // nothing enabled either
+  });
+
+  it("refuses a packaged script without the managed-by line (it would become the administrator's once installed)", async () => {
+    const { install, script, runner } = setup("bad-package");
+    const source = join(dir, "unmarked");
+    writeFileSync(source, "#!/bin/sh\n# PROVIDE: micropod_health\n");
+    const err = await install({ rcSource: source }).catch((e: unknown) => e);
+    expect((err as MicropodError).exitCode).toBe(ExitCode.prerequisite);
+    expect((err as MicropodError).message).toBe(`${source} lacks the "managed by micropod" line`);
+    expect(() => statSync(script)).toThrow();
+    expect(runner.argvs).toEqual([]);
+  });
+});
