@@ -1,0 +1,194 @@
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ExitCode } from "../../src/core/errors.js";
+import { readContainerList } from "../../src/podman/readers.js";
+import { type CliResult, repoRoot, runMicropod } from "../support/cli.js";
+import { createPodmanSandbox, type PodmanSandbox } from "../support/podman-env.js";
+
+/**
+ * The lifecycle verbs as a user runs them: the real CLI (bin/micropod.js) against real podman in
+ * the sandbox, on a three-service suite in a temp dir (db healthchecked, migrate one-shot, web).
+ */
+let sb: PodmanSandbox;
+let root: string;
+
+beforeAll(() => {
+  sb = createPodmanSandbox();
+  sb.busyboxImage();
+  root = mkdtempSync("/var/tmp/micropod-lifecycle-");
+});
+afterAll(() => sb?.cleanup());
+
+function cli(suite: { compose: string; env: string }, dir: string) {
+  return (...args: string[]): CliResult => runMicropod([...args, "--env", suite.env, "--compose", suite.compose], { env: sb.env, cwd: dir });
+}
+
+/** The `msg` of each JSON log line micropod wrote to stderr (non-TTY output is pino JSON). */
+const messages = (stderr: string): string[] =>
+  stderr
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => (JSON.parse(l) as { msg: string }).msg);
+
+const states = (project: string) =>
+  readContainerList(sb.podman(["ps", "--all", "--format", "json", "--filter", `label=com.docker.compose.project=${project}`]))
+    .map((c) => `${c.name} ${c.state}`)
+    .sort();
+
+describe("micropod build | start | status | logs | plan | stop on real podman", () => {
+  it("runs a suite from a fresh directory through its whole life", () => {
+    const dir = join(root, "life");
+    const suite = writeLifecycleSuite(dir, "life");
+    const run = cli(suite, dir);
+    const secretsFile = join(dir, "data", "private", "secrets.env");
+
+    const build = run("build");
+    expect(build.code).toBe(ExitCode.ok);
+    expect(build.stdout).toBe("2 image(s) built (db, web), 0 up to date\n");
+    expect(messages(build.stderr).filter((m) => m.startsWith("build ")).map((m) => m.replace(/ \(log: .*\)$| in \d+\.\ds$/, ""))).toEqual([
+      "build db: building localhost/life/db:latest",
+      "build db: built",
+      "build web: building localhost/life/web:latest",
+      "build web: built",
+    ]);
+    // build creates no container and no secret.
+    expect(states("life")).toEqual([]);
+
+    const first = run("start");
+    expect(first.code).toBe(ExitCode.ok);
+    expect(first.stdout).toMatch(/^life: 3 container\(s\) created or started; 0 image\(s\) built, 2 up to date \(\d+\.\ds\)\n$/);
+    const progress = messages(first.stderr);
+    const at = (m: string | RegExp) => progress.findIndex((p) => (typeof m === "string" ? p === m : m.test(p)));
+    for (const m of ["secret life_db_pass: create", "db: started", /^db: healthy after \d+\.\ds$/, "migrate: started", "migrate: completed successfully", "web: started"]) {
+      expect(at(m), `progress line ${m}`).toBeGreaterThanOrEqual(0);
+    }
+    expect(at(/^db: healthy/)).toBeLessThan(at("migrate: started"));
+    expect(at("migrate: completed successfully")).toBeLessThan(at("web: started"));
+    expect(states("life")).toEqual(["life-db running", "life-migrate exited", "life-web running"]);
+    // Generated secrets persisted once, owner-only; the value reached web as DB_PASS, never argv.
+    const secrets = statSync(secretsFile);
+    expect(secrets.mode & 0o777).toBe(0o600);
+    const secretText = readFileSync(secretsFile, "utf8");
+    const dbPass = /^DB_PASS=(.+)$/m.exec(secretText)![1]!;
+    expect(sb.podman(["exec", "life-web", "sh", "-c", 'test "$DB_PASS" = "$1" && echo same', "sh", dbPass.replace(/^'|'$/g, "")]).trim()).toBe("same");
+    expect(first.stdout + first.stderr).not.toContain(dbPass);
+
+    const second = run("start");
+    expect(second.code).toBe(ExitCode.ok);
+    expect(second.stdout).toMatch(/^life: nothing to do, every container is up to date; 0 image\(s\) built, 2 up to date \(\d+\.\ds\)\n$/);
+    expect(messages(second.stderr).filter((m) => /(creating|started$|building|: create$)/.test(m))).toEqual([]);
+    const after = statSync(secretsFile);
+    expect([after.mtimeMs, after.ino, after.mode & 0o777]).toEqual([secrets.mtimeMs, secrets.ino, 0o600]);
+    expect(readFileSync(secretsFile, "utf8")).toBe(secretText);
+
+    const status = run("status");
+    expect(status.code).toBe(ExitCode.ok);
+    const rows = status.stdout.trimEnd().split("\n").map((l) => l.split(/\s{2,}/));
+    expect(rows[0]).toEqual(["SERVICE", "STATE", "HEALTH", "UPTIME", "RESTARTS", "IMAGE"]);
+    expect(rows.slice(1).map(([service, state, health, , restarts, image]) => [service, state, health!.replace(/ \(.*\)$/, ""), restarts, image])).toEqual([
+      ["db", "running", "healthy", "0", "localhost/life/db:latest"],
+      ["migrate", "exited (0)", "completed", "0", "localhost/life/db:latest"],
+      ["web", "running", "started", "0", "localhost/life/web:latest"],
+    ]);
+
+    expect(run("logs", "web")).toEqual({ code: ExitCode.ok, stdout: "web listening on example.org\n", stderr: "" });
+    expect(run("logs", "migrate")).toEqual({ code: ExitCode.ok, stdout: "migrating\nmigrated\n", stderr: "" });
+    expect(run("logs", "db", "--tail", "1")).toEqual({ code: ExitCode.ok, stdout: "db ready\n", stderr: "" });
+    const unknown = run("logs", "nosuch");
+    expect([unknown.code, unknown.stderr]).toEqual([ExitCode.suite, "micropod: no such service: nosuch\n  services: db, migrate, web\n"]);
+
+    // plan on the running suite: every service left alone, nothing built; the only command is db's probe.
+    const plan = run("plan");
+    expect(plan.code).toBe(ExitCode.ok);
+    expect(plan.stdout).toContain("Images (0 to build, 2 up to date):\n");
+    expect(plan.stdout).toContain(
+      "  db: leave (running, unchanged)\n  migrate: leave (completed, unchanged) <- db healthy\n  web: leave (running, unchanged) <- db healthy, migrate completed_successfully\n",
+    );
+    expect(plan.stdout.split("Commands `micropod start` would run:\n")[1]).toBe("  podman exec life-db /bin/sh -c 'test -f /tmp/ready'\n");
+
+    const stop = run("stop");
+    expect(stop.code).toBe(ExitCode.ok);
+    expect(stop.stdout).toBe("stopped: web, db\n");
+    expect(messages(stop.stderr)).toEqual(["web: stopping (grace 1s)", "web: stopped", "db: stopping (grace 2s)", "db: stopped"]);
+    expect(states("life")).toEqual(["life-db exited", "life-migrate exited", "life-web exited"]);
+    expect(run("stop").stdout).toBe("nothing was running\n");
+  });
+
+  it("a healthcheck that never passes: start exits 8 naming the service, the check and its last log lines", () => {
+    const dir = join(root, "sick");
+    const run = cli(writeLifecycleSuite(dir, "sick", { healthTest: "echo probing; test -f /tmp/never" }), dir);
+    const r = run("start");
+    expect(r.code).toBe(ExitCode.notReady);
+    expect(ExitCode.notReady).toBe(8);
+    expect(r.stdout).toBe("");
+    const human = r.stderr.split("\n").filter((l) => !l.startsWith("{"));
+    expect(human[0]).toMatch(/^micropod: db is not healthy after \d+\.\ds: healthcheck `echo probing; test -f \/tmp\/never` failed 4 times \(exit 1: probing\)$/);
+    expect(human.slice(1)).toEqual(["  last 20 log lines of sick-db:", "  db booting", "  db ready", ""]);
+    expect(messages(r.stderr)).toContain("not started: migrate, web");
+    expect(states("sick")).toEqual(["sick-db running", "sick-migrate created", "sick-web created"]);
+    expect(run("stop").code).toBe(ExitCode.ok);
+  });
+});
+
+/**
+ * A small suite for the CLI lifecycle test, written into `dir`: images built FROM the sandbox's
+ * busybox; db (healthchecked) → migrate (one-shot) → web (an env secret), and the .env beside it
+ * (sample.env with DATA_DIR and LOG_DIR inside `dir`).
+ */
+function writeLifecycleSuite(dir: string, project: string, opts: { healthTest?: string } = {}): { compose: string; env: string } {
+  const ctx = (name: string, extra: string) => {
+    mkdirSync(join(dir, name), { recursive: true });
+    writeFileSync(join(dir, name, "Containerfile"), `FROM localhost/busybox:test\n${extra}`);
+  };
+  ctx("db", `RUN echo ${project} > /marker\n`);
+  ctx("web", "RUN echo web > /app\n");
+  const health = opts.healthTest ?? "test -f /tmp/ready";
+  const compose = join(dir, "compose.yaml");
+  writeFileSync(
+    compose,
+    `name: ${project}
+services:
+  db:
+    build: ./db
+    image: localhost/${project}/db
+    network_mode: none
+    command: ["sh", "-c", "echo db booting; sleep 1; touch /tmp/ready; echo db ready; exec sleep 1000"]
+    stop_grace_period: 2s
+    healthcheck:
+      test: ${JSON.stringify(health)}
+      interval: 300ms
+      timeout: 2s
+      retries: 4
+  migrate:
+    image: localhost/${project}/db
+    network_mode: none
+    restart: "no"
+    command: ["sh", "-c", "echo migrating; echo migrated"]
+    depends_on:
+      db: { condition: service_healthy }
+  web:
+    build: ./web
+    image: localhost/${project}/web
+    network_mode: none
+    command: ["sh", "-c", "echo web listening on $$DOMAIN; exec sleep 1000"]
+    environment:
+      DOMAIN: \${DOMAIN}
+    secrets:
+      - { source: db_pass, target: DB_PASS }
+    x-micropod:
+      secret-type: env
+    stop_grace_period: 1s
+    depends_on:
+      db: { condition: service_healthy }
+      migrate: { condition: service_completed_successfully }
+secrets:
+  db_pass: { environment: DB_PASS }
+`,
+  );
+  let text = readFileSync(resolve(repoRoot, "sample.env"), "utf8");
+  for (const [k, v] of Object.entries({ DATA_DIR: join(dir, "data"), LOG_DIR: join(dir, "log") })) text = text.replace(new RegExp(`^${k}=.*$`, "m"), `${k}=${v}`);
+  const env = join(dir, "micropod.env");
+  writeFileSync(env, text);
+  return { compose, env };
+}
