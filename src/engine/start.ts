@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Clock } from "../core/clock.js";
 import { acquireLock } from "../core/lock.js";
@@ -121,9 +122,11 @@ export interface ReadinessRecord {
 
 export const readinessFile = (stateDir: string) => join(stateDir, "readiness.json");
 
+/** Services this start did not touch keep their last record: a partial start (or an operation's) adds to it. */
 async function recordReadiness(stateDir: string, plan: StartPlan, report: StartReport | undefined, clock: Clock): Promise<void> {
   const now = new Date(clock.now()).toISOString();
-  const services: ReadinessRecord["services"] = {};
+  const before = await readFile(readinessFile(stateDir), "utf8").then((t) => (JSON.parse(t) as ReadinessRecord).services, () => ({}));
+  const services: ReadinessRecord["services"] = { ...before };
   for (const c of plan.containers) {
     const r = report?.ready[c.service] ?? {};
     const health = r.service_healthy !== undefined ? "healthy" : r.service_completed_successfully !== undefined ? "completed" : r.service_started !== undefined && !c.readiness.conditions.includes("service_healthy") ? "started" : "not ready";

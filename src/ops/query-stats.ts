@@ -3,6 +3,7 @@ import type { OpsContext } from "./context.js";
 import { psql } from "./postgres.js";
 import { requireRunning } from "./running.js";
 import { databaseService } from "./services.js";
+import { startAndWait, stopForOperation } from "./engine.js";
 
 export const extension = "pg_stat_statements";
 
@@ -31,7 +32,7 @@ export function alterSystemSql(libraries: readonly string[]): string {
  * Mastodon database. The live value of shared_preload_libraries decides: when it already lists
  * the library, nothing restarts; otherwise ALTER SYSTEM adds it and postgresql gets one clean restart.
  */
-export async function enableQueryStats(ctx: Pick<OpsContext, "runner" | "logger" | "out" | "suite" | "config" | "control" | "clock" | "signal">): Promise<QueryStatsResult> {
+export async function enableQueryStats(ctx: Pick<OpsContext, "runner" | "logger" | "out" | "suite" | "config" | "clock" | "signal">): Promise<QueryStatsResult> {
   const lock = await acquireLock(ctx.config.paths.lock, { verb: "db query-stats enable", clock: ctx.clock, ...(ctx.signal ? { signal: ctx.signal } : {}) });
   try {
     const container = await requireRunning(ctx.runner, ctx.suite, databaseService);
@@ -43,8 +44,8 @@ export async function enableQueryStats(ctx: Pick<OpsContext, "runner" | "logger"
       libraries = [...live, extension];
       await ctx.runner.run(psql(container, db, alterSystemSql(libraries)));
       ctx.logger.info({ libraries }, "shared_preload_libraries changed; restarting postgresql");
-      await ctx.control.stop([databaseService]);
-      await ctx.control.start([databaseService]);
+      // Its dependents stop first and start again after it: none sees the database vanish under it.
+      await startAndWait(ctx, await stopForOperation(ctx, [databaseService]));
       restarted = true;
     }
     await ctx.runner.run(psql(container, db, `CREATE EXTENSION IF NOT EXISTS ${extension}`));

@@ -8,6 +8,7 @@ import type { OpsContext } from "./context.js";
 import { parseRowCounts, pgRestore, pgRestoreList, psql, removeInContainer, rowCountsSql, tablesInDump } from "./postgres.js";
 import { requireRunning, runningServices } from "./running.js";
 import { databaseService, writerServices } from "./services.js";
+import { startAndWait, stopForOperation } from "./engine.js";
 
 export interface RestoreOptions {
   /** Stop web and sidekiq first (and start them again afterwards) instead of refusing. */
@@ -49,7 +50,7 @@ export function compareCounts(expected: Readonly<Record<string, number>>, actual
  * the backup's manifest. Refuses while web or sidekiq run: they would write into a database
  * being replaced under them.
  */
-export async function restore(ctx: Pick<OpsContext, "runner" | "logger" | "out" | "clock" | "suite" | "config" | "control" | "signal">, path: string, opts: RestoreOptions = {}): Promise<RestoreResult> {
+export async function restore(ctx: Pick<OpsContext, "runner" | "logger" | "out" | "clock" | "suite" | "config" | "signal">, path: string, opts: RestoreOptions = {}): Promise<RestoreResult> {
   const { dump, manifest } = await locateDump(path);
   const lock = await acquireLock(ctx.config.paths.lock, { verb: "restore", clock: ctx.clock, ...(ctx.signal ? { signal: ctx.signal } : {}) });
   try {
@@ -59,9 +60,10 @@ export async function restore(ctx: Pick<OpsContext, "runner" | "logger" | "out" 
     if (writers.length > 0 && !opts.stopWriters) {
       throw new PrerequisiteError(`refusing to restore while ${writers.join(", ")} ${writers.length === 1 ? "is" : "are"} running: they write to the database`, `micropod restore ${path} --stop-writers`);
     }
+    let stopped: string[] = [];
     if (writers.length > 0) {
       ctx.logger.info({ services: writers }, "stopping the writers");
-      await ctx.control.stop(writers);
+      stopped = await stopForOperation(ctx, writers);
     }
     const inside = `/tmp/micropod-restore-${basename(dump)}`;
     let result: RestoreResult;
@@ -88,9 +90,9 @@ export async function restore(ctx: Pick<OpsContext, "runner" | "logger" | "out" 
     } finally {
       await ctx.runner.run(removeInContainer(container, inside), { allowFailure: true });
     }
-    if (writers.length > 0) {
-      ctx.logger.info({ services: writers }, "starting the writers again");
-      await ctx.control.start(writers);
+    if (stopped.length > 0) {
+      ctx.logger.info({ services: stopped }, "starting the writers (and what runs on them) again");
+      await startAndWait(ctx, stopped);
     }
     const rows = Object.values(result.rowCounts).reduce((a, b) => a + b, 0);
     ctx.out(`restored ${dump} into ${db}: ${result.tables} tables, ${rows} rows, verified${manifest ? " against the backup manifest" : ""}`);

@@ -3,14 +3,15 @@ import { execInContainer } from "../podman/container.js";
 import { tootctl } from "./passthrough.js";
 import { requireRunning } from "./running.js";
 import { railsService, searchService } from "./services.js";
+import { type EngineContext, startAndWait } from "./engine.js";
 
 export const searchDeployArgv = [...tootctl, "search", "deploy"];
 
 /** `micropod search setup`: OpenSearch healthy first, then Mastodon builds its indexes. */
-export async function searchSetup(ctx: Pick<OpsContext, "runner" | "logger" | "out" | "suite" | "control">): Promise<void> {
+export async function searchSetup(ctx: EngineContext & Pick<OpsContext, "out">): Promise<void> {
   await requireRunning(ctx.runner, ctx.suite, searchService);
   ctx.logger.info("waiting for opensearch to be healthy");
-  await ctx.control.waitHealthy(searchService);
+  await startAndWait(ctx, [searchService]);
   const web = await requireRunning(ctx.runner, ctx.suite, railsService);
   ctx.logger.info("building the search indexes (tootctl search deploy)");
   const r = await ctx.runner.run(execInContainer(web, searchDeployArgv));

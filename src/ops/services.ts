@@ -14,9 +14,10 @@ export const railsService = "web";
 export const databaseService = "postgresql";
 export const searchService = "opensearch";
 
-/** Services that write to the database: web and every sidekiq queue. A restore must not race them. */
+/** Services that write to the database: web, then every sidekiq queue in file order. A restore must not race them. */
 export function writerServices(suite: Suite): string[] {
-  return [...suite.services.values()].filter((s) => !s.buildOnly && (s.name === "web" || s.name.startsWith("sidekiq"))).map((s) => s.name);
+  const runs = [...suite.services.values()].filter((s) => !s.buildOnly);
+  return [...runs.filter((s) => s.name === "web"), ...runs.filter((s) => s.name.startsWith("sidekiq"))].map((s) => s.name);
 }
 
 /** The build-only template image service (`mastodon`) web, streaming and sidekiq run. */

@@ -4,7 +4,6 @@ import { UsageError } from "../core/errors.js";
 import { loadSuite } from "../suite/load.js";
 import { type Context, resolveComposeFile, resolveEnvFile, type SuiteOptions } from "../commands/context.js";
 import type { OpsContext } from "./context.js";
-import { simpleSuiteControl } from "./simple-control.js";
 
 /** The --env / --compose options every day-two verb takes. */
 export function withSuiteOptions(cmd: Program): Program {
@@ -13,7 +12,7 @@ export function withSuiteOptions(cmd: Program): Program {
     .option("--compose <file>", "compose file (default: the bundled suite)");
 }
 
-/** Configuration (secrets registered with the redactor first), suite, and a SuiteControl over them. */
+/** Configuration (secrets registered with the redactor first) and suite. */
 export async function opsContext(ctx: Context, opts: SuiteOptions): Promise<OpsContext> {
   const envFile = resolveEnvFile(opts, false);
   if (!envFile) throw new UsageError("no .env file found: pass --env FILE or set MICROPOD_ENV");
@@ -22,8 +21,7 @@ export async function opsContext(ctx: Context, opts: SuiteOptions): Promise<OpsC
   const suite = await loadSuite(resolveComposeFile(opts), config.vars);
   return {
     ...ctx,
-    config: { envFile: config.envFile, vars: config.vars, paths: config.paths },
+    config: { envFile: config.envFile, vars: config.vars, secretNames: config.secretNames, paths: config.paths },
     suite,
-    control: simpleSuiteControl({ runner: ctx.runner, suite, clock: ctx.clock, logger: ctx.logger, signal: ctx.signal }),
   };
 }

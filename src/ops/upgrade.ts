@@ -3,14 +3,17 @@ import { type Command, renderCommand } from "../core/command.js";
 import { writeFileAtomic } from "../core/atomic-write.js";
 import { ExitCode, MicropodError, UsageError } from "../core/errors.js";
 import { acquireLock } from "../core/lock.js";
+import { emptyObservedState, observeFiles } from "../engine/observe.js";
+import { planStart } from "../engine/plan.js";
 import { containerSpec } from "../engine/spec.js";
 import { type ContainerSpec, runOnce } from "../podman/container.js";
-import { buildImage, inspectImage, tagImage } from "../podman/image.js";
+import { inspectImage, tagImage } from "../podman/image.js";
 import { readImageInspect } from "../podman/readers.js";
+import { dependencyGraph } from "../suite/graph.js";
 import type { Suite } from "../suite/model.js";
 import { backup } from "./backup.js";
-import { dependencyOrder } from "./simple-control.js";
 import type { OpsContext } from "./context.js";
+import { planVars, startFrom } from "./engine.js";
 import { railsService, serviceOf, templateService, templateUsers } from "./services.js";
 
 export interface UpgradeOptions {
@@ -57,21 +60,33 @@ export function migrationSpec(suite: Suite, phase: "pre" | "post"): ContainerSpe
   };
 }
 
-export function buildCommand(suite: Suite, version: string): Command {
+/**
+ * The suite as loaded with MASTODON_VERSION=`version`: the compose file reads that variable only
+ * as the template's build argument, so setting the argument is the whole difference.
+ */
+export function atVersion(suite: Suite, version: string): Suite {
   const t = templateService(suite);
-  const b = t.build!;
-  return buildImage({ context: b.context, file: b.dockerfile, buildArgs: { ...b.args, MASTODON_VERSION: version }, tags: [t.image], ...(b.target ? { target: b.target } : {}) });
+  const services = new Map(suite.services);
+  services.set(t.name, { ...t, build: { ...t.build!, args: { ...t.build!.args, MASTODON_VERSION: version } } });
+  return { ...suite, services };
+}
+
+/** The template build `micropod start` would run for `suite` (its input hash read from the build context). */
+async function templateBuild(suite: Suite, vars: Readonly<Record<string, string>>): Promise<Command> {
+  const observed = { ...emptyObservedState(), ...(await observeFiles(suite)) };
+  const t = templateService(suite);
+  return planStart(suite, { vars }, observed, { services: [t.name] }).builds.find((b) => b.service === t.name)!.command;
 }
 
 /** The plan `--check` prints: every step, with the commands it runs. */
-export function upgradePlan(suite: Suite, from: string | undefined, version: string, envFile: string): string[] {
+export function upgradePlan(suite: Suite, from: string | undefined, version: string, envFile: string, build: Command): string[] {
   const image = templateService(suite).image;
-  const services = dependencyOrder(suite, templateUsers(suite));
+  const services = dependencyGraph(suite).order(templateUsers(suite));
   return [
     `upgrade Mastodon ${from ?? "(unknown)"} -> ${version}`,
     "1. backup: pg_dump, .env and secrets copies, ZFS snapshot when on ZFS",
     `2. keep the current image: podman tag <id of ${image}> ${previousRef(image)}`,
-    `3. build: ${renderCommand(buildCommand(suite, version))}`,
+    `3. build: ${renderCommand(build)}`,
     `4. pre-deployment migrations: ${renderCommand(runOnce(migrationSpec(suite, "pre")))}`,
     `5. recreate in dependency order, each gated on readiness: ${services.join(", ")}`,
     `6. post-deployment migrations: ${renderCommand(runOnce(migrationSpec(suite, "post")))}`,
@@ -129,13 +144,19 @@ export async function upgrade(ctx: OpsContext, o: UpgradeOptions): Promise<void>
     throw new UsageError(`--mastodon ${o.version} is older than the running ${from}: Mastodon's migrations do not run backwards; restore a backup taken before the upgrade instead`);
   }
   if (o.check) {
-    ctx.out(upgradePlan(ctx.suite, from, o.version, ctx.config.envFile).join("\n"));
+    const target = atVersion(ctx.suite, o.version);
+    ctx.out(upgradePlan(target, from, o.version, ctx.config.envFile, await templateBuild(target, planVars(ctx, { MASTODON_VERSION: o.version }).vars)).join("\n"));
     if (from !== o.version) throw new MicropodError(`upgrade to ${o.version} pending (now ${from ?? "unknown"})`, ExitCode.changesPending);
     return;
   }
   const lock = await acquireLock(ctx.config.paths.lock, { verb: "upgrade", clock: ctx.clock, ...(ctx.signal ? { signal: ctx.signal } : {}) });
   const image = templateService(ctx.suite).image;
-  const services = dependencyOrder(ctx.suite, templateUsers(ctx.suite));
+  const services = dependencyGraph(ctx.suite).order(templateUsers(ctx.suite));
+  // The suite and configuration of the new release: the engine builds the template with its
+  // input-hash label and recreates its users with their config-hash labels, exactly as the next
+  // `micropod start` (reading MASTODON_VERSION=version from the .env) expects to find them.
+  const target = atVersion(ctx.suite, o.version);
+  const targetVars = planVars(ctx, { MASTODON_VERSION: o.version });
   let step = "backup" as UpgradeStep;
   let backupDir: string | undefined;
   let previousId: string | undefined;
@@ -153,16 +174,16 @@ export async function upgrade(ctx: OpsContext, o: UpgradeOptions): Promise<void>
     await ctx.runner.run(tagImage(previousId, previousRef(image)));
 
     say("build", `building ${image} with MASTODON_VERSION=${o.version}`);
-    await ctx.runner.run(buildCommand(ctx.suite, o.version));
+    await startFrom(ctx, target, targetVars, [templateService(target).name], { buildOnly: true });
 
     say("pre-migrate", "pre-deployment migrations (SKIP_POST_DEPLOYMENT_MIGRATIONS=true)");
-    await ctx.runner.run(runOnce(migrationSpec(ctx.suite, "pre")));
+    await ctx.runner.run(runOnce(migrationSpec(target, "pre")));
 
     say("recreate", `recreating ${services.join(", ")}`);
-    await ctx.control.recreate(services);
+    await startFrom(ctx, target, targetVars, services);
 
     say("post-migrate", "post-deployment migrations");
-    await ctx.runner.run(runOnce(migrationSpec(ctx.suite, "post")));
+    await ctx.runner.run(runOnce(migrationSpec(target, "post")));
 
     say("record-version", `recording MASTODON_VERSION=${o.version}`);
     const env = await readFile(ctx.config.envFile, "utf8");
@@ -174,7 +195,8 @@ export async function upgrade(ctx: OpsContext, o: UpgradeOptions): Promise<void>
       try {
         ctx.logger.warn({ step: failed }, `upgrade failed; putting the previous image back as ${image}`);
         await ctx.runner.run(tagImage(previousId, image));
-        if (failed === "recreate" || failed === "post-migrate") await ctx.control.recreate(services);
+        // The suite of the unchanged .env: the planner finds the previous image up to date and recreates from it.
+        if (failed === "recreate" || failed === "post-migrate") await startFrom(ctx, ctx.suite, planVars(ctx), services);
         notes.push(`The previous image is back as ${image}${failed === "recreate" || failed === "post-migrate" ? ` and ${services.join(", ")} run from it` : ""}.`);
       } catch (rollbackErr) {
         notes.push(`Rollback failed too: ${(rollbackErr as Error).message}. The previous image is ${previousRef(image)} (${previousId}).`);

@@ -6,7 +6,7 @@ import { backup } from "../../src/ops/backup.js";
 import { enableQueryStats } from "../../src/ops/query-stats.js";
 import { restore } from "../../src/ops/restore.js";
 import { createPodmanSandbox, type PodmanSandbox } from "../support/podman-env.js";
-import { SandboxRunner, freePort, newCluster, opsContext, runSleeper, service, suiteOf, tmpRoot } from "./support.js";
+import { SandboxRunner, freePort, newCluster, opsContext, runSleeper, service, suiteOf, tmpRoot, untilHealthy } from "./support.js";
 
 /**
  * Real PostgreSQL 15 (Debian's) in a real podman container: backup, restore into a fresh
@@ -38,10 +38,11 @@ const psql = (db: string, sql: string) =>
 async function startCluster(name: string) {
   const { service: pg, run } = newCluster(root, port, name);
   sandbox.podman(run);
-  const suite = suiteOf(join(root, "compose.yaml"), [pg, service("web", { stopGracePeriodMs: 1000 }), service("sidekiq-default", { stopGracePeriodMs: 1000 })]);
+  // Written as the bundled compose file orders them: the engine breaks ties between independent services by file order.
+  const suite = suiteOf(join(root, "compose.yaml"), [pg, service("sidekiq-default", { stopGracePeriodMs: 1000 }), service("web", { stopGracePeriodMs: 1000 })]);
   const runner = new SandboxRunner(sandbox.env);
   const ctx = opsContext(root, suite, runner);
-  await ctx.control.waitHealthy("postgresql");
+  await untilHealthy(ctx, "postgresql");
   latest = { ctx, runner };
   return latest;
 }

@@ -9,7 +9,9 @@ import { createLogger } from "../../src/core/logger.js";
 import { Redactor } from "../../src/core/redact.js";
 import { ExecaRunner, type RunOptions, type RunResult, type Runner } from "../../src/core/runner.js";
 import type { OpsContext } from "../../src/ops/context.js";
-import { simpleSuiteControl } from "../../src/ops/simple-control.js";
+import { emptyObservedState } from "../../src/engine/observe.js";
+import { planStart } from "../../src/engine/plan.js";
+import { waitHealthy } from "../../src/engine/readiness.js";
 import type { Service, Suite } from "../../src/suite/model.js";
 import type { PodmanSandbox } from "../support/podman-env.js";
 import { requireTool } from "../support/require-tool.js";
@@ -134,13 +136,18 @@ export function opsContext(root: string, suite: Suite, runner: Runner, over: Par
     config: {
       envFile,
       vars: { DB_NAME: "mastodon", DOMAIN: "social.example", MASTODON_VERSION: "v4.3.0" },
-      paths: { data, secretsFile: join(data, "private", "secrets.env"), lock: join(data, "state", "micropod.lock") },
+      paths: { data, secretsFile: join(data, "private", "secrets.env"), state: join(data, "state"), lock: join(data, "state", "micropod.lock"), logs: join(root, "logs") },
     },
     suite,
-    control: simpleSuiteControl({ runner, suite, clock: systemClock, logger }),
     printed,
     ...over,
   };
+}
+
+/** A service the test started by hand (PostgreSQL on the host's userland) passes its healthcheck: the engine's own poll. */
+export async function untilHealthy(ctx: OpsContext, name: string): Promise<void> {
+  const step = planStart(ctx.suite, { vars: ctx.config.vars }, emptyObservedState(), { services: [name], wait: true }).containers.find((c) => c.service === name)!;
+  await waitHealthy(step, { runner: ctx.runner, clock: ctx.clock, signal: new AbortController().signal });
 }
 
 export const tmpRoot = (prefix: string) => mkdtempSync(join("/var/tmp", prefix));

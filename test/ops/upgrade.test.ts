@@ -2,10 +2,13 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MicropodError } from "../../src/core/errors.js";
-import { upgrade } from "../../src/ops/upgrade.js";
-import type { Service } from "../../src/suite/model.js";
+import { observe } from "../../src/engine/observe.js";
+import { planStart } from "../../src/engine/plan.js";
+import { startServices } from "../../src/engine/start.js";
+import { atVersion, upgrade } from "../../src/ops/upgrade.js";
+import type { Service, Suite } from "../../src/suite/model.js";
 import { createPodmanSandbox, type PodmanSandbox } from "../support/podman-env.js";
-import { SandboxRunner, freePort, newCluster, opsContext, service, suiteOf, tmpRoot } from "./support.js";
+import { SandboxRunner, freePort, newCluster, opsContext, service, suiteOf, tmpRoot, untilHealthy } from "./support.js";
 
 /**
  * upgrade on real podman: a busybox template image with fake bundle/rails/tootctl, the web,
@@ -36,6 +39,14 @@ const runningImage = (name: string) => sandbox.podman(["container", "inspect", "
 
 let ctx: ReturnType<typeof opsContext>;
 let runner: SandboxRunner;
+const users = ["sidekiq-default", "web", "streaming"];
+
+/** What the next `micropod start` of these services would do, for a suite at `version`. */
+async function nextStart(version: string) {
+  const suite = atVersion(ctx.suite, version);
+  const plan = planStart(suite, { vars: { ...ctx.config.vars, MASTODON_VERSION: version } }, await observe(runner, suite), { services: users });
+  return [...plan.builds.map((b) => `build ${b.service}: ${b.action}`), ...plan.containers.map((c) => `${c.service}: ${c.action} (${c.reason})`)];
+}
 
 beforeAll(async () => {
   sandbox = createPodmanSandbox();
@@ -45,28 +56,27 @@ beforeAll(async () => {
   mkdirSync(logDir);
   const secret = join(root, "db_pass");
   writeFileSync(secret, "upgrade-test-db-pass", { mode: 0o600 });
-  sandbox.podman(["secret", "create", "mastodon_db_pass", secret]);
   const { service: pg, run } = newCluster(root, await freePort(), "pg");
   sandbox.podman(run);
   const template = service("mastodon", {
     image,
     buildOnly: true,
-    build: { context: fixture, dockerfile: join(fixture, "Containerfile"), args: { FREEBSD_RELEASE: "15.0" } },
+    build: { context: fixture, dockerfile: join(fixture, "Containerfile"), args: { FREEBSD_RELEASE: "15.0", MASTODON_VERSION: "v4.3.0" } },
   });
-  const suite = suiteOf(join(root, "compose.yaml"), [
+  const services = suiteOf(join(root, "compose.yaml"), [
     pg,
     template,
     mastodonService("sidekiq-default"),
     mastodonService("web", { dependsOn: [{ service: "sidekiq-default", condition: "service_started", required: true }] }),
     mastodonService("streaming", { dependsOn: [{ service: "web", condition: "service_healthy", required: true }] }),
   ]);
+  const suite: Suite = { ...services, secrets: new Map([["db_pass", { name: "db_pass", file: secret }]]) };
   runner = new SandboxRunner(sandbox.env);
   ctx = opsContext(root, suite, runner);
-  await ctx.control.waitHealthy("postgresql");
+  await untilHealthy(ctx, "postgresql");
   sandbox.podman(["exec", "--user", "postgres", "mastodon-postgresql", "createdb", "mastodon"]);
-  // The suite as `micropod start` left it: v4.3.0 built and running.
-  sandbox.podman(["build", "--build-arg", "MASTODON_VERSION=v4.3.0", "--tag", image, fixture]);
-  await ctx.control.recreate(["sidekiq-default", "web", "streaming"]);
+  // The suite as `micropod start` left it: v4.3.0 built and running (and the db_pass secret created).
+  await startServices(suite, { vars: ctx.config.vars }, ctx.config.paths, { runner, clock: ctx.clock, logger: ctx.logger, signal: new AbortController().signal }, { services: users });
   writeFileSync(join(logDir, "steps.log"), "");
 });
 
@@ -91,8 +101,12 @@ describe("upgrade on real podman", () => {
     expect(first).toBeGreaterThanOrEqual(0);
     expect(first).toBeLessThan(build);
     expect(build).toBeLessThan(pre);
+    const inputHash = sandbox.podman(["image", "inspect", "--format", '{{index .Labels "micropod.input-hash"}}', image]).trim();
+    expect(inputHash).toMatch(/^[0-9a-f]{32}$/);
     expect(runner.calls[build]).toEqual([
-      "podman", "build", "--file", join(fixture, "Containerfile"), "--build-arg", "FREEBSD_RELEASE=15.0", "--build-arg", "MASTODON_VERSION=v4.4.0", "--tag", image, fixture,
+      "podman", "build", "--file", join(fixture, "Containerfile"), "--build-arg", "FREEBSD_RELEASE=15.0", "--build-arg", "MASTODON_VERSION=v4.4.0",
+      "--label", "com.docker.compose.project=mastodon", "--label", "com.docker.compose.service=mastodon", "--label", `micropod.input-hash=${inputHash}`,
+      "--tag", `${image}:latest`, fixture,
     ]);
     expect(runner.calls[pre]).toEqual([
       "podman", "run", "--rm", "--name", "mastodon-upgrade-pre-migrate", "--label", "micropod.oneoff=upgrade-pre-migrate", "--network", "host",
@@ -102,12 +116,21 @@ describe("upgrade on real podman", () => {
     expect(imageId(`${image}:micropod-previous`)).toBe(v1);
     for (const s of ["sidekiq-default", "web", "streaming"]) expect(runningImage(s)).toBe(imageId(image));
     expect(readFileSync(ctx.config.envFile, "utf8")).toBe("DOMAIN=social.example\nMASTODON_VERSION=v4.4.0\n");
+    // The image and containers carry the engine's labels: the next `micropod start` rebuilds and recreates nothing.
+    expect(await nextStart("v4.4.0")).toEqual([
+      "build mastodon: up-to-date",
+      "sidekiq-default: leave (running, unchanged)",
+      "web: leave (running, unchanged)",
+      "streaming: leave (running, unchanged)",
+    ]);
     expect(ctx.printed.at(-1)).toMatch(/^upgraded Mastodon v4\.3\.0 -> v4\.4\.0; previous image kept as localhost\/micropod\/mastodon:micropod-previous; backup .*\/backups\/\d{8}T\d{6}Z$/);
   });
 
   it("when post-deployment migrations fail, puts the previous image back, recreates from it and names the database state", async () => {
     const v11 = imageId(image);
     writeFileSync(join(logDir, "steps.log"), "");
+    // A new invocation reads the .env the first upgrade wrote: MASTODON_VERSION=v4.4.0.
+    ctx = { ...ctx, suite: atVersion(ctx.suite, "v4.4.0"), config: { ...ctx.config, vars: { ...ctx.config.vars, MASTODON_VERSION: "v4.4.0" } } };
     const err = (await upgrade(ctx, { version: "v4.5.0-bad" }).catch((e: unknown) => e)) as MicropodError;
     expect(err).toBeInstanceOf(MicropodError);
     expect(err.message).toBe("upgrade to v4.5.0-bad failed at step post-migrate");
@@ -129,7 +152,13 @@ describe("upgrade on real podman", () => {
     ]);
     expect(imageId(image)).toBe(v11);
     for (const s of ["sidekiq-default", "web", "streaming"]) expect(runningImage(s)).toBe(v11);
-    // The .env still names the release that runs.
+    // The .env still names the release that runs, and the next start finds it as it left it.
     expect(readFileSync(ctx.config.envFile, "utf8")).toBe("DOMAIN=social.example\nMASTODON_VERSION=v4.4.0\n");
+    expect(await nextStart("v4.4.0")).toEqual([
+      "build mastodon: up-to-date",
+      "sidekiq-default: leave (running, unchanged)",
+      "web: leave (running, unchanged)",
+      "streaming: leave (running, unchanged)",
+    ]);
   });
 });

@@ -5,7 +5,9 @@ import { backupStamp, isBackupStamp, toRotate } from "../../../src/ops/backup-la
 import { parseRowCounts, pgDump, pgRestore, psql, tablesInDump } from "../../../src/ops/postgres.js";
 import { alterSystemSql, parseLibraries } from "../../../src/ops/query-stats.js";
 import { compareCounts } from "../../../src/ops/restore.js";
-import { databaseState, isOlder, previousRef, withVersion } from "../../../src/ops/upgrade.js";
+import { atVersion, databaseState, isOlder, previousRef, upgradePlan, withVersion } from "../../../src/ops/upgrade.js";
+import { buildImage } from "../../../src/podman/image.js";
+import { dep, service, suite } from "../engine/make-suite.js";
 import { datasetOf, destroySnapshot, listSnapshots, snapshot } from "../../../src/ops/zfs.js";
 
 describe("admin create parsing", () => {
@@ -85,5 +87,25 @@ describe("upgrade helpers", () => {
     expect(withVersion("DOMAIN=a\nMASTODON_VERSION=v4.3.0\nX=1\n", "v4.4.0")).toBe("DOMAIN=a\nMASTODON_VERSION=v4.4.0\nX=1\n");
     expect(withVersion("DOMAIN=a", "v4.4.0")).toBe("DOMAIN=a\nMASTODON_VERSION=v4.4.0\n");
     expect(databaseState("build", "/b")).toBe("The database is unchanged: no migration ran.");
+  });
+});
+
+describe("upgrade plan", () => {
+  const template = service("mastodon", { project: "mastodon", buildOnly: true, build: { context: "/c", dockerfile: "/c/Containerfile", args: { FREEBSD_RELEASE: "15.0", MASTODON_VERSION: "v4.3.0" } } });
+  const user = (name: string, deps: string[] = []) => service(name, { project: "mastodon", image: "localhost/mastodon/mastodon", dependsOn: deps.map((d) => dep(d)) });
+  const s = suite([template, user("streaming", ["web"]), user("web", ["sidekiq-default"]), user("sidekiq-default")], { project: "mastodon" });
+
+  it("sets only the template's MASTODON_VERSION build argument", () => {
+    const next = atVersion(s, "v4.4.0");
+    expect(next.services.get("mastodon")!.build!.args).toEqual({ FREEBSD_RELEASE: "15.0", MASTODON_VERSION: "v4.4.0" });
+    expect(s.services.get("mastodon")!.build!.args.MASTODON_VERSION).toBe("v4.3.0");
+    expect([...next.services.values()].filter((x) => x.name !== "mastodon")).toEqual([...s.services.values()].filter((x) => x.name !== "mastodon"));
+  });
+
+  it("recreates the template's users in dependency order", () => {
+    const build = buildImage({ context: "/c", file: "/c/Containerfile", tags: ["localhost/mastodon/mastodon:latest"] });
+    const lines = upgradePlan(atVersion(s, "v4.4.0"), "v4.3.0", "v4.4.0", "/etc/micropod.env", build);
+    expect(lines[3]).toBe("3. build: podman build --file /c/Containerfile --tag localhost/mastodon/mastodon:latest /c");
+    expect(lines[5]).toBe("5. recreate in dependency order, each gated on readiness: sidekiq-default, web, streaming");
   });
 });
