@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode } from "../../src/core/errors.js";
@@ -18,7 +18,10 @@ beforeAll(() => {
   sb.busyboxImage();
   root = mkdtempSync("/var/tmp/micropod-lifecycle-");
 });
-afterAll(() => sb?.cleanup());
+afterAll(() => {
+  sb?.cleanup();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
 
 function cli(suite: { compose: string; env: string }, dir: string) {
   return (...args: string[]): CliResult => runMicropod([...args, "--env", suite.env, "--compose", suite.compose], { env: sb.env, cwd: dir });
