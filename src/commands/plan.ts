@@ -39,6 +39,8 @@ export interface PlanDocument {
   }>;
   readonly commands: readonly string[];
   readonly warnings: readonly string[];
+  /** True when start would build, create, start or replace nothing (it would only check readiness). */
+  readonly upToDate: boolean;
 }
 
 /**
@@ -95,6 +97,12 @@ export function planDocument(config: MicropodConfig, suite: Suite, p: StartPlan,
     })),
     commands,
     warnings: p.warnings,
+    upToDate:
+      p.networks.length === 0 &&
+      p.secrets.length === 0 &&
+      p.pulls.length === 0 &&
+      p.builds.every((b) => b.action === "up-to-date") &&
+      p.containers.every((c) => c.action === "leave"),
   };
 }
 
@@ -121,7 +129,8 @@ export function renderPlanText(doc: PlanDocument): string[] {
   }
   for (const w of doc.warnings) lines.push(`warning: ${w}`);
 
-  lines.push("", "Commands `micropod start` would run:");
+  if (doc.upToDate) lines.push("", "Nothing to change: every image is up to date and every container runs its current definition.");
+  lines.push("", doc.upToDate ? "Commands `micropod start` would run (readiness checks only):" : "Commands `micropod start` would run:");
   for (const cmd of doc.commands) lines.push(`  ${cmd}`);
   return lines;
 }

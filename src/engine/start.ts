@@ -65,7 +65,8 @@ export async function startServices(
     ...(opts.wait ? { wait: true } : {}),
     ...(opts.noRecreate ? { noRecreate: true } : {}),
   });
-  if (opts.buildOnly) plan = { ...plan, networks: [], secrets: [], pulls: [], containers: [] };
+  // A build touches no network, secret or container: their warnings would only confuse it.
+  if (opts.buildOnly) plan = { ...plan, networks: [], secrets: [], pulls: [], containers: [], warnings: [] };
   for (const w of plan.warnings) deps.logger.warn(w);
   let report: StartReport | undefined;
   try {

@@ -7,7 +7,7 @@ import { type BackupManifest, DUMP_FILE, ENV_COPY, MANIFEST_FILE, SECRETS_COPY, 
 import { parseRowCounts, pgDump, psql, removeInContainer, rowCountsSql } from "./postgres.js";
 import { requireRunning, runningServices } from "./running.js";
 import { databaseService, writerServices } from "./services.js";
-import { datasetOf, destroySnapshot, listSnapshots, snapshot } from "./zfs.js";
+import { zfsDatasetOf, zfsDestroySnapshot, zfsListSnapshots, zfsSnapshot } from "../host/tools/zfs.js";
 
 export interface BackupOptions {
   /** How many backups (and micropod ZFS snapshots) to keep, newest first. Default 7. */
@@ -77,7 +77,7 @@ export async function backup(ctx: BackupCtx, opts: BackupOptions = {}): Promise<
     await rm(partial, { recursive: true, force: true });
     throw err;
   }
-  const snap = await zfsSnapshot(ctx, stamp, keep);
+  const snap = await snapshotDataDataset(ctx, stamp, keep);
   const removed = await rotate(root, keep);
   for (const r of removed) ctx.logger.info({ removed: r }, "old backup removed");
   ctx.out(`backup ${dir}${snap.name ? ` (ZFS snapshot ${snap.name})` : ""}`);
@@ -92,21 +92,21 @@ async function copyPrivate(src: string, dest: string): Promise<void> {
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
 /** Snapshot the dataset DATA_DIR is on, when it is on ZFS (no zfs, or not a dataset: skipped). */
-async function zfsSnapshot(ctx: BackupCtx, stamp: string, keep: number): Promise<{ name?: string; removed: string[] }> {
-  const r = await ctx.runner.run(datasetOf(ctx.config.paths.data), { allowFailure: true });
+async function snapshotDataDataset(ctx: BackupCtx, stamp: string, keep: number): Promise<{ name?: string; removed: string[] }> {
+  const r = await ctx.runner.run(zfsDatasetOf(ctx.config.paths.data), { allowFailure: true });
   const dataset = r.exitCode === 0 ? r.stdout.trim().split("\n")[0]?.trim() : undefined;
   if (!dataset) {
     ctx.logger.debug({ data: ctx.config.paths.data }, "data directory is not on ZFS: no snapshot");
     return { removed: [] };
   }
   const name = `${dataset}@${SNAPSHOT_PREFIX}${stamp}`;
-  await ctx.runner.run(snapshot(name));
-  const ours = (await ctx.runner.run(listSnapshots(dataset))).stdout
+  await ctx.runner.run(zfsSnapshot(name));
+  const ours = (await ctx.runner.run(zfsListSnapshots(dataset))).stdout
     .split("\n")
     .map((l) => l.trim())
     .filter((l) => l.startsWith(`${dataset}@${SNAPSHOT_PREFIX}`) && isBackupStamp(l.slice(dataset.length + 1 + SNAPSHOT_PREFIX.length)));
   const removed = toRotate(ours, keep);
-  for (const s of removed) await ctx.runner.run(destroySnapshot(s));
+  for (const s of removed) await ctx.runner.run(zfsDestroySnapshot(s));
   return { name, removed };
 }
 

@@ -108,7 +108,10 @@ describe("micropod build | start | status | logs | plan | stop on real podman", 
     expect(plan.stdout).toContain(
       "  db: leave (running, unchanged)\n  migrate: leave (completed, unchanged) <- db healthy\n  web: leave (running, unchanged) <- db healthy, migrate completed_successfully\n",
     );
-    expect(plan.stdout.split("Commands `micropod start` would run:\n")[1]).toBe("  podman exec life-db /bin/sh -c 'test -f /tmp/ready'\n");
+    expect(plan.stdout).toContain("Nothing to change: every image is up to date and every container runs its current definition.\n");
+    expect(plan.stdout.split("Commands `micropod start` would run (readiness checks only):\n")[1]).toBe(
+      "  podman exec life-db /bin/sh -c 'test -f /tmp/ready'\n",
+    );
 
     const stop = run("stop");
     expect(stop.code).toBe(ExitCode.ok);

@@ -45,6 +45,7 @@ describe("micropod plan", () => {
     expect(r.code).toBe(ExitCode.ok);
     const doc = JSON.parse(r.stdout);
     expect(doc.suite.services).toEqual(bundledServices);
+    expect(doc.upToDate).toBe(false);
     // Every service but the build-only template gets a container; the template is an image.
     const buildOnly = ["base", "base-toolchain", "mastodon"];
     const running = bundledServices.filter((s) => !buildOnly.includes(s));

@@ -8,7 +8,7 @@ import { compareCounts } from "../../../src/ops/restore.js";
 import { atVersion, databaseState, isOlder, previousRef, upgradePlan, withVersion } from "../../../src/ops/upgrade.js";
 import { buildImage } from "../../../src/podman/image.js";
 import { dep, service, suite } from "../engine/make-suite.js";
-import { datasetOf, destroySnapshot, listSnapshots, snapshot } from "../../../src/ops/zfs.js";
+import { zfsDatasetOf, zfsDestroySnapshot, zfsListSnapshots, zfsSnapshot } from "../../../src/host/tools/zfs.js";
 
 describe("admin create parsing", () => {
   it("builds tootctl's argv and reads its output", () => {
@@ -69,11 +69,11 @@ describe("backup layout and ZFS", () => {
   });
 
   it("builds zfs commands and never destroys a file system", () => {
-    expect(renderCommand(datasetOf("/var/db/micropod"))).toBe("zfs list -H -o name /var/db/micropod");
-    expect(renderCommand(snapshot("zroot/micropod@micropod-20261121T201208Z"))).toBe("zfs snapshot zroot/micropod@micropod-20261121T201208Z");
-    expect(renderCommand(listSnapshots("zroot/micropod"))).toBe("zfs list -H -t snapshot -o name -s creation -d 1 zroot/micropod");
-    expect(renderCommand(destroySnapshot("zroot/micropod@micropod-20261121T201208Z"))).toBe("zfs destroy zroot/micropod@micropod-20261121T201208Z");
-    expect(() => destroySnapshot("zroot/micropod")).toThrow('refusing to destroy "zroot/micropod": not a snapshot name');
+    expect(renderCommand(zfsDatasetOf("/var/db/micropod"))).toBe("zfs list -H -o name /var/db/micropod");
+    expect(renderCommand(zfsSnapshot("zroot/micropod@micropod-20261121T201208Z"))).toBe("zfs snapshot zroot/micropod@micropod-20261121T201208Z");
+    expect(renderCommand(zfsListSnapshots("zroot/micropod"))).toBe("zfs list -H -t snapshot -o name -s creation -d 1 zroot/micropod");
+    expect(renderCommand(zfsDestroySnapshot("zroot/micropod@micropod-20261121T201208Z"))).toBe("zfs destroy zroot/micropod@micropod-20261121T201208Z");
+    expect(() => zfsDestroySnapshot("zroot/micropod")).toThrow('refusing to destroy "zroot/micropod": not a snapshot name');
   });
 });
 
