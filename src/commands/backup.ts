@@ -1,6 +1,7 @@
 import { UsageError } from "../core/errors.js";
 import { backup, defaultKeep } from "../ops/backup.js";
-import { opsContext, withSuiteOptions } from "../ops/setup.js";
+import { opsContext } from "../ops/setup.js";
+import { withSuiteOptions } from "./suite-loading.js";
 import type { SuiteOptions } from "./context.js";
 import type { Register } from "./index.js";
 

@@ -1,5 +1,6 @@
 import { enableQueryStats } from "../ops/query-stats.js";
-import { opsContext, withSuiteOptions } from "../ops/setup.js";
+import { opsContext } from "../ops/setup.js";
+import { withSuiteOptions } from "./suite-loading.js";
 import type { SuiteOptions } from "./context.js";
 import type { Register } from "./index.js";
 

@@ -8,7 +8,8 @@ import { parseEvery, scheduleChecks } from "../health/schedule.js";
 import { healthSetup } from "../health/setup.js";
 import { renderHealthStatus } from "../health/status.js";
 import { loadConfig } from "../config/load.js";
-import { type Context, packageRoot, resolveComposeFile, resolveEnvFile } from "./context.js";
+import { type Context, packageRoot, resolveComposeFile } from "./context.js";
+import { requireEnvFile, withSuiteOptions } from "./suite-loading.js";
 import type { Register } from "./index.js";
 
 interface HealthOptions {
@@ -21,21 +22,15 @@ interface HealthOptions {
   program?: string;
 }
 
-function envFile(opts: HealthOptions): string {
-  const f = resolveEnvFile(opts, false);
-  if (!f) throw new UsageError("no .env found", ["pass --env FILE, set MICROPOD_ENV, or create /usr/local/etc/micropod/micropod.env"]);
-  return f;
-}
-
 const suiteOptions = (cmd: Program) =>
-  cmd
-    .option("--env <file>", "the .env file (default: MICROPOD_ENV, ./.env, /usr/local/etc/micropod/micropod.env)")
-    .option("--compose <file>", "the compose file (default: the bundled suite)")
-    .option("--queues <spec>", 'the seed\'s form instead of the compose file: "ingress:mastodon-sidekiq-ingress-1 pull:mastodon-sidekiq-pull" (also the QUEUES variable)');
+  withSuiteOptions(cmd).option(
+    "--queues <spec>",
+    'the seed\'s form instead of the compose file: "ingress:mastodon-sidekiq-ingress-1 pull:mastodon-sidekiq-pull" (also the QUEUES variable)',
+  );
 
 async function setupFor(ctx: Context, opts: HealthOptions) {
   const queues = opts.queues ?? process.env.QUEUES;
-  return healthSetup(ctx.logger, { envFile: envFile(opts), composeFile: resolveComposeFile(opts), ...(queues ? { queues } : {}), env: process.env });
+  return healthSetup(ctx.logger, { envFile: requireEnvFile(opts), redactor: ctx.redactor, composeFile: resolveComposeFile(opts), ...(queues ? { queues } : {}), env: process.env });
 }
 
 function printReport(ctx: Context, r: CheckReport): void {
@@ -97,7 +92,7 @@ export const registerHealth: Register = (program, context) => {
     .option("--program <path>", "the micropod program the schedule runs", "/usr/local/bin/micropod")
     .action(async (opts: HealthOptions) => {
       const ctx = context();
-      const env = envFile(opts);
+      const env = requireEnvFile(opts);
       const config = await loadConfig(env);
       const done = await installHealth(ctx, {
         root: resolve(opts.root ?? "/"),
@@ -118,7 +113,7 @@ export const registerHealth: Register = (program, context) => {
     .option("--json", "print the state file as JSON")
     .action(async (opts: HealthOptions & { json?: boolean }) => {
       const ctx = context();
-      const config = await loadConfig(envFile(opts));
+      const config = await loadConfig(requireEnvFile(opts));
       const state = await loadHealthState(`${config.paths.state}/health.json`);
       ctx.out(opts.json ? JSON.stringify(state, null, 2) : renderHealthStatus(state, ctx.clock.now()));
     });

@@ -4,7 +4,7 @@ import { renderCommand } from "../core/command.js";
 import { SuiteError, UsageError } from "../core/errors.js";
 import { containerLogs } from "../podman/container.js";
 import type { Context, SuiteOptions } from "./context.js";
-import { loadForVerb, suiteOptions } from "./start.js";
+import { loadConfigAndSuite, withSuiteOptions } from "./suite-loading.js";
 
 export interface LogsOptions extends SuiteOptions {
   readonly follow?: boolean;
@@ -16,7 +16,7 @@ export interface LogsOptions extends SuiteOptions {
  * inherited output instead of through the Runner (which collects output); the argv is the builder's.
  */
 export async function logs(ctx: Context, serviceName: string, opts: LogsOptions): Promise<void> {
-  const { suite } = await loadForVerb(ctx, opts);
+  const { suite } = await loadConfigAndSuite(ctx, opts);
   const service = suite.services.get(serviceName);
   if (!service) throw new SuiteError(`no such service: ${serviceName}`, [{ message: `services: ${[...suite.services.keys()].join(", ")}` }]);
   const cmd = containerLogs(service.containerName, { ...(opts.tail !== undefined ? { tail: opts.tail } : {}), ...(opts.follow ? { follow: true } : {}) });
@@ -34,7 +34,7 @@ export async function logs(ctx: Context, serviceName: string, opts: LogsOptions)
 }
 
 export function registerLogs(program: Program, context: () => Context): void {
-  suiteOptions(program.command("logs").description("show a service's container log").argument("<service>", "service name"))
+  withSuiteOptions(program.command("logs").description("show a service's container log").argument("<service>", "service name"))
     .option("-f, --follow", "keep printing new lines until Ctrl-C")
     .option("-n, --tail <lines>", "only the last N lines", (v: string) => {
       const n = Number(v);

@@ -1,14 +1,13 @@
 import type { Command as Program } from "commander";
-import { loadConfig, registerSecrets } from "../config/load.js";
 import type { MicropodConfig } from "../config/model.js";
 import { formatProblem } from "../core/errors.js";
 import { emptyObservedState, observe, observeFiles, type ObservedState } from "../engine/observe.js";
 import { planStart, type StartPlan } from "../engine/plan.js";
 import { renderPlan } from "../engine/render.js";
 import { dependencyGraph } from "../suite/graph.js";
-import { loadSuite } from "../suite/load.js";
 import type { Suite } from "../suite/model.js";
-import { bundledSampleEnv, type Context, resolveComposeFile, resolveEnvFile, type SuiteOptions } from "./context.js";
+import { bundledSampleEnv, type Context, type SuiteOptions } from "./context.js";
+import { loadConfigAndSuite, withSuiteOptions } from "./suite-loading.js";
 
 export interface PlanOptions extends SuiteOptions {
   readonly json?: boolean;
@@ -48,10 +47,7 @@ export interface PlanDocument {
  * machine: with no podman reachable it plans for a fresh host.
  */
 export async function plan(ctx: Pick<Context, "runner" | "redactor" | "out">, opts: PlanOptions): Promise<PlanDocument> {
-  const envFile = resolveEnvFile(opts, true)!;
-  const config = await loadConfig(envFile);
-  registerSecrets(config, ctx.redactor);
-  const suite = await loadSuite(resolveComposeFile(opts), config.vars);
+  const { config, suite } = await loadConfigAndSuite(ctx, opts, { allowSample: true });
   const { observed, source } = await observeForPlan(ctx, suite, opts.fresh ?? false);
   const p = planStart(suite, { vars: config.vars, secretNames: config.secretNames }, observed, {
     logDir: config.paths.logs,
@@ -136,12 +132,12 @@ export function renderPlanText(doc: PlanDocument): string[] {
 }
 
 export function registerPlan(program: Program, context: () => Context): void {
-  program
-    .command("plan")
-    .description("print what `start` would do: configuration verdict, builds, start order, every podman command (changes nothing)")
-    .argument("[services...]", "plan only these services and what they need")
-    .option("--env <file>", ".env file (default ./.env, then /usr/local/etc/micropod/micropod.env, then the bundled sample.env)")
-    .option("--compose <file>", "compose file (default: the bundled suite)")
+  withSuiteOptions(
+    program
+      .command("plan")
+      .description("print what `start` would do: configuration verdict, builds, start order, every podman command (changes nothing)")
+      .argument("[services...]", "plan only these services and what they need"),
+  )
     .option("--fresh", "plan for a fresh host, without asking podman what exists")
     // --json is the global flag (JSON logs); for plan it also means a JSON document on stdout.
     .action(async (services: string[], _opts: PlanOptions, cmd: Program) => {

@@ -1,21 +1,9 @@
 import type { Command as Program } from "commander";
-import { loadConfig, persistGeneratedSecrets, registerSecrets } from "../config/load.js";
-import type { MicropodConfig } from "../config/model.js";
+import { persistGeneratedSecrets } from "../config/load.js";
 import { UsageError } from "../core/errors.js";
 import { defaultJobs, startSuite } from "../engine/start.js";
-import { loadSuite } from "../suite/load.js";
-import type { Suite } from "../suite/model.js";
-import { type Context, resolveComposeFile, resolveEnvFile, type SuiteOptions } from "./context.js";
-
-/** .env then compose file, secrets registered with the redactor before anything can print them. */
-export async function loadForVerb(ctx: Pick<Context, "redactor">, opts: SuiteOptions): Promise<{ config: MicropodConfig; suite: Suite }> {
-  const envFile = resolveEnvFile(opts, false);
-  if (!envFile) throw new UsageError("no .env file: pass --env FILE, set MICROPOD_ENV, or create ./.env (see sample.env)");
-  const config = await loadConfig(envFile);
-  registerSecrets(config, ctx.redactor);
-  const suite = await loadSuite(resolveComposeFile(opts), config.vars);
-  return { config, suite };
-}
+import type { Context, SuiteOptions } from "./context.js";
+import { loadConfigAndSuite, withSuiteOptions } from "./suite-loading.js";
 
 export const parseJobs = (v: string): number => {
   const n = Number(v);
@@ -29,7 +17,7 @@ export interface StartVerbOptions extends SuiteOptions {
 
 /** `micropod start [services...]`: persist generated secrets, then build, create and start in dependency order. */
 export async function start(ctx: Context, services: readonly string[], opts: StartVerbOptions): Promise<void> {
-  const { config, suite } = await loadForVerb(ctx, opts);
+  const { config, suite } = await loadConfigAndSuite(ctx, opts);
   await persistGeneratedSecrets(config);
   const { report } = await startSuite(suite, config, config.paths, ctx, { services, jobs: opts.jobs ?? defaultJobs() });
   const touched = report.launched.length;
@@ -39,13 +27,8 @@ export async function start(ctx: Context, services: readonly string[], opts: Sta
   );
 }
 
-export const suiteOptions = (cmd: Program): Program =>
-  cmd
-    .option("--env <file>", ".env file (default ./.env, then /usr/local/etc/micropod/micropod.env)")
-    .option("--compose <file>", "compose file (default: the bundled suite)");
-
 export function registerStart(program: Program, context: () => Context): void {
-  suiteOptions(
+  withSuiteOptions(
     program
       .command("start")
       .description("build what changed, then start the suite in dependency order, each service gated on its dependencies' readiness")

@@ -2,7 +2,7 @@ import type { Command as Program } from "commander";
 import { UsageError } from "../core/errors.js";
 import { stopSuite } from "../engine/start.js";
 import type { Context, SuiteOptions } from "./context.js";
-import { loadForVerb, suiteOptions } from "./start.js";
+import { loadConfigAndSuite, withSuiteOptions } from "./suite-loading.js";
 
 export interface StopVerbOptions extends SuiteOptions {
   readonly timeout?: number;
@@ -10,13 +10,13 @@ export interface StopVerbOptions extends SuiteOptions {
 
 /** `micropod stop [services...]`: dependents first, independent services concurrently, each with its grace period. */
 export async function stop(ctx: Context, services: readonly string[], opts: StopVerbOptions): Promise<void> {
-  const { config, suite } = await loadForVerb(ctx, opts);
+  const { config, suite } = await loadConfigAndSuite(ctx, opts);
   const report = await stopSuite(suite, config.paths, ctx, { services, ...(opts.timeout !== undefined ? { timeoutSec: opts.timeout } : {}) });
   ctx.out(report.stopped.length ? `stopped: ${report.stopped.map((s) => s.service).join(", ")}` : "nothing was running");
 }
 
 export function registerStop(program: Program, context: () => Context): void {
-  suiteOptions(
+  withSuiteOptions(
     program
       .command("stop")
       .description("stop the suite in reverse dependency order, each service with its stop_grace_period")

@@ -1,6 +1,7 @@
 import { ExitCode } from "../core/errors.js";
 import { upgrade } from "../ops/upgrade.js";
-import { opsContext, withSuiteOptions } from "../ops/setup.js";
+import { opsContext } from "../ops/setup.js";
+import { withSuiteOptions } from "./suite-loading.js";
 import { parseKeep } from "./backup.js";
 import type { SuiteOptions } from "./context.js";
 import type { Register } from "./index.js";

@@ -1,8 +1,9 @@
 import { Redis } from "ioredis";
-import { loadConfig } from "../config/load.js";
+import { loadConfig, registerSecrets } from "../config/load.js";
 import type { MicropodConfig } from "../config/model.js";
 import { UsageError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
+import type { Redactor } from "../core/redact.js";
 import { loadSuite, sidekiqProcesses } from "../suite/index.js";
 import { AlertmanagerSink, type AlertSink } from "./alertmanager.js";
 import { healthStatePath } from "./health-state.js";
@@ -34,12 +35,15 @@ export interface SetupInput {
   readonly composeFile: string;
   /** `QUEUES="ingress:mastodon-sidekiq-ingress-1 ..."`: names containers without a compose file. */
   readonly queues?: string;
+  /** Every secret of the configuration is registered here before anything is logged. */
+  readonly redactor?: Redactor;
   /** Process environment: HEALTH_* thresholds override the .env's. */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export async function healthSetup(logger: Logger, input: SetupInput): Promise<HealthSetup> {
   const config = await loadConfig(input.envFile);
+  if (input.redactor) registerSecrets(config, input.redactor);
   const targets = input.queues ? parseQueuesSpec(input.queues) : await suiteTargets(logger, input.composeFile, config);
   const thresholds = thresholdsFrom({ ...config.vars, ...(input.env ?? {}) });
   const conn = sidekiqRedis(config.vars);
