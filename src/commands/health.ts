@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { Command as Program } from "commander";
-import { ExitCode, MicropodError, UsageError } from "../core/errors.js";
+import { ExitCode, MicropodError } from "../core/errors.js";
 import { type CheckReport, runHealthCheck } from "../health/check.js";
 import { loadHealthState } from "../health/health-state.js";
 import { defaultLogFile, installHealth } from "../health/install.js";

@@ -164,7 +164,7 @@ describe("what the configs say", () => {
 
   it("haproxy binds only the families the host publishes, TLS only with a certificate", async () => {
     const frontends: Record<string, string> = {};
-    for (const [variant, overrides] of Object.entries({ v4: { IP6_ADDRESS: "" }, v6: { IP4_ADDRESS: "" }, both: {} })) {
+    for (const [variant, overrides] of Object.entries<Record<string, string>>({ v4: { IP6_ADDRESS: "" }, v6: { IP4_ADDRESS: "" }, both: {} })) {
       const d = join(work, "binds", variant);
       const c = configure("haproxy", { ...(await serviceEnv("haproxy", overrides)), HAPROXY_USER: "www-data", HAPROXY_GROUP: "www-data", HAPROXY_CERT_DIR: certDir }, d);
       expect(c.status, c.out).toBe(0);

@@ -13,6 +13,7 @@ import { emptyObservedState } from "../../src/engine/observe.js";
 import { planStart } from "../../src/engine/plan.js";
 import { waitHealthy } from "../../src/engine/readiness.js";
 import type { Service, Suite } from "../../src/suite/model.js";
+import { service as baseService } from "../support/make-suite.js";
 import type { PodmanSandbox } from "../support/podman-env.js";
 import { requireTool } from "../support/require-tool.js";
 
@@ -29,25 +30,9 @@ export class SandboxRunner implements Runner {
   }
 }
 
+/** A service of the ops tests: the sandbox's busybox image, host networking, mastodon-<name>. */
 export function service(name: string, over: Partial<Service> = {}): Service {
-  return {
-    name,
-    image: "localhost/busybox:test",
-    buildOnly: false,
-    containerName: `mastodon-${name}`,
-    environment: {},
-    secrets: [],
-    dependsOn: [],
-    annotations: {},
-    labels: {},
-    networks: [],
-    networkMode: "host",
-    volumes: [],
-    ports: [],
-    extraHosts: [],
-    extensions: {},
-    ...over,
-  };
+  return baseService(name, { project: "mastodon", image: "localhost/busybox:test", networkMode: "host", ...over });
 }
 
 export function suiteOf(file: string, services: Service[]): Suite {

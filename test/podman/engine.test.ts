@@ -10,7 +10,7 @@ import { suiteStatus } from "../../src/engine/status.js";
 import { readContainerList } from "../../src/podman/readers.js";
 import type { Service, Suite } from "../../src/suite/model.js";
 import { createPodmanSandbox, type PodmanSandbox } from "../support/podman-env.js";
-import { dep, health, service, suite } from "../unit/engine/make-suite.js";
+import { dep, health, service, suite } from "../support/make-suite.js";
 import { SandboxRunner, cmdlinesContaining, context, tempDir } from "./engine-support.js";
 
 const SECRET = "s3cret-Value-never-in-argv-42";

@@ -4,7 +4,8 @@ import { type ObservedState, emptyObservedState } from "../../../src/engine/obse
 import { planStart } from "../../../src/engine/plan.js";
 import { renderPlan, summarisePlan } from "../../../src/engine/render.js";
 import { planStop } from "../../../src/engine/stop.js";
-import { dep, health, service, suite } from "./make-suite.js";
+import type { ContainerSummary } from "../../../src/podman/readers.js";
+import { dep, health, service, suite } from "../../support/make-suite.js";
 
 const SECRET = "correct-horse-battery-staple";
 const build = (name: string) => ({ context: `/suite/${name}`, dockerfile: `/suite/${name}/Containerfile`, args: { RELEASE: "15.0" } });
@@ -140,7 +141,7 @@ describe("planStart", () => {
       ["web", ["service_started"]],
       ["proxy", []],
     ]);
-    const stale = (state: string) => ({ id: "x", name: "", image: "", imageId: "", state, exitCode: 0, labels: { "micropod.config-hash": "old" } });
+    const stale = (state: ContainerSummary["state"]): ContainerSummary => ({ id: "x", name: "", image: "", imageId: "", state, exitCode: 0, labels: { "micropod.config-hash": "old" } });
     const observed: ObservedState = { ...fresh, containers: { "demo-db": stale("exited"), "demo-migrate": stale("exited"), "demo-web": stale("running") } };
     const kept = planStart(demo, config, observed, { services: ["web"], noRecreate: true });
     expect(kept.containers.map((c) => [c.service, c.action, c.reason, renderPlan({ ...kept, networks: [], secrets: [], pulls: [], builds: [], containers: [c] }).join("; ")])).toEqual([

@@ -7,7 +7,7 @@ import { ConfigError } from "../../../src/core/errors.js";
 import { emptyObservedState } from "../../../src/engine/observe.js";
 import { planStart } from "../../../src/engine/plan.js";
 import { loadSuite } from "../../../src/suite/load.js";
-import { service, suite } from "./make-suite.js";
+import { service, suite } from "../../support/make-suite.js";
 
 const root = resolve(import.meta.dirname, "../../..");
 const dir = mkdtempSync(join(tmpdir(), "micropod-secret-warnings-"));

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { renderCommand } from "../../../src/core/command.js";
 import { type ObservedState, emptyObservedState } from "../../../src/engine/observe.js";
 import { planStart } from "../../../src/engine/plan.js";
-import { service, suite } from "./make-suite.js";
+import { service, suite } from "../../support/make-suite.js";
 
 const image = "docker.io/library/busybox:1.36";
 const withLimits = (memlock: number) =>

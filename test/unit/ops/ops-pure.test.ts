@@ -7,7 +7,7 @@ import { alterSystemSql, parseLibraries } from "../../../src/ops/query-stats.js"
 import { compareCounts } from "../../../src/ops/restore.js";
 import { atVersion, databaseState, isOlder, previousRef, upgradePlan, withVersion } from "../../../src/ops/upgrade.js";
 import { buildImage } from "../../../src/podman/image.js";
-import { dep, service, suite } from "../engine/make-suite.js";
+import { dep, service, suite } from "../../support/make-suite.js";
 import { zfsDatasetOf, zfsDestroySnapshot, zfsListSnapshots, zfsSnapshot } from "../../../src/host/tools/zfs.js";
 
 describe("admin create parsing", () => {

@@ -2,7 +2,8 @@ import { resolve } from "node:path";
 import { describe, expect, test } from "vitest";
 import { dependencyGraph } from "../../../src/suite/graph.js";
 import { loadSuite } from "../../../src/suite/load.js";
-import type { Dependency, Service, Suite } from "../../../src/suite/model.js";
+import type { Dependency, Suite } from "../../../src/suite/model.js";
+import { service, suite } from "../../support/make-suite.js";
 import { sampleVars } from "./vars.js";
 
 const bundled = resolve(import.meta.dirname, "../../../containerfiles/compose.yaml");
@@ -14,29 +15,19 @@ function suiteOf(deps: Record<string, string[]>, buildOnly: string[] = []): Suit
     healthy: "service_healthy",
     completed: "service_completed_successfully",
   };
-  const services = new Map<string, Service>();
-  for (const [name, list] of Object.entries(deps)) {
-    services.set(name, {
-      name,
+  const services = Object.entries(deps).map(([name, list]) =>
+    service(name, {
+      project: "t",
       image: `localhost/test/${buildOnly.includes(name) ? name : "app"}`,
       buildOnly: buildOnly.includes(name),
       containerName: `t-${name}`,
-      environment: {},
-      secrets: [],
       dependsOn: list.map((d) => {
-        const [service, cond] = d.replace("?", "").split(":") as [string, string];
-        return { service, condition: conditions[cond]!, required: !d.endsWith("?") };
+        const [on, cond] = d.replace("?", "").split(":") as [string, string];
+        return { service: on, condition: conditions[cond]!, required: !d.endsWith("?") };
       }),
-      annotations: {},
-      labels: {},
-      networks: [],
-      volumes: [],
-      ports: [],
-      extraHosts: [],
-      extensions: {},
-    });
-  }
-  return { project: "t", file: "/t/compose.yaml", services, networks: new Map(), volumes: new Map(), secrets: new Map() };
+    }),
+  );
+  return suite(services, { project: "t", file: "/t/compose.yaml" });
 }
 
 describe("dependencyGraph", () => {
@@ -91,7 +82,7 @@ describe("dependencyGraph", () => {
   test("critical path: healthy/completed edges wait for readiness, started edges do not", () => {
     const ready: Record<string, number> = { db: 3000, migrate: 2000, web: 5000, proxy: 500, media: 100, metrics: 50, worker: 1000 };
     expect(g.criticalPath((n) => ready[n]!)).toEqual({ totalMs: 10_500, path: ["db", "migrate", "web", "proxy"] });
-    const slowMedia = { ...ready, media: 60_000 };
+    const slowMedia: Record<string, number> = { ...ready, media: 60_000 };
     // proxy waits only for media to start, so media's readiness ends the makespan by itself.
     expect(g.criticalPath((n) => slowMedia[n]!)).toEqual({ totalMs: 60_000, path: ["media"] });
     expect(g.criticalPath((n) => ready[n]!, ["db", "worker"])).toEqual({ totalMs: 4000, path: ["db", "worker"] });

@@ -1,4 +1,4 @@
-import type { Dependency, Healthcheck, Network, SecretSource, Service, Suite } from "../../../src/suite/model.js";
+import type { Dependency, Healthcheck, Network, SecretSource, Service, Suite } from "../../src/suite/model.js";
 
 /** Build Suite values directly (the suite loader's output shape), with Compose's defaults filled in. */
 export function service(name: string, over: Partial<Service> & { project?: string } = {}): Service {
