@@ -13,13 +13,15 @@ export const parseJobs = (v: string): number => {
 
 export interface StartVerbOptions extends SuiteOptions {
   readonly jobs?: number;
+  /** Return only when every started service with a healthcheck is healthy (Compose's `up --wait`). */
+  readonly wait?: boolean;
 }
 
 /** `micropod start [services...]`: persist generated secrets, then build, create and start in dependency order. */
 export async function start(ctx: Context, services: readonly string[], opts: StartVerbOptions): Promise<void> {
   const { config, suite } = await loadConfigAndSuite(ctx, opts);
   await persistGeneratedSecrets(config);
-  const { report } = await startSuite(suite, config, config.paths, ctx, { services, jobs: opts.jobs ?? defaultJobs() });
+  const { report } = await startSuite(suite, config, config.paths, ctx, { services, jobs: opts.jobs ?? defaultJobs(), ...(opts.wait ? { wait: true } : {}) });
   const touched = report.launched.length;
   ctx.out(
     `${suite.project}: ${touched ? `${touched} container(s) created or started` : "nothing to do, every container is up to date"}; ` +
@@ -35,5 +37,6 @@ export function registerStart(program: Program, context: () => Context): void {
       .argument("[services...]", "start only these services (and what they depend on)"),
   )
     .option("-j, --jobs <n>", `parallel builds (default ${defaultJobs()})`, parseJobs)
+    .option("--wait", "return only when every service with a healthcheck is healthy, not just those others wait for")
     .action(async (services: string[], opts: StartVerbOptions) => start(context(), services, opts));
 }

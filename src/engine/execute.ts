@@ -159,6 +159,10 @@ export async function executeStart(plan: StartPlan, deps: ExecuteDeps): Promise<
     return d;
   };
   const steps = new Map(plan.containers.map((s) => [s.service, s]));
+  // Containers are created ahead of their dependencies' readiness, but a dozen `podman create`s at
+  // once starve the first services' start on a small host: a bounded queue, taken in plan order
+  // (dependencies first), creates the services that can start soonest first.
+  const creates = limiter(Math.max(2, deps.jobs));
 
   const runService = async (step: ContainerStep): Promise<void> => {
     const started = condition(step.service, "service_started");
@@ -172,8 +176,11 @@ export async function executeStart(plan: StartPlan, deps: ExecuteDeps): Promise<
       await untilAborted(Promise.all(image), signal);
       signal.throwIfAborted();
       if (step.prepare.length) {
-        logger.info(`${step.service}: ${step.action === "recreate" ? "recreating" : "creating"} (${step.reason})`);
-        for (const c of step.prepare) await runner.run(c);
+        await creates(async () => {
+          signal.throwIfAborted();
+          logger.info(`${step.service}: ${step.action === "recreate" ? "recreating" : "creating"} (${step.reason})`);
+          for (const c of step.prepare) await runner.run(c);
+        });
       }
       // A container left alone launches nothing: its readiness is checked at once, not after its dependencies'.
       if (step.action !== "leave") {

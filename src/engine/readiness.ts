@@ -22,6 +22,9 @@ async function state(runner: Runner, container: string) {
   return r.exitCode === 0 ? readContainerInspect(r.stdout)[0] : undefined;
 }
 
+/** `podman exec` exits 125 when it cannot exec (126/127: the command cannot run or is missing). */
+const PODMAN_EXEC_FAILED = 125;
+
 /**
  * Run the service's healthcheck ourselves, as Compose's timing fields describe it: probes every
  * start_interval during start_period (failures there do not count), then every interval; healthy
@@ -42,7 +45,9 @@ export async function waitHealthy(step: ContainerStep, deps: ReadinessDeps): Pro
     signal.throwIfAborted();
     if (r.exitCode === 0) return clock.now() - t0;
     last = (r.stderr || r.stdout).trim().split("\n").pop() ?? "";
-    const st = await state(runner, step.container);
+    // The check itself failing exits 1..124; 125 and up is podman (or the probe's timeout) saying
+    // the exec could not run, as when the container has exited: only then is it worth asking.
+    const st = r.exitCode >= PODMAN_EXEC_FAILED ? await state(runner, step.container) : undefined;
     if (st && !st.running) {
       throw new NotReadyError(`${step.service} exited with code ${st.exitCode} before its healthcheck passed (${hc.test.slice(1).join(" ")})`, [
         `last ${20} log lines of ${step.container}:`,

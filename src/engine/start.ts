@@ -90,7 +90,7 @@ export async function startSuite(
   config: PlanVars,
   paths: EnginePaths,
   deps: EngineDeps,
-  opts: StartOptions = {},
+  opts: ServiceStartOptions = {},
 ): Promise<{ plan: StartPlan; report: StartReport }> {
   const lock = await acquireLock(paths.lock, { verb: opts.buildOnly ? "build" : "start", clock: deps.clock, signal: deps.signal });
   try {

@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import type { Clock } from "../../../src/core/clock.js";
+import { type Command, renderCommand } from "../../../src/core/command.js";
+import { NotReadyError } from "../../../src/core/errors.js";
+import type { RunResult, Runner } from "../../../src/core/runner.js";
+import { emptyObservedState } from "../../../src/engine/observe.js";
+import { planStart } from "../../../src/engine/plan.js";
+import { waitHealthy } from "../../../src/engine/readiness.js";
+import { health, service, suite } from "../../support/make-suite.js";
+
+/** Time that passes only when the code under test sleeps or a command "takes" time. */
+function fakeClock(): Clock & { slept: number[] } {
+  let t = 0;
+  const slept: number[] = [];
+  return { slept, now: () => t, sleep: async (ms) => void (slept.push(ms), (t += ms)) };
+}
+
+/**
+ * podman as the probe loop sees it: `exec` answers with the check's exit code (or 125 once the
+ * container is gone, as podman does), `inspect` and `logs` describe the container. Anything
+ * else is a command the loop has no business running.
+ */
+function scriptedPodman(clock: ReturnType<typeof fakeClock>, probeExits: number[], container: { running: boolean; exitCode: number }) {
+  const calls: string[] = [];
+  const runner: Runner = {
+    async run(c: Command): Promise<RunResult> {
+      const line = renderCommand(c);
+      calls.push(line);
+      const verb = c.argv.slice(1, 3).join(" ");
+      if (verb.startsWith("exec ")) {
+        clock.sleep(100); // a probe takes time too
+        const code = probeExits.shift() ?? 0;
+        return { exitCode: code, stdout: "", stderr: code === 125 ? "Error: can only create exec sessions on running containers: container state improper" : "not ready" };
+      }
+      if (verb === "container inspect") return { exitCode: 0, stdout: JSON.stringify([{ Id: "x", Name: "demo-db", State: { Status: container.running ? "running" : "exited", Running: container.running, ExitCode: container.exitCode, StartedAt: "", FinishedAt: "" }, Config: { Labels: {} }, Image: "i", ImageName: "n", RestartCount: 0 }]), stderr: "" };
+      if (verb.startsWith("logs ")) return { exitCode: 0, stdout: "line 1\nline 2\n", stderr: "" };
+      throw new Error(`unexpected command: ${line}`);
+    },
+  };
+  return { runner, calls };
+}
+
+const demo = suite([
+  service("db", { healthcheck: health(["CMD", "pg_isready"], { intervalMs: 2000, timeoutMs: 1000, retries: 3, startPeriodMs: 1000, startIntervalMs: 250 }) }),
+  service("web", { dependsOn: [{ service: "db", condition: "service_healthy", required: true }] }),
+]);
+const step = planStart(demo, { vars: {} }, emptyObservedState()).containers.find((c) => c.service === "db")!;
+
+describe("waitHealthy: micropod's own healthcheck runs", () => {
+  it("probes at once, every start_interval during start_period, and never inspects while the check merely fails", async () => {
+    const clock = fakeClock();
+    const { runner, calls } = scriptedPodman(clock, [1, 1, 1, 0], { running: true, exitCode: 0 });
+    const ms = await waitHealthy(step, { runner, clock, signal: new AbortController().signal });
+    expect(calls).toEqual(Array(4).fill("podman exec demo-db pg_isready"));
+    expect(clock.slept.filter((s) => s !== 100)).toEqual([250, 250, 250]);
+    expect(ms).toBe(4 * 100 + 3 * 250);
+  });
+
+  it("fails after `retries` counted failures once start_period is over, naming the check and the log tail", async () => {
+    const clock = fakeClock();
+    const { runner, calls } = scriptedPodman(clock, Array(50).fill(1), { running: true, exitCode: 0 });
+    const err = (await waitHealthy(step, { runner, clock, signal: new AbortController().signal }).catch((e: unknown) => e)) as NotReadyError;
+    expect(err).toBeInstanceOf(NotReadyError);
+    expect(err.message).toMatch(/^db is not healthy after [\d.]+s: healthcheck `pg_isready` failed 3 times \(exit 1: not ready\)$/);
+    expect(err.details).toEqual(["last 20 log lines of demo-db:", "line 1", "line 2"]);
+    // Within its own budget: start_period + retries × (interval + timeout).
+    expect(clock.now()).toBeLessThanOrEqual(1000 + 3 * (2000 + 1000));
+    expect(calls.filter((l) => l.includes(" inspect"))).toEqual([]);
+  });
+
+  it("asks podman about the container only when exec itself fails, and stops at once when it has exited", async () => {
+    const clock = fakeClock();
+    const { runner, calls } = scriptedPodman(clock, [1, 125], { running: false, exitCode: 3 });
+    const err = (await waitHealthy(step, { runner, clock, signal: new AbortController().signal }).catch((e: unknown) => e)) as NotReadyError;
+    expect(err.message).toBe("db exited with code 3 before its healthcheck passed (pg_isready)");
+    expect(calls).toEqual(["podman exec demo-db pg_isready", "podman exec demo-db pg_isready", "podman container inspect demo-db", "podman logs --tail 20 demo-db"]);
+  });
+});
