@@ -26,6 +26,13 @@ describe("the bundled compose file", async () => {
   const suite = await loadSuite(composeFile, sampleVars);
   const svc = (name: string) => suite.services.get(name)!;
 
+  test("is checked against the reference Compose schema: the bundled copy is that file, unchanged", () => {
+    // The package ships its own copy (src/suite/compose-spec.json) so it works installed alone;
+    // the team's reference schema lives beside the repository in shared/ (CI has it there).
+    const reference = resolve(root, "..", "shared", "schemas", "compose-spec.json");
+    expect(readFileSync(resolve(root, "src/suite/compose-spec.json"), "utf8")).toBe(readFileSync(reference, "utf8"));
+  });
+
   test("is valid against the Compose Specification schema as written", () => {
     const doc = parse(readFileSync(composeFile, "utf8"), { merge: true });
     expect(validateComposeSchema(doc, composeFile)).toEqual([]);
