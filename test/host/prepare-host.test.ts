@@ -248,6 +248,8 @@ pass in on $ext_if proto tcp to port { 22 80 443 }
 pass out all
 # added by micropod prepare-host: needed by podman's networks
 anchor "cni-rdr/*"
+block in quick on $v4egress_if inet to <cni-nat>
+block in quick on $v6egress_if inet6 to <cni-nat>
 pass quick inet proto icmp all keep state
 pass quick inet6 proto icmp6 all keep state
 pass from <cni-nat> to any keep state
@@ -286,6 +288,8 @@ pass all
       pass all
     + # added by micropod prepare-host: needed by podman's networks
     + anchor "cni-rdr/*"
+    + block in quick on $v4egress_if inet to <cni-nat>
+    + block in quick on $v6egress_if inet6 to <cni-nat>
     + pass quick inet proto icmp all keep state
     + pass quick inet6 proto icmp6 all keep state
     + pass from <cni-nat> to any keep state
