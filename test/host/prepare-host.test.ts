@@ -168,7 +168,7 @@ describe("refusals and failures", () => {
     const e = err as MicropodError;
     expect(e.message).toBe("prepare-host stopped at pf: pfctl rejected the new ruleset: /etc/pf.conf is unchanged and pf was not reloaded");
     expect(e.details.join("\n").replaceAll(host.root, "$ROOT")).toBe(
-      `$ROOT/etc/pf.conf.micropod-new:32: Rules must be in order: options, ethernet, normalization, queueing, translation, filtering
+      `$ROOT/etc/pf.conf.micropod-new:37: Rules must be in order: options, ethernet, normalization, queueing, translation, filtering
 pfctl: Syntax error in config file: pf rules not loaded
 nothing was applied before this step
 fix the cause and run \`micropod prepare-host\` again: finished steps are found in place and skipped`,
