@@ -23,6 +23,13 @@ export const pgRestore = (container: string, database: string, file: string): Co
 export const pgRestoreList = (container: string, file: string): Command =>
   execInContainer(container, ["pg_restore", "--list", file], { user: superuser });
 
+/**
+ * `podman cp` hands a copied file to the container's main user, which for the bundled image (no
+ * USER: its entrypoint drops to postgres itself) is root; the backup's dump is 0600, so the
+ * client tools running as postgres could not read it without this.
+ */
+export const giveToSuperuser = (container: string, file: string): Command => execInContainer(container, ["chown", superuser, file], { user: "root" });
+
 export const removeInContainer = (container: string, file: string): Command => execInContainer(container, ["rm", "-f", file], { user: superuser });
 
 /** Row count of every ordinary table outside the system schemas, one `schema.table|count` a line. */

@@ -5,7 +5,7 @@ import { acquireLock } from "../core/lock.js";
 import { copyToContainer } from "../podman/container.js";
 import { type BackupManifest, DUMP_FILE, MANIFEST_FILE } from "./backup-layout.js";
 import type { OpsContext } from "./context.js";
-import { parseRowCounts, pgRestore, pgRestoreList, psql, removeInContainer, rowCountsSql, tablesInDump } from "./postgres.js";
+import { giveToSuperuser, parseRowCounts, pgRestore, pgRestoreList, psql, removeInContainer, rowCountsSql, tablesInDump } from "./postgres.js";
 import { requireRunning, runningServices } from "./running.js";
 import { databaseService, writerServices } from "./services.js";
 import { startAndWait, stopForOperation } from "./engine.js";
@@ -69,6 +69,7 @@ export async function restore(ctx: Pick<OpsContext, "runner" | "logger" | "out" 
     let result: RestoreResult;
     try {
       await ctx.runner.run(copyToContainer(dump, container, inside));
+      await ctx.runner.run(giveToSuperuser(container, inside));
       const tables = tablesInDump((await ctx.runner.run(pgRestoreList(container, inside))).stdout);
       ctx.logger.info({ database: db, tables: tables.length }, "restoring");
       await ctx.runner.run(pgRestore(container, db, inside));

@@ -115,11 +115,12 @@ describe("backup and restore on a real PostgreSQL", () => {
 
     runner.calls.length = 0;
     await restore(ctx, dir, { stopWriters: true });
-    const steps = runner.calls.filter((c) => ["stop", "start", "cp"].includes(c[1]!) || c.includes("pg_restore")).map((c) => c.join(" "));
+    const steps = runner.calls.filter((c) => ["stop", "start", "cp"].includes(c[1]!) || c.includes("pg_restore") || c.includes("chown")).map((c) => c.join(" "));
     expect(steps).toEqual([
       "podman stop --time 1 mastodon-web",
       "podman stop --time 1 mastodon-sidekiq-default",
       `podman cp ${dir}/mastodon.dump mastodon-postgresql:/tmp/micropod-restore-mastodon.dump`,
+      "podman exec --user root mastodon-postgresql chown postgres /tmp/micropod-restore-mastodon.dump",
       "podman exec --user postgres mastodon-postgresql pg_restore --list /tmp/micropod-restore-mastodon.dump",
       "podman exec --user postgres mastodon-postgresql pg_restore --clean --if-exists --single-transaction --dbname mastodon /tmp/micropod-restore-mastodon.dump",
       "podman start mastodon-sidekiq-default",

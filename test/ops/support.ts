@@ -67,6 +67,8 @@ export const pgBin = "/usr/lib/postgresql/15/bin";
 /**
  * A fresh PostgreSQL 15 cluster owned by the postgres user in a temp dir, trust auth on the
  * socket only, and the postgresql service that runs it in a container on the host's userland.
+ * Like the bundled image (no USER; its entrypoint drops to postgres itself), the container runs
+ * as root and the server as postgres, so files `podman cp` puts in belong to root as in production.
  */
 export function newCluster(root: string, port: number, name: string): { service: Service; run: string[] } {
   requireTool(`${pgBin}/postgres`, "postgresql-15");
@@ -85,14 +87,15 @@ export function newCluster(root: string, port: number, name: string): { service:
     environment: env,
     stopGracePeriodMs: 30_000,
     stopSignal: "SIGINT",
-    user: "postgres",
     healthcheck: { test: ["CMD", "pg_isready", "-q"], intervalMs: 500, timeoutMs: 5000, retries: 5, startPeriodMs: 20_000, startIntervalMs: 200 },
   });
   const run = [
-    "run", "--detach", "--name", svc.containerName, "--network", "host", "--user", "postgres", "--stop-signal", "SIGINT",
+    "run", "--detach", "--name", svc.containerName, "--network", "host", "--stop-signal", "SIGINT",
     "--volume", `${dir}:${dir}`,
     ...Object.entries(env).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
     "--rootfs", "/:O",
+    // setpriv execs (no su in between), so postgres is PID 1 and gets the stop signal itself.
+    "setpriv", "--reuid", "postgres", "--regid", "postgres", "--init-groups", "--",
     `${pgBin}/postgres`, "-D", join(dir, "data"), "-p", String(port), "-k", sock, "-c", "listen_addresses=127.0.0.1",
   ];
   return { service: svc, run };

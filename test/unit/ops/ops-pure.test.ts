@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { renderCommand } from "../../../src/core/command.js";
 import { createOwnerArgv, credentialsPath, parsePassword, takenReason } from "../../../src/ops/admin.js";
 import { backupStamp, isBackupStamp, toRotate } from "../../../src/ops/backup-layout.js";
-import { parseRowCounts, pgDump, pgRestore, psql, tablesInDump } from "../../../src/ops/postgres.js";
+import { giveToSuperuser, parseRowCounts, pgDump, pgRestore, psql, tablesInDump } from "../../../src/ops/postgres.js";
 import { alterSystemSql, parseLibraries } from "../../../src/ops/query-stats.js";
 import { compareCounts } from "../../../src/ops/restore.js";
 import { atVersion, databaseState, isOlder, previousRef, upgradePlan, withVersion } from "../../../src/ops/upgrade.js";
@@ -34,6 +34,7 @@ describe("postgres commands", () => {
     expect(renderCommand(pgRestore("mastodon-postgresql", "mastodon", "/tmp/x.dump"))).toBe(
       "podman exec --user postgres mastodon-postgresql pg_restore --clean --if-exists --single-transaction --dbname mastodon /tmp/x.dump",
     );
+    expect(renderCommand(giveToSuperuser("mastodon-postgresql", "/tmp/x.dump"))).toBe("podman exec --user root mastodon-postgresql chown postgres /tmp/x.dump");
   });
 
   it("reads row counts and a dump's table of contents", () => {
