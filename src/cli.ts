@@ -3,11 +3,11 @@ import { rmSync } from "node:fs";
 import { commands } from "./commands/index.js";
 import { type Context } from "./commands/context.js";
 import { systemClock } from "./core/clock.js";
-import { ExitCode, MicropodError } from "./core/errors.js";
+import { ExitCode, InterruptedError, MicropodError } from "./core/errors.js";
 import { heldLockPaths } from "./core/lock.js";
 import { createLogger } from "./core/logger.js";
 import { Redactor } from "./core/redact.js";
-import { ExecaRunner } from "./core/runner.js";
+import { ExecaRunner, killRunningCommands } from "./core/runner.js";
 
 export interface GlobalOptions {
   readonly json?: boolean;
@@ -50,11 +50,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   const onSignal = (sig: NodeJS.Signals) => {
     if (abort.signal.aborted) {
       // Second Ctrl-C: the user insists. Locks must not outlive us even then.
+      killRunningCommands();
       for (const p of heldLockPaths()) rmSync(p, { force: true });
       process.exit(ExitCode.interrupted);
     }
     process.stderr.write(`\nmicropod: ${sig} received, finishing the step under way (Ctrl-C again to quit now)\n`);
-    abort.abort(new Error(`interrupted by ${sig}`));
+    // The reason is what every wait rethrows: an InterruptedError exits 130 whichever path sees it.
+    abort.abort(new InterruptedError(`interrupted by ${sig}`));
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
@@ -72,8 +74,10 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 function report(err: unknown, verbose: boolean, redactor: Redactor): number {
   if (err instanceof CommanderError) {
-    // Help and version are not failures; commander already printed what it had to say.
-    if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return ExitCode.ok;
+    // Asked-for help and version are not failures. `commander.help` is commander showing help
+    // because no verb was given (`micropod`, `micropod health`): a crontab line missing its verb
+    // must not pass for a successful run.
+    if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return ExitCode.ok;
     return ExitCode.usage;
   }
   if (err instanceof MicropodError) {

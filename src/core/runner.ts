@@ -23,14 +23,27 @@ export interface Runner {
   run(c: Command, opts?: RunOptions): Promise<RunResult>;
 }
 
-/** Runs commands for real, through execa, never through a shell. */
+/** Commands under way, for the second Ctrl-C: detached children do not die with us by themselves. */
+const running = new Set<{ kill(signal?: NodeJS.Signals): boolean }>();
+
+/** Kill every command the runners have under way (the user insisted: quit now). */
+export function killRunningCommands(): void {
+  for (const child of running) child.kill("SIGKILL");
+}
+
+/**
+ * Runs commands for real, through execa, never through a shell. Each command runs in its own
+ * process group (`detached`), so the terminal's Ctrl-C reaches micropod alone: micropod decides,
+ * through the AbortSignal, which command to stop, and a `podman create` or `start` under way
+ * finishes instead of being cut in half.
+ */
 export class ExecaRunner implements Runner {
   constructor(private readonly redactor?: Redactor) {}
 
   async run(c: Command, opts: RunOptions = {}): Promise<RunResult> {
     const [file, ...args] = c.argv as [string, ...string[]];
     const sink = opts.logFile ? (["pipe", { file: opts.logFile, append: true }] as const) : ("pipe" as const);
-    const r = await execa(file, args, {
+    const child = execa(file, args, {
       env: c.env ? { ...c.env } : undefined,
       extendEnv: true,
       input: c.input,
@@ -43,7 +56,10 @@ export class ExecaRunner implements Runner {
       stdout: sink,
       stderr: sink,
       encoding: "utf8",
+      detached: true,
     });
+    running.add(child);
+    const r = await child.finally(() => running.delete(child));
     const result: RunResult = {
       exitCode: r.exitCode ?? (r.isCanceled || r.timedOut || r.signal ? 128 + 15 : 1),
       stdout: String(r.stdout ?? ""),

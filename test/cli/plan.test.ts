@@ -135,3 +135,15 @@ describe("micropod plan", () => {
     expect(r.stderr).toContain("unknown option '--no-such-flag'");
   });
 });
+
+describe("the command line", () => {
+  it("exits 0 for --help, 2 when no verb is given (a crontab line missing its verb must not pass)", () => {
+    const cwd = scratch();
+    expect(runMicropod(["--help"], { cwd }).code).toBe(ExitCode.ok);
+    expect(runMicropod(["health", "--help"], { cwd }).code).toBe(ExitCode.ok);
+    const bare = runMicropod([], { cwd });
+    expect(bare.code).toBe(ExitCode.usage);
+    expect(bare.stderr).toContain("Usage: micropod");
+    expect(runMicropod(["health"], { cwd }).code).toBe(ExitCode.usage);
+  });
+});

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { command, inspect } from "../../../src/core/command.js";
 import { CommandFailedError } from "../../../src/core/errors.js";
 import { Redactor } from "../../../src/core/redact.js";
-import { ExecaRunner, PrintingRunner } from "../../../src/core/runner.js";
+import { ExecaRunner, PrintingRunner, killRunningCommands } from "../../../src/core/runner.js";
 
 describe("ExecaRunner", () => {
   it("runs argv without a shell, with env and stdin", async () => {
@@ -43,6 +43,23 @@ describe("ExecaRunner", () => {
     setTimeout(() => ac.abort(new Error("stop")), 100);
     const r = await p;
     expect(r.exitCode).not.toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
+
+describe("ExecaRunner and Ctrl-C", () => {
+  const pgidOf = (stat: string) => stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2];
+
+  it("runs each command in its own process group, so the terminal's SIGINT reaches micropod alone", async () => {
+    const r = await new ExecaRunner().run(command(["sh", "-c", "cat /proc/$$/stat"]));
+    expect(pgidOf(r.stdout)).not.toBe(pgidOf(readFileSync("/proc/self/stat", "utf8")));
+  });
+
+  it("kills every command under way when the user insists (second Ctrl-C)", async () => {
+    const started = Date.now();
+    const p = new ExecaRunner().run(command(["sleep", "30"]), { allowFailure: true });
+    setTimeout(killRunningCommands, 100);
+    expect((await p).exitCode).not.toBe(0);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 });
