@@ -58,7 +58,11 @@ function parseLine(raw: string): LineResult {
   if (rest === "" || rest.startsWith("#")) return undefined;
   if (/^export\s/.test(rest)) rest = rest.slice("export".length).trimStart();
   const eq = rest.indexOf("=");
-  if (eq < 0) return { error: `expected KEY=value, found ${JSON.stringify(shorten(raw))}` };
+  // Never echo the line: it may be a secret missing its "=". Its leading name, if it has one, is safe.
+  if (eq < 0) {
+    const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(rest)?.[0];
+    return { error: `expected KEY=value: no "=" on this line${name ? ` (it starts with ${name})` : ""}` };
+  }
   const key = rest.slice(0, eq).trim();
   if (!KEY.test(key)) return { error: `invalid variable name ${JSON.stringify(key)}: expected letters, digits and _ (not starting with a digit)` };
   const value = parseValue(rest.slice(eq + 1).trimStart());
@@ -76,7 +80,8 @@ function parseValue(text: string): { value: string } | { error: string } {
     const c = text[i]!;
     if (c === quote) {
       const after = text.slice(i + 1).trim();
-      if (after !== "" && !after.startsWith("#")) return { error: `unexpected text after the closing quote: ${JSON.stringify(shorten(after))}` };
+      // The stray text is not shown: it may be part of a secret the quotes were meant to hold.
+      if (after !== "" && !after.startsWith("#")) return { error: `unexpected text after the closing quote (${after.length} characters); quote the whole value` };
       return { value };
     }
     if (quote === '"' && c === "\\" && i + 1 < text.length) {
@@ -90,9 +95,6 @@ function parseValue(text: string): { value: string } | { error: string } {
   return { error: `unterminated ${quote === '"' ? "double" : "single"}-quoted value (values span one line)` };
 }
 
-function shorten(s: string): string {
-  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
-}
 
 /** Render one line that parseEnvText reads back to exactly `value`. */
 export function formatEnvLine(key: string, value: string): string {

@@ -45,10 +45,10 @@ describe("parseEnvText", () => {
     ].join("\n");
     const parsed = parseEnvText(text, "f.env");
     expect(parsed.problems).toEqual([
-      { file: "f.env", line: 2, message: 'expected KEY=value, found "no equals sign here"' },
+      { file: "f.env", line: 2, message: 'expected KEY=value: no "=" on this line (it starts with no)' },
       { file: "f.env", line: 3, message: 'invalid variable name "1BAD": expected letters, digits and _ (not starting with a digit)' },
       { file: "f.env", line: 4, message: "OPEN: unterminated double-quoted value (values span one line)" },
-      { file: "f.env", line: 5, message: 'QUOTE: unexpected text after the closing quote: "trailing"' },
+      { file: "f.env", line: 5, message: "QUOTE: unexpected text after the closing quote (8 characters); quote the whole value" },
       { file: "f.env", line: 6, path: "GOOD", message: "set twice; first set on line 1" },
     ]);
     expect(parsed.entries.map((e) => [e.key, e.value, e.line])).toEqual([
@@ -62,5 +62,14 @@ describe("parseEnvText", () => {
     const text = values.map((v, i) => formatEnvLine(`K${i}`, v)).join("\n");
     expect(text).toBe(["K0=plain-value_1.2", "K1='has space'", 'K2="it\'s"', 'K3="both \' and \\" and \\\\ and\\nnewline"', "K4=", "K5=a=b="].join("\n"));
     expect(parseEnvText(text, "x").entries.map((e) => e.value)).toEqual(values);
+  });
+
+  it("never echoes a malformed line's text: it may be a secret that lost its = or its quotes", () => {
+    const parsed = parseEnvText(["DB_PASS hunter2-correct-horse", 'SECRET_KEY="abc"def-hunter3'].join("\n"), "s.env");
+    expect(parsed.problems.map((p) => p.message)).toEqual([
+      'expected KEY=value: no "=" on this line (it starts with DB_PASS)',
+      "SECRET_KEY: unexpected text after the closing quote (11 characters); quote the whole value",
+    ]);
+    expect(JSON.stringify(parsed.problems)).not.toMatch(/hunter|correct-horse/);
   });
 });

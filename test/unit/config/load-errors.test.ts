@@ -67,7 +67,7 @@ describe("loadConfig with mistakes", () => {
       `${file}:12: SIDEKIQ_THREADS: expected a whole number from 1 to 200 (got "0")`,
       `${file}:13: VAPID_PUBLIC_KEY: required because VAPID_PRIVATE_KEY is set (they go together): expected URL-safe base64 of a 65-byte uncompressed P-256 public key, starting with B; leave blank to generate`,
       `${file}:14: MONITORHOST: expected host:port, like alertmanager.example.org:9093 (got "alertmanager.example.org")`,
-      `${file}:15: expected KEY=value, found "this line is not an assignment"`,
+      `${file}:15: expected KEY=value: no "=" on this line (it starts with this)`,
       `${file}:17: DB_NAME: set twice; first set on line 16`,
       `${file}:18: SMTP_SERVER: set by micropod from MY_MAIL_HOST; set MY_MAIL_HOST instead`,
       `${file}:19: DATA_DIR: expected an absolute path, like /var/db/micropod (got "relative/dir")`,

@@ -142,7 +142,7 @@ describe("persisted secrets", () => {
     const err = await loadConfig(env, { dataDirOverride: data }).catch((e: unknown) => e);
     expect((err as ConfigError).details).toEqual([
       `${secrets}:1: OTP_SECRET: expected at least 32 characters without spaces (rails secret prints 128 hex digits); leave blank to generate`,
-      `${secrets}:2: expected KEY=value, found "not a line"`,
+      `${secrets}:2: expected KEY=value: no "=" on this line (it starts with not)`,
     ]);
     await writeFile(secrets, `OTP_SECRET=${"c".repeat(128)}\n`);
     const config = await loadConfig(env, { dataDirOverride: data });
