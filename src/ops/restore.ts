@@ -67,12 +67,16 @@ export async function restore(ctx: Pick<OpsContext, "runner" | "logger" | "out" 
     }
     const inside = `/tmp/micropod-restore-${basename(dump)}`;
     let result: RestoreResult;
+    // Until pg_restore commits, the database is as it was: a failure starts the writers again.
+    // After it, a failed verification leaves them stopped on purpose, and says so.
+    let committed = false;
     try {
       await ctx.runner.run(copyToContainer(dump, container, inside));
       await ctx.runner.run(giveToSuperuser(container, inside));
       const tables = tablesInDump((await ctx.runner.run(pgRestoreList(container, inside))).stdout);
       ctx.logger.info({ database: db, tables: tables.length }, "restoring");
       await ctx.runner.run(pgRestore(container, db, inside));
+      committed = true;
       const rowCounts = parseRowCounts((await ctx.runner.run(psql(container, db, rowCountsSql))).stdout);
       const missing = tables.filter((t) => !(t in rowCounts));
       if (missing.length) throw new MicropodError(`restore verification failed: ${missing.length} table(s) of the dump are missing`, ExitCode.failure, missing);
@@ -88,8 +92,15 @@ export async function restore(ctx: Pick<OpsContext, "runner" | "logger" | "out" 
         for (const d of drift) ctx.logger.warn(`row count drift (writers ran during the backup): ${d}`);
       }
       result = { dump, tables: tables.length, rowCounts, drift };
+    } catch (err) {
+      if (committed && stopped.length > 0) throw withStoppedNote(err, stopped);
+      throw err;
     } finally {
       await ctx.runner.run(removeInContainer(container, inside), { allowFailure: true });
+      if (!committed && stopped.length > 0) {
+        ctx.logger.info({ services: stopped }, "restore failed, the database is unchanged: starting the writers again");
+        await startAndWait(ctx, stopped);
+      }
     }
     if (stopped.length > 0) {
       ctx.logger.info({ services: stopped }, "starting the writers (and what runs on them) again");
@@ -101,4 +112,11 @@ export async function restore(ctx: Pick<OpsContext, "runner" | "logger" | "out" 
   } finally {
     await lock.release();
   }
+}
+
+/** The restore committed but did not verify: what it left stopped, and how to bring it back. */
+function withStoppedNote(err: unknown, stopped: readonly string[]): MicropodError {
+  const note = `stopped: ${stopped.join(", ")}; start them with \`micropod start\` once the database is checked`;
+  if (err instanceof MicropodError) return new MicropodError(err.message, err.exitCode, [...err.details, note]);
+  return new MicropodError(err instanceof Error ? err.message : String(err), ExitCode.failure, [note]);
 }

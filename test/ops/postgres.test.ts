@@ -1,7 +1,7 @@
-import { readdirSync, statSync, readFileSync } from "node:fs";
+import { readdirSync, statSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PrerequisiteError } from "../../src/core/errors.js";
+import { CommandFailedError, PrerequisiteError } from "../../src/core/errors.js";
 import { backup } from "../../src/ops/backup.js";
 import { enableQueryStats } from "../../src/ops/query-stats.js";
 import { restore } from "../../src/ops/restore.js";
@@ -126,6 +126,29 @@ describe("backup and restore on a real PostgreSQL", () => {
       "podman start mastodon-sidekiq-default",
       "podman start mastodon-web",
     ]);
+    expect(sandbox.podman(["ps", "--format", "{{.Names}}"]).split("\n").filter((n) => n !== "mastodon-postgresql" && n).sort()).toEqual([
+      "mastodon-sidekiq-default",
+      "mastodon-web",
+    ]);
+    sandbox.podman(["rm", "--force", "--time", "0", "mastodon-web", "mastodon-sidekiq-default"]);
+  });
+  it("a dump that fails to restore leaves the database as it was and starts the stopped writers again", async () => {
+    const { ctx, runner } = latest!;
+    const good = join(ctx.config.paths.data, "backups", readdirSync(join(ctx.config.paths.data, "backups")).sort().at(-1)!, "mastodon.dump");
+    // Cut in half: the table of contents at the front still lists, the table data runs out mid-restore.
+    const bytes = readFileSync(good);
+    const corrupt = join(tmpRoot("micropod-ops-corrupt-"), "mastodon.dump");
+    writeFileSync(corrupt, bytes.subarray(0, Math.floor(bytes.length / 2)), { mode: 0o600 });
+    const before = psql("mastodon", checksumSql);
+    runSleeper(sandbox, "web");
+    runSleeper(sandbox, "sidekiq-default");
+    runner.calls.length = 0;
+    const err = await restore(ctx, corrupt, { stopWriters: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CommandFailedError);
+    expect((err as CommandFailedError).command).toContain("pg_restore --clean --if-exists --single-transaction");
+    expect(psql("mastodon", checksumSql)).toBe(before);
+    const steps = runner.calls.filter((c) => ["stop", "start"].includes(c[1]!)).map((c) => c.join(" "));
+    expect(steps).toEqual(["podman stop --time 1 mastodon-web", "podman stop --time 1 mastodon-sidekiq-default", "podman start mastodon-sidekiq-default", "podman start mastodon-web"]);
     expect(sandbox.podman(["ps", "--format", "{{.Names}}"]).split("\n").filter((n) => n !== "mastodon-postgresql" && n).sort()).toEqual([
       "mastodon-sidekiq-default",
       "mastodon-web",
