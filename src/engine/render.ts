@@ -21,18 +21,3 @@ export function renderPlan(plan: StartPlan, redactor?: Redactor): string[] {
   }
   return lines;
 }
-
-/** One line per step, for people: what start will do and why. */
-export function summarisePlan(plan: StartPlan): string[] {
-  const lines: string[] = [];
-  for (const n of plan.networks) lines.push(`network ${n.name}: create`);
-  for (const s of plan.secrets) lines.push(`secret ${s.name}: ${s.action}`);
-  for (const p of plan.pulls) lines.push(`image ${p.image}: pull`);
-  for (const b of plan.builds) lines.push(`build ${b.service} (${b.image}): ${b.action === "build" ? `build, inputs ${b.inputHash}` : "up to date"}`);
-  for (const c of plan.containers) {
-    const waits = c.dependsOn.map((d) => `${d.service} ${d.condition.replace(/^service_/, "")}`).join(", ");
-    lines.push(`container ${c.container}: ${c.action} (${c.reason})${waits ? `, after ${waits}` : ""}`);
-  }
-  for (const w of plan.warnings) lines.push(`warning: ${w}`);
-  return lines;
-}

@@ -20,6 +20,10 @@ export function composeLabels(suite: Suite, service: Service): Record<string, st
 export const projectFilter = (suite: Suite): Record<string, string> => ({ "com.docker.compose.project": suite.project });
 
 /** The podman secret name for a top-level `secrets:` key, as podman-compose names it. */
+/** Compose's stop_grace_period in podman's whole seconds: the container's --stop-timeout and `stop --time`. */
+export const stopTimeoutSec = (service: Service): number | undefined =>
+  service.stopGracePeriodMs !== undefined ? Math.ceil(service.stopGracePeriodMs / 1000) : undefined;
+
 export const podmanSecretName = (suite: Suite, source: string): string => `${suite.project}_${source}`;
 
 /** The podman network name for a service's `networks:` key. */
@@ -70,7 +74,7 @@ export function containerSpec(suite: Suite, service: Service): ContainerSpec {
     secrets,
     ...(service.restart ? { restart: service.restart } : {}),
     ...(service.ulimits && Object.keys(service.ulimits).length ? { ulimits: service.ulimits } : {}),
-    ...(service.stopGracePeriodMs !== undefined ? { stopTimeoutSec: Math.ceil(service.stopGracePeriodMs / 1000) } : {}),
+    ...(stopTimeoutSec(service) !== undefined ? { stopTimeoutSec: stopTimeoutSec(service) } : {}),
     ...(service.stopSignal ? { stopSignal: service.stopSignal } : {}),
     ...(service.logging?.driver ? { logDriver: service.logging.driver } : {}),
     ...(service.logging ? { logOptions: service.logging.options } : {}),

@@ -8,6 +8,7 @@ import { dependencyGraph } from "../suite/graph.js";
 import type { Suite } from "../suite/model.js";
 import type { ObservedState } from "./observe.js";
 import { requireServices } from "./plan.js";
+import { stopTimeoutSec } from "./spec.js";
 
 export interface StopStep {
   readonly service: string;
@@ -42,7 +43,7 @@ export function planStop(suite: Suite, observed: ObservedState, opts: { services
   const set = new Set(order);
   const steps = order.map((n) => {
     const s = suite.services.get(n)!;
-    const timeoutSec = opts.timeoutSec ?? (s.stopGracePeriodMs !== undefined ? Math.ceil(s.stopGracePeriodMs / 1000) : PODMAN_DEFAULT_STOP_SEC);
+    const timeoutSec = opts.timeoutSec ?? stopTimeoutSec(s) ?? PODMAN_DEFAULT_STOP_SEC;
     const after = graph.dependents(n).filter((d) => set.has(d)).sort();
     return { service: n, container: s.containerName, timeoutSec, after, command: stopContainer(s.containerName, timeoutSec) };
   });

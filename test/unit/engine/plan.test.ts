@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Redactor } from "../../../src/core/redact.js";
 import { type ObservedState, emptyObservedState } from "../../../src/engine/observe.js";
 import { planStart } from "../../../src/engine/plan.js";
-import { renderPlan, summarisePlan } from "../../../src/engine/render.js";
+import { renderPlan } from "../../../src/engine/render.js";
 import { planStop } from "../../../src/engine/stop.js";
 import type { ContainerSummary } from "../../../src/podman/readers.js";
 import { dep, health, service, suite } from "../../support/make-suite.js";
@@ -77,7 +77,13 @@ describe("planStart", () => {
       ["web", ["service_started"]],
       ["proxy", []],
     ]);
-    expect(summarisePlan(plan)).toContain("container demo-web: create (no container), after db healthy, migrate completed_successfully");
+    // What `micropod plan` prints for a container step: its action, why, and what it waits for.
+    const webStep = plan.containers.find((c) => c.service === "web")!;
+    expect([webStep.action, webStep.reason, webStep.dependsOn.map((d) => `${d.service} ${d.condition}`)]).toEqual([
+      "create",
+      "no container",
+      ["db service_healthy", "migrate service_completed_successfully"],
+    ]);
   });
 
   it("a second plan on the running suite does nothing; a changed input rebuilds and recreates only what depends on it", () => {
