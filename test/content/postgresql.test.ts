@@ -139,6 +139,8 @@ describe("postgresql entrypoint and maintaindb on real PostgreSQL", () => {
 
     // The superuser password is DB_PASS; host connections need it (scram), so a wrong one fails.
     expect(psql("postgres", "postgres", "select 1").out.trim()).toBe("1");
+    // Room for six Sidekiq containers at 25 threads, web and streaming (the default 100 is not).
+    expect(psql("postgres", "postgres", "show max_connections").out.trim()).toBe("300");
     const wrong = spawnSync(join(pgBin, "psql"), ["-X", "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres", "-c", "select 1"], {
       env: { ...process.env, PGPASSWORD: "wrong" },
       encoding: "utf8",
