@@ -54,7 +54,7 @@ ok    logs            /var/log/containers exists, rotated by /usr/local/etc/news
 ok    pf              /etc/pf.conf has podman's NAT rules (egress vtnet0 / vtnet0)
 ok    pf-service      pf, pflog enabled and running
 ok    sysctl          net.pf.filter_local=1 live and in /etc/sysctl.conf
-ok    gateway         gateway_enable and ipv6_gateway_enable are YES
+ok    gateway         gateway_enable and ipv6_gateway_enable are YES, forwarding on
 ok    fdescfs         fdescfs on /dev/fd, and in /etc/fstab
 ok    jail-profiles   hook installed in /usr/local/etc/containers/hooks.d and set in /usr/local/etc/containers/containers.conf
 warn  jail-profiles   ocijail 0.4.0 ignores org.freebsd.jail.* annotations (0.5+ reads them): the micropod-jail hook applies both profiles

@@ -67,7 +67,7 @@ export function createFakeHost(): FakeHost {
   put("zfs.json", { datasets: { zroot: { mountpoint: "/zroot" }, "zroot/ROOT": { mountpoint: "none" } } });
   put("route.json", { inet: "vtnet0", inet6: "vtnet0" });
   put("pkg.json", { installed: {}, catalog: { "podman-suite": "5.6.2", ocijail: "0.4.0", jq: "1.7.1", git: "2.51.0", "podman-compose": "1.5.0" } });
-  put("sysctl.json", { "hw.ncpu": 16, "hw.physmem": 25_669_640_192, "net.inet.ip.forwarding": 0, "net.inet6.ip6.forwarding": 0, "net.pf.filter_local": 0, "kern.init_shutdown_timeout": 120 });
+  put("sysctl.json", { "hw.ncpu": 16, "hw.physmem": 25_669_640_192, "net.inet.ip.forwarding": 0, "net.inet6.ip6.forwarding": 0, "net.inet6.ip6.rfc6204w3": 0, "net.pf.filter_local": 0, "kern.init_shutdown_timeout": 120 });
   put("system.json", { userland: "15.0-RELEASE-p1", kernel: "15.0-RELEASE-p1", diskKB: 97_000_000 });
   put("mounts.json", [{ device: "zroot/ROOT/default", mountpoint: "/", fstype: "zfs" }, { device: "devfs", mountpoint: "/dev", fstype: "devfs" }]);
   const env = { PATH: `${FAKES}:${process.env.PATH ?? "/usr/bin:/bin"}`, FAKE_STATE: state, FAKE_ROOT: root };

@@ -35,6 +35,8 @@ describe("the fake FreeBSD commands reject what the real ones reject", () => {
     expect(sh(["sysrc", "-R", host.root, "podman_enable"])).toEqual({ code: 1, stderr: "sysrc: unknown variable 'podman_enable'" });
     expect(sh(["sysctl", "net.inet.ip.forwarding", "1"])).toEqual({ code: 1, stderr: "sysctl: unknown oid '1'" });
     expect(sh(["sysctl", "net.pf.filter_local=1"]).code).toBe(0); // pf is loaded now
+    expect(sh(["sysctl", "net.inet.ip.forwarding=1=2", "net.inet6.ip6.forwarding=1"])).toEqual({ code: 1, stderr: "sysctl: invalid integer '1=2'" });
+    expect(host.json<Record<string, number>>("sysctl.json")).toMatchObject({ "net.inet.ip.forwarding": 0, "net.inet6.ip6.forwarding": 1 });
     expect(sh(["service", "pf", "start"])).toEqual({ code: 1, stderr: "Cannot 'start' pf. Set pf_enable to YES in /etc/rc.conf or use 'onestart' instead of 'start'." });
     expect(sh(["service", "podman", "start"]).stderr).toBe("podman does not exist in /etc/rc.d or the local startup directories (/usr/local/etc/rc.d), or is not executable");
     expect(sh(["service", "routing", "reload"]).code).toBe(1);

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MicropodError } from "../../src/core/errors.js";
 import { jailProfiles } from "../../src/host/resources/jail-profiles.js";
+import { gateway } from "../../src/host/resources/kernel.js";
 import { type FakeHost, changingCalls, createFakeHost } from "./fake-host.js";
 
 let host: FakeHost;
@@ -58,7 +59,9 @@ describe("prepare-host on a fresh host", () => {
     );
     expect(host.file("/etc/fstab.micropod-backup")).toBe("# Device\tMountpoint\tFStype\tOptions\tDump\tPass#\n/dev/gpt/swap0\tnone\tswap\tsw\t0\t0\n");
     expect(host.json("mounts.json")).toContainEqual({ device: "fdesc", mountpoint: "/dev/fd", fstype: "fdescfs" });
-    expect(host.json("services.json")).toEqual({ running: { pf: true, pflog: true, routing: true, podman_service: true, podman: true }, restarts: { routing: 1 } });
+    // Forwarding goes on live; routing is never restarted (that flushes learned default routes).
+    expect(host.json("services.json")).toEqual({ running: { pf: true, pflog: true, podman_service: true, podman: true }, restarts: {} });
+    expect(host.json<Record<string, number>>("sysctl.json")).toMatchObject({ "net.inet.ip.forwarding": 1, "net.inet6.ip6.forwarding": 1 });
     expect(host.json("images.json")).toEqual(["docker.io/freebsd/freebsd-notoolchain:15.0", "docker.io/freebsd/freebsd-toolchain:15.0"]);
     expect(host.file("/usr/local/etc/containers/containers.conf")).toBe(
       '# managed by micropod: podman engine settings micropod needs\n# Changes here are replaced by `micropod prepare-host`; remove this line to keep your own version.\n[engine]\nhooks_dir = ["/usr/local/etc/containers/hooks.d"]\n',
@@ -85,7 +88,7 @@ ok      logs            /var/log/containers exists, rotated by /usr/local/etc/ne
 ok      pf              /etc/pf.conf has podman's NAT rules (egress vtnet0 / vtnet0)
 ok      pf-service      pf, pflog enabled and running
 ok      sysctl          net.pf.filter_local=1 live and in /etc/sysctl.conf
-ok      gateway         gateway_enable and ipv6_gateway_enable are YES
+ok      gateway         gateway_enable and ipv6_gateway_enable are YES, forwarding on
 ok      fdescfs         fdescfs on /dev/fd, and in /etc/fstab
 ok      jail-profiles   hook installed in /usr/local/etc/containers/hooks.d and set in /usr/local/etc/containers/containers.conf
     note: ocijail 0.4.0 ignores org.freebsd.jail.* annotations (0.5+ reads them): the micropod-jail hook applies both profiles
@@ -136,6 +139,10 @@ change  pf-service      set pf_enable=YES pflog_enable=YES; start pf, pflog
 change  sysctl          net.pf.filter_local=1 live and in /etc/sysctl.conf
     $ sysctl net.pf.filter_local=1
 `);
+    expect(check.out).toContain(`change  gateway         set gateway_enable=YES ipv6_gateway_enable=YES; net.inet.ip.forwarding=1 net.inet6.ip6.forwarding=1 live
+    $ sysrc -R $ROOT gateway_enable=YES ipv6_gateway_enable=YES
+    $ sysctl net.inet.ip.forwarding=1 net.inet6.ip6.forwarding=1
+change  fdescfs  `);
     expect(changingCalls(host.calls())).toEqual([]);
     expect(host.snapshot()).toEqual(before);
   });
@@ -199,6 +206,38 @@ fix the cause and run \`micropod prepare-host\` again: finished steps are found 
     expect(rerun.changed).toBe(12);
     expect(rerun.out).toMatch(/^ok      pkg-repo /);
     expect(rerun.out).toContain("note: ocijail 0.5.2 applies the org.freebsd.jail.* annotations (allow.* and sysv*); the hook is a fallback\n");
+  });
+});
+
+describe("gateway", () => {
+  it("turns forwarding on live and in rc.conf, never restarts routing, and notes an IPv6 default route learned from a router advertisement", async () => {
+    host.setJson("route.json", { inet: "vtnet0", inet6: "vtnet0", learned: ["inet6"] });
+    const r = await host.prepare({ resources: [gateway] });
+    expect(r.out.replaceAll(host.root, "$ROOT")).toBe(`changed gateway         set gateway_enable=YES ipv6_gateway_enable=YES; net.inet.ip.forwarding=1 net.inet6.ip6.forwarding=1 live
+    $ sysrc -R $ROOT gateway_enable=YES ipv6_gateway_enable=YES
+    $ sysctl net.inet.ip.forwarding=1 net.inet6.ip6.forwarding=1
+    note: the IPv6 default route via vtnet0 came from a router advertisement, which FreeBSD ignores while forwarding: it expires unless you set ipv6_cpe_wanif="vtnet0" in /etc/rc.conf (or net.inet6.ip6.rfc6204w3=1 in /etc/sysctl.conf and live)
+changed 1 of 1 resources
+`);
+    expect(changingCalls(host.calls()).map((c) => c.join(" ").replaceAll(host.root, "$ROOT"))).toEqual([
+      "sysrc -R $ROOT gateway_enable=YES ipv6_gateway_enable=YES",
+      "sysctl net.inet.ip.forwarding=1 net.inet6.ip6.forwarding=1",
+    ]);
+    expect(host.json<Record<string, number>>("sysctl.json")).toMatchObject({ "net.inet.ip.forwarding": 1, "net.inet6.ip6.forwarding": 1, "net.inet6.ip6.rfc6204w3": 0 });
+
+    // rc.conf already says YES but forwarding was turned off live: only the sysctl runs.
+    host.setJson("sysctl.json", { ...host.json<object>("sysctl.json"), "net.inet6.ip6.forwarding": 0, "net.inet6.ip6.rfc6204w3": 1 });
+    const callsBefore = host.calls().length;
+    const again = await host.prepare({ resources: [gateway] });
+    expect(again.out.split("\n")[0]).toBe("changed gateway         net.inet6.ip6.forwarding=1 live");
+    expect(again.out).not.toContain("note:");
+    expect(changingCalls(host.calls().slice(callsBefore)).map((c) => c.join(" "))).toEqual(["sysctl net.inet6.ip6.forwarding=1"]);
+  });
+
+  it("says nothing about a static IPv6 default route", async () => {
+    const r = await host.prepare({ resources: [gateway] });
+    expect(r.out).not.toContain("note:");
+    expect(changingCalls(host.calls()).filter((c) => c[0] === "service")).toEqual([]);
   });
 });
 

@@ -98,7 +98,7 @@ export const boot: HostResource = {
 
     const live = await ctx.inspect.run(sysctlGet(INIT_TIMEOUT_OID), { allowFailure: true });
     const liveLow = live.exitCode !== 0 || !atLeast(INIT_SHUTDOWN_TIMEOUT)(live.stdout);
-    if (liveLow) actions.push(runAction(ctx, sysctlSet(INIT_TIMEOUT_OID, String(INIT_SHUTDOWN_TIMEOUT))));
+    if (liveLow) actions.push(runAction(ctx, sysctlSet([INIT_TIMEOUT_OID, String(INIT_SHUTDOWN_TIMEOUT)])));
     const conf = (await readIfExists(hostPath(ctx.options, SYSCTL_CONF))) ?? "";
     const desired = withSysctl(conf, INIT_TIMEOUT_OID, String(INIT_SHUTDOWN_TIMEOUT), "init waits this long for rc.shutdown (micropod stop)", atLeast(INIT_SHUTDOWN_TIMEOUT));
     if (desired !== conf) actions.push(writeAction(ctx, SYSCTL_CONF, conf === "" ? undefined : conf, desired));

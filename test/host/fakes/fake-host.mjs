@@ -232,7 +232,9 @@ const tools = {
     const exists = (n) => n in s && (!n.startsWith("net.pf.") || kld().loaded.includes("pf"));
     let rc = 0;
     for (const a of args) {
-      const [name, value] = a.split("=", 2);
+      // The first "=" splits name from value, as sysctl(8) does ("a=1=2" sets a to "1=2").
+      const eq = a.indexOf("=");
+      const [name, value] = eq < 0 ? [a, undefined] : [a.slice(0, eq), a.slice(eq + 1)];
       if (!exists(name)) { process.stderr.write(`sysctl: unknown oid '${name}'\n`); rc = 1; continue; }
       if (value === undefined) { print(opts.n ? String(s[name]) : `${name}: ${s[name]}`); continue; }
       if (name.startsWith("hw.")) { process.stderr.write(`sysctl: oid '${name}' is read only\n`); rc = 1; continue; }
@@ -300,10 +302,12 @@ const tools = {
       else dest.push(a);
     }
     if (dest.length !== 1) fail("usage: route [-46dnqtv] command [[modifiers] args]");
+    // route.json: { inet: "vtnet0", inet6: "vtnet0", learned: ["inet6"] }; a learned route (from a
+    // router advertisement) lacks STATIC, which route(8) add sets.
     const routes = load("route.json", {});
     const ifname = dest[0] === "default" ? routes[family] : undefined;
     if (!ifname) fail("route: route has not been found");
-    print(`   route to: default\ndestination: default\n       mask: default\n    gateway: ${family === "inet" ? "192.0.2.1" : "fe80::1%" + ifname}\n        fib: 0\n  interface: ${ifname}\n      flags: <UP,GATEWAY,DONE,STATIC>\n recvpipe  sendpipe  ssthresh  rtt,msec    mtu        weight    expire\n       0         0         0         0      1500         1         0`);
+    print(`   route to: default\ndestination: default\n       mask: default\n    gateway: ${family === "inet" ? "192.0.2.1" : "fe80::1%" + ifname}\n        fib: 0\n  interface: ${ifname}\n      flags: <UP,GATEWAY,DONE${(routes.learned ?? []).includes(family) ? "" : ",STATIC"}>\n recvpipe  sendpipe  ssthresh  rtt,msec    mtu        weight    expire\n       0         0         0         0      1500         1         0`);
   },
 
   podman(argv) {
