@@ -56,6 +56,16 @@ export async function acquireLock(path: string, opts: AcquireOptions): Promise<H
   }
 }
 
+/** Take the lock, run `fn` holding it, and release it however `fn` ends. */
+export async function withLock<T>(path: string, opts: AcquireOptions, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
+  const lock = await acquireLock(path, opts);
+  try {
+    return await fn(lock);
+  } finally {
+    await lock.release();
+  }
+}
+
 /** Who holds the lock now, or undefined; a stale lock counts as free. */
 export async function lockHolder(path: string): Promise<LockOwner | undefined> {
   const current = await readOwner(path);

@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Clock } from "../core/clock.js";
-import { acquireLock } from "../core/lock.js";
+import { withLock } from "../core/lock.js";
 import type { Logger } from "../core/logger.js";
 import type { Redactor } from "../core/redact.js";
 import type { Runner } from "../core/runner.js";
@@ -92,12 +92,7 @@ export async function startSuite(
   deps: EngineDeps,
   opts: ServiceStartOptions = {},
 ): Promise<{ plan: StartPlan; report: StartReport }> {
-  const lock = await acquireLock(paths.lock, { verb: opts.buildOnly ? "build" : "start", clock: deps.clock, signal: deps.signal });
-  try {
-    return await startServices(suite, config, paths, deps, opts);
-  } finally {
-    await lock.release();
-  }
+  return withLock(paths.lock, { verb: opts.buildOnly ? "build" : "start", clock: deps.clock, signal: deps.signal }, () => startServices(suite, config, paths, deps, opts));
 }
 
 /** `micropod stop`: lock, then stopServices. */
@@ -107,12 +102,7 @@ export async function stopSuite(
   deps: EngineDeps,
   opts: { services?: readonly string[]; timeoutSec?: number } = {},
 ): Promise<StopReport> {
-  const lock = await acquireLock(paths.lock, { verb: "stop", clock: deps.clock, signal: deps.signal });
-  try {
-    return await stopServices(suite, deps, opts);
-  } finally {
-    await lock.release();
-  }
+  return withLock(paths.lock, { verb: "stop", clock: deps.clock, signal: deps.signal }, () => stopServices(suite, deps, opts));
 }
 
 /** What `status` shows as "health as last checked": written after every start, successful or not. */

@@ -1,7 +1,7 @@
 import type { Clock } from "../core/clock.js";
 import type { Command } from "../core/command.js";
 import { LockError } from "../core/errors.js";
-import { acquireLock } from "../core/lock.js";
+import { withLock } from "../core/lock.js";
 import type { Logger } from "../core/logger.js";
 import type { Runner } from "../core/runner.js";
 import { listContainers, restartContainer } from "../podman/container.js";
@@ -51,18 +51,17 @@ export interface CheckReport {
 export async function runHealthCheck(ctx: HealthCheckContext, opts: HealthCheckOptions): Promise<CheckReport> {
   const { logger, clock } = ctx;
   const t = opts.thresholds;
-  let lock;
+  let locked = false;
   try {
-    lock = await acquireLock(opts.lockPath, { verb: "health", waitMs: t.lockWaitMs, pollMs: Math.min(500, Math.max(50, t.lockWaitMs / 10)), clock, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    return await withLock(opts.lockPath, { verb: "health", waitMs: t.lockWaitMs, pollMs: Math.min(500, Math.max(50, t.lockWaitMs / 10)), clock, ...(ctx.signal ? { signal: ctx.signal } : {}) }, () => {
+      locked = true;
+      return checkLocked(ctx, opts);
+    });
   } catch (err) {
-    if (!(err instanceof LockError)) throw err;
+    // Only a lock held by someone else skips the check; anything the check itself throws is an error.
+    if (locked || !(err instanceof LockError)) throw err;
     logger.info({ event: "health.skip", reason: err.message }, `health check skipped: ${err.message}`);
     return { skipped: err.message, verdicts: [], decisions: [], unserved: [], alerts: [] };
-  }
-  try {
-    return await checkLocked(ctx, opts);
-  } finally {
-    await lock.release();
   }
 }
 

@@ -1,4 +1,4 @@
-import { acquireLock } from "../core/lock.js";
+import { withLock } from "../core/lock.js";
 import type { OpsContext } from "./context.js";
 import { psql } from "./postgres.js";
 import { requireRunning } from "./running.js";
@@ -33,8 +33,7 @@ export function alterSystemSql(libraries: readonly string[]): string {
  * the library, nothing restarts; otherwise ALTER SYSTEM adds it and postgresql gets one clean restart.
  */
 export async function enableQueryStats(ctx: Pick<OpsContext, "runner" | "logger" | "out" | "suite" | "config" | "clock" | "signal">): Promise<QueryStatsResult> {
-  const lock = await acquireLock(ctx.config.paths.lock, { verb: "db query-stats enable", clock: ctx.clock, ...(ctx.signal ? { signal: ctx.signal } : {}) });
-  try {
+  return withLock(ctx.config.paths.lock, { verb: "db query-stats enable", clock: ctx.clock, ...(ctx.signal ? { signal: ctx.signal } : {}) }, async () => {
     const container = await requireRunning(ctx.runner, ctx.suite, databaseService);
     const db = ctx.config.vars.DB_NAME ?? "mastodon";
     const live = parseLibraries((await ctx.runner.run(psql(container, db, "SHOW shared_preload_libraries"))).stdout);
@@ -51,7 +50,5 @@ export async function enableQueryStats(ctx: Pick<OpsContext, "runner" | "logger"
     await ctx.runner.run(psql(container, db, `CREATE EXTENSION IF NOT EXISTS ${extension}`));
     ctx.out(restarted ? `query stats enabled: ${extension} loaded (postgresql restarted once) and created in ${db}` : `query stats already enabled in ${db}; postgresql not restarted`);
     return { restarted, libraries };
-  } finally {
-    await lock.release();
-  }
+  });
 }

@@ -1,7 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { ExitCode, MicropodError, PrerequisiteError, UsageError } from "../core/errors.js";
-import { acquireLock } from "../core/lock.js";
+import { withLock } from "../core/lock.js";
 import { copyToContainer } from "../podman/container.js";
 import { type BackupManifest, DUMP_FILE, MANIFEST_FILE } from "./backup-layout.js";
 import type { OpsContext } from "./context.js";
@@ -52,8 +52,7 @@ export function compareCounts(expected: Readonly<Record<string, number>>, actual
  */
 export async function restore(ctx: Pick<OpsContext, "runner" | "logger" | "out" | "clock" | "suite" | "config" | "signal">, path: string, opts: RestoreOptions = {}): Promise<RestoreResult> {
   const { dump, manifest } = await locateDump(path);
-  const lock = await acquireLock(ctx.config.paths.lock, { verb: "restore", clock: ctx.clock, ...(ctx.signal ? { signal: ctx.signal } : {}) });
-  try {
+  return withLock(ctx.config.paths.lock, { verb: "restore", clock: ctx.clock, ...(ctx.signal ? { signal: ctx.signal } : {}) }, async () => {
     const container = await requireRunning(ctx.runner, ctx.suite, databaseService);
     const db = manifest?.database ?? ctx.config.vars.DB_NAME ?? "mastodon";
     const writers = await runningServices(ctx.runner, ctx.suite, writerServices(ctx.suite));
@@ -109,9 +108,7 @@ export async function restore(ctx: Pick<OpsContext, "runner" | "logger" | "out" 
     const rows = Object.values(result.rowCounts).reduce((a, b) => a + b, 0);
     ctx.out(`restored ${dump} into ${db}: ${result.tables} tables, ${rows} rows, verified${manifest ? " against the backup manifest" : ""}`);
     return result;
-  } finally {
-    await lock.release();
-  }
+  });
 }
 
 /** The restore committed but did not verify: what it left stopped, and how to bring it back. */

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { type Command, renderCommand } from "../core/command.js";
 import { writeFileAtomic } from "../core/atomic-write.js";
 import { ExitCode, MicropodError, UsageError } from "../core/errors.js";
-import { acquireLock } from "../core/lock.js";
+import { withLock } from "../core/lock.js";
 import { emptyObservedState, observeFiles } from "../engine/observe.js";
 import { planStart } from "../engine/plan.js";
 import { containerSpec } from "../engine/spec.js";
@@ -149,63 +149,64 @@ export async function upgrade(ctx: OpsContext, o: UpgradeOptions): Promise<void>
     if (from !== o.version) throw new MicropodError(`upgrade to ${o.version} pending (now ${from ?? "unknown"})`, ExitCode.changesPending);
     return;
   }
-  const lock = await acquireLock(ctx.config.paths.lock, { verb: "upgrade", clock: ctx.clock, ...(ctx.signal ? { signal: ctx.signal } : {}) });
-  const image = templateService(ctx.suite).image;
-  const services = dependencyGraph(ctx.suite).order(templateUsers(ctx.suite));
-  // The suite and configuration of the new release: the engine builds the template with its
-  // input-hash label and recreates its users with their config-hash labels, exactly as the next
-  // `micropod start` (reading MASTODON_VERSION=version from the .env) expects to find them.
-  const target = atVersion(ctx.suite, o.version);
-  const targetVars = planVars(ctx, { MASTODON_VERSION: o.version });
-  let step = "backup" as UpgradeStep;
-  let backupDir: string | undefined;
-  let previousId: string | undefined;
-  const say = (s: UpgradeStep, msg: string) => {
-    step = s;
-    ctx.logger.info({ step: s }, msg);
-  };
-  try {
-    say("backup", "backing up before the upgrade");
-    backupDir = (await backup(ctx, o.keep !== undefined ? { keep: o.keep } : {})).dir;
+  // The lookups below throw on a broken suite: inside withLock, so the lock is released then too.
+  const { image, backupDir } = await withLock(ctx.config.paths.lock, { verb: "upgrade", clock: ctx.clock, ...(ctx.signal ? { signal: ctx.signal } : {}) }, async () => {
+    const image = templateService(ctx.suite).image;
+    const services = dependencyGraph(ctx.suite).order(templateUsers(ctx.suite));
+    // The suite and configuration of the new release: the engine builds the template with its
+    // input-hash label and recreates its users with their config-hash labels, exactly as the next
+    // `micropod start` (reading MASTODON_VERSION=version from the .env) expects to find them.
+    const target = atVersion(ctx.suite, o.version);
+    const targetVars = planVars(ctx, { MASTODON_VERSION: o.version });
+    let step = "backup" as UpgradeStep;
+    let backupDir: string | undefined;
+    let previousId: string | undefined;
+    const say = (s: UpgradeStep, msg: string) => {
+      step = s;
+      ctx.logger.info({ step: s }, msg);
+    };
+    try {
+      say("backup", "backing up before the upgrade");
+      backupDir = (await backup(ctx, o.keep !== undefined ? { keep: o.keep } : {})).dir;
 
-    say("keep-previous", `keeping the current image as ${previousRef(image)}`);
-    previousId = readImageInspect((await ctx.runner.run(inspectImage(image))).stdout)[0]?.id;
-    if (!previousId) throw new MicropodError(`image ${image} not found: run micropod start once before upgrading`);
-    await ctx.runner.run(tagImage(previousId, previousRef(image)));
+      say("keep-previous", `keeping the current image as ${previousRef(image)}`);
+      previousId = readImageInspect((await ctx.runner.run(inspectImage(image))).stdout)[0]?.id;
+      if (!previousId) throw new MicropodError(`image ${image} not found: run micropod start once before upgrading`);
+      await ctx.runner.run(tagImage(previousId, previousRef(image)));
 
-    say("build", `building ${image} with MASTODON_VERSION=${o.version}`);
-    await startFrom(ctx, target, targetVars, [templateService(target).name], { buildOnly: true });
+      say("build", `building ${image} with MASTODON_VERSION=${o.version}`);
+      await startFrom(ctx, target, targetVars, [templateService(target).name], { buildOnly: true });
 
-    say("pre-migrate", "pre-deployment migrations (SKIP_POST_DEPLOYMENT_MIGRATIONS=true)");
-    await ctx.runner.run(runOnce(migrationSpec(target, "pre")));
+      say("pre-migrate", "pre-deployment migrations (SKIP_POST_DEPLOYMENT_MIGRATIONS=true)");
+      await ctx.runner.run(runOnce(migrationSpec(target, "pre")));
 
-    say("recreate", `recreating ${services.join(", ")}`);
-    await startFrom(ctx, target, targetVars, services);
+      say("recreate", `recreating ${services.join(", ")}`);
+      await startFrom(ctx, target, targetVars, services);
 
-    say("post-migrate", "post-deployment migrations");
-    await ctx.runner.run(runOnce(migrationSpec(target, "post")));
+      say("post-migrate", "post-deployment migrations");
+      await ctx.runner.run(runOnce(migrationSpec(target, "post")));
 
-    say("record-version", `recording MASTODON_VERSION=${o.version}`);
-    const env = await readFile(ctx.config.envFile, "utf8");
-    await writeFileAtomic(ctx.config.envFile, withVersion(env, o.version), { backup: true });
-  } catch (err) {
-    const failed = step as UpgradeStep;
-    const notes = [databaseState(failed, backupDir)];
-    if (previousId && failed !== "keep-previous" && failed !== "record-version") {
-      try {
-        ctx.logger.warn({ step: failed }, `upgrade failed; putting the previous image back as ${image}`);
-        await ctx.runner.run(tagImage(previousId, image));
-        // The suite of the unchanged .env: the planner finds the previous image up to date and recreates from it.
-        if (failed === "recreate" || failed === "post-migrate") await startFrom(ctx, ctx.suite, planVars(ctx), services);
-        notes.push(`The previous image is back as ${image}${failed === "recreate" || failed === "post-migrate" ? ` and ${services.join(", ")} run from it` : ""}.`);
-      } catch (rollbackErr) {
-        notes.push(`Rollback failed too: ${(rollbackErr as Error).message}. The previous image is ${previousRef(image)} (${previousId}).`);
+      say("record-version", `recording MASTODON_VERSION=${o.version}`);
+      const env = await readFile(ctx.config.envFile, "utf8");
+      await writeFileAtomic(ctx.config.envFile, withVersion(env, o.version), { backup: true });
+    } catch (err) {
+      const failed = step as UpgradeStep;
+      const notes = [databaseState(failed, backupDir)];
+      if (previousId && failed !== "keep-previous" && failed !== "record-version") {
+        try {
+          ctx.logger.warn({ step: failed }, `upgrade failed; putting the previous image back as ${image}`);
+          await ctx.runner.run(tagImage(previousId, image));
+          // The suite of the unchanged .env: the planner finds the previous image up to date and recreates from it.
+          if (failed === "recreate" || failed === "post-migrate") await startFrom(ctx, ctx.suite, planVars(ctx), services);
+          notes.push(`The previous image is back as ${image}${failed === "recreate" || failed === "post-migrate" ? ` and ${services.join(", ")} run from it` : ""}.`);
+        } catch (rollbackErr) {
+          notes.push(`Rollback failed too: ${(rollbackErr as Error).message}. The previous image is ${previousRef(image)} (${previousId}).`);
+        }
       }
+      const cause = err instanceof MicropodError ? [err.message, ...err.details] : [(err as Error).message];
+      throw new MicropodError(`upgrade to ${o.version} failed at step ${failed}`, err instanceof MicropodError ? err.exitCode : ExitCode.failure, [...notes, ...cause]);
     }
-    const cause = err instanceof MicropodError ? [err.message, ...err.details] : [(err as Error).message];
-    throw new MicropodError(`upgrade to ${o.version} failed at step ${failed}`, err instanceof MicropodError ? err.exitCode : ExitCode.failure, [...notes, ...cause]);
-  } finally {
-    await lock.release();
-  }
+    return { image, backupDir };
+  });
   ctx.out(`upgraded Mastodon ${from ?? ""} -> ${o.version}; previous image kept as ${previousRef(image)}; backup ${backupDir}`);
 }

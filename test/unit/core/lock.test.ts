@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Clock } from "../../../src/core/clock.js";
 import { LockError } from "../../../src/core/errors.js";
-import { acquireLock, heldLockPaths, lockHolder } from "../../../src/core/lock.js";
+import { acquireLock, heldLockPaths, lockHolder, withLock } from "../../../src/core/lock.js";
 
 const lockPath = () => join(mkdtempSync(join(tmpdir(), "micropod-lock-")), "state", "micropod.lock");
 
@@ -58,5 +58,25 @@ describe("the shared lock", () => {
     writeFileSync(p, JSON.stringify({ pid: 1, verb: "other", host: hostname(), since: "later" }));
     await l.release();
     expect(existsSync(p)).toBe(true);
+  });
+
+  it("withLock holds the lock while fn runs and releases it when fn returns or throws", async () => {
+    const p = lockPath();
+    const seen = await withLock(p, { verb: "start" }, async (l) => {
+      expect(JSON.parse(readFileSync(p, "utf8"))).toMatchObject({ pid: process.pid, verb: "start" });
+      return l.owner.verb;
+    });
+    expect(seen).toBe("start");
+    expect(existsSync(p)).toBe(false);
+    const boom = new Error("template lookup failed");
+    await expect(withLock(p, { verb: "upgrade" }, async () => Promise.reject(boom))).rejects.toBe(boom);
+    expect(existsSync(p)).toBe(false);
+    expect(heldLockPaths()).not.toContain(p);
+    // A held lock: fn never runs.
+    let ran = false;
+    const other = await acquireLock(p, { verb: "stop" });
+    await expect(withLock(p, { verb: "health" }, async () => void (ran = true))).rejects.toBeInstanceOf(LockError);
+    expect(ran).toBe(false);
+    await other.release();
   });
 });
