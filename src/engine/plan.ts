@@ -325,8 +325,10 @@ export function planStart(suite: Suite, config: PlanVars, observed: ObservedStat
       reason,
       configHash,
       commands,
-      prepare: createEarly ? commands.slice(0, -1) : [],
-      launch: createEarly ? commands.slice(-1) : commands,
+      // Only a new container is created ahead of its dependencies: a recreate removes a container
+      // that may be serving, so it waits, like the start, until every dependency holds.
+      prepare: createEarly && action === "create" ? commands.slice(0, -1) : [],
+      launch: createEarly && action === "create" ? commands.slice(-1) : commands,
       dependsOn: s.dependsOn.filter((d) => selected.has(d.service)),
       ...(build ? { build: build.service } : {}),
       readiness,

@@ -126,6 +126,10 @@ describe("planStart", () => {
     const newSecret = planStart(demo, { ...config, vars: { DB_PASS: "another-long-secret" } }, running);
     expect(newSecret.secrets.map((s) => [s.name, s.action])).toEqual([["demo_db_pass", "update"]]);
     expect(newSecret.containers.filter((c) => c.action === "recreate").map((c) => c.service)).toEqual(["db", "web"]);
+    // web keeps serving until db is healthy again: its removal is part of its launch, not prepared early.
+    const web = newSecret.containers.find((c) => c.service === "web")!;
+    expect(web.prepare).toEqual([]);
+    expect(web.launch.map((c) => c.argv.slice(0, 3).join(" "))).toEqual(["podman rm --force", "podman create --name", "podman start demo-web"]);
   });
 
   it("selects asked services with their dependencies, and warns about env secrets on podman < 5.3", () => {
