@@ -69,7 +69,21 @@ describe("prepare-host on a fresh host", () => {
     expect(host.file("/usr/local/libexec/micropod/micropod-jail.sh")).toContain("#!/bin/sh");
     expect(statSync(join(host.root, "/usr/local/libexec/micropod/micropod-jail.sh")).mode & 0o777).toBe(0o755);
     expect(host.file("/usr/local/etc/pkg/repos/FreeBSD.conf")).toContain('url: "pkg+https://pkg.FreeBSD.org/${ABI}/latest"');
-    expect(host.file("/usr/local/etc/newsyslog.conf.d/micropod.conf")).toContain("/var/log/containers/*.log            root:wheel    640  7     10240 *    GNZ\n");
+    // micropod's own logs only: conmon never reopens a container's k8s-file log (podman's max-size caps those).
+    expect(host.file("/usr/local/etc/newsyslog.conf.d/micropod.conf")).toBe(`# managed by micropod: rotation of micropod's own logs (podman's max-size caps the container logs)
+# Changes here are replaced by \`micropod prepare-host\`; remove this line to keep your own version.
+# logfilename                        [owner:group] mode count size when flags [/pid_file]
+/var/log/containers/build-*.log      root:wheel    640  7     10240 *    GNZ
+/var/log/micropod-health.log         root:wheel    640  7     1024  *    Z     /var/run/micropod_health.pid
+/var/log/micropod.log                root:wheel    640  7     1024  *    NZ
+`);
+    // newsyslog signals the daemon(8) supervisor of rc.d/micropod_health, which reopens the log on SIGHUP (-H).
+    const healthRc = readFileSync(join(import.meta.dirname, "..", "..", "rc.d", "micropod_health"), "utf8");
+    expect(healthRc).toContain('pidfile="/var/run/${name}.pid"');
+    expect(healthRc).toContain('name="micropod_health"');
+    expect(healthRc).toContain(': "${micropod_health_logfile:=/var/log/micropod-health.log}"');
+    expect(healthRc).toMatch(/command_args="-P \$\{pidfile\} .*-H -o \$\{micropod_health_logfile\}/);
+    expect(readFileSync(join(import.meta.dirname, "..", "..", "rc.d", "micropod"), "utf8")).toContain(': "${micropod_logfile:=/var/log/micropod.log}"');
 
     // pf: loaded only after pfctl -nf accepted the candidate.
     const pfCalls = changingCalls(host.calls())

@@ -4,13 +4,27 @@ import { type Action, type HostResource, ok } from "../resource.js";
 
 export const NEWSYSLOG_FILE = "/usr/local/etc/newsyslog.conf.d/micropod.conf";
 
+/** The health watcher's log, and the pid file of the daemon(8) supervisor that writes it (rc.d/micropod_health). */
+export const HEALTH_LOG = "/var/log/micropod-health.log";
+export const HEALTH_SUPERVISOR_PID = "/var/run/micropod_health.pid";
+/** rc.d/micropod's log: each boot and stop appends to it and closes it, so nothing holds it open. */
+export const RC_LOG = "/var/log/micropod.log";
+
 /**
- * Rotate every container log at 10 MB, keep 7 compressed. G: the name is a glob; N: no daemon
- * to signal (conmon reopens nothing, podman caps the live file with log_size_max).
+ * newsyslog rules for micropod's own logs, 10 MB / 1 MB, 7 kept, gzip (Z).
+ * - LOG_DIR/build-*.log only (G: a glob; N: no daemon to signal). Never the containers' k8s-file
+ *   logs there: conmon keeps its log open and never reopens it on rename, so after a rotation it
+ *   writes into the renamed file, which newsyslog then compresses away. podman caps those itself
+ *   with the `max-size` log option each service sets in compose.yaml.
+ * - The health watcher's log: daemon(8) -H reopens it on SIGHUP, sent to the supervisor's pid
+ *   file (-P; the child, node, would die of SIGHUP).
+ * - rc.d/micropod's log: plain rotation (N).
  */
 export function newsyslogRule(logDir: string): string {
-  return `${managedHeader("rotation of the container logs")}# logfilename${" ".repeat(24)}[owner:group] mode count size when flags
-${`${logDir}/*.log`.padEnd(36)} root:wheel    640  7     10240 *    GNZ
+  return `${managedHeader("rotation of micropod's own logs (podman's max-size caps the container logs)")}# logfilename${" ".repeat(24)}[owner:group] mode count size when flags [/pid_file]
+${`${logDir}/build-*.log`.padEnd(36)} root:wheel    640  7     10240 *    GNZ
+${HEALTH_LOG.padEnd(36)} root:wheel    640  7     1024  *    Z     ${HEALTH_SUPERVISOR_PID}
+${RC_LOG.padEnd(36)} root:wheel    640  7     1024  *    NZ
 `;
 }
 
