@@ -55,8 +55,12 @@ export function decide(
   if (verdict.status === "healthy") {
     return { decision: { ...base, action: "none", message: "healthy", failing: 0 }, record: next(0) };
   }
-  if (verdict.status === "absent" && !runtime.running) {
-    const message = runtime.exists ? "container is not running: not restarting it (start or stop decides that)" : "container does not exist";
+  // Never restart a container that is not running, whatever its verdict: the administrator stopped
+  // it, or it exited and its restart policy decides. A wedged verdict there (the process's identity
+  // still listed after its hash expired) is reported with the alert.
+  if (!runtime.running) {
+    const state = runtime.exists ? "container is not running: not restarting it (start, stop or its restart policy decides that)" : "container does not exist";
+    const message = verdict.status === "absent" ? state : `${verdict.reasons.map((r) => r.message).join("; ")}; ${state}`;
     return { decision: { ...base, action: "alert", alert: "not-running", message, failing: 0 }, record: next(0) };
   }
 

@@ -41,4 +41,23 @@ describe("decide", () => {
     expect(decide(absent, emptyRecord(), { exists: true, running: false }, target, t, NOW).decision).toMatchObject({ action: "alert", alert: "not-running" });
     expect(decide(absent, emptyRecord(), { exists: false, running: false }, target, t, NOW).decision.message).toBe("container does not exist");
   });
+
+  it("never restarts a container that is not running, whatever the verdict: an alert, however many samples failed", () => {
+    const stopped = { exists: true, running: false, startedAtMs: NOW - 60 * MIN };
+    const expired: ContainerVerdict = { ...wedged, reasons: [{ code: "heartbeat-gone", message: "process h:1:a stopped beating: its hash expired" }], heartbeatAlive: false };
+    for (const verdict of [wedged, expired]) {
+      const r = decide(verdict, { ...emptyRecord(), failing: 5 }, stopped, target, t, NOW);
+      expect(r.decision).toEqual({
+        container: "c",
+        action: "alert",
+        alert: "not-running",
+        message: `${verdict.reasons[0]!.message}; container is not running: not restarting it (start, stop or its restart policy decides that)`,
+        failing: 0,
+        ttin: false,
+        stopTimeoutSec: 35,
+      });
+      expect(r.record).toMatchObject({ failing: 0, restarts: [] });
+    }
+    expect(decide(wedged, emptyRecord(), { exists: false, running: false }, target, t, NOW).decision).toMatchObject({ action: "alert", alert: "not-running", message: "all 2 threads stuck; container does not exist" });
+  });
 });
