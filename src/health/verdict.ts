@@ -119,9 +119,10 @@ function judgeContainer(
     reasons.push({ code: "stuck-quiet", message: `quiet for ${sec(now - quietSinceMs)} (limit ${sec(quietLimit)})` });
   }
 
-  // A starving queue alone may just be a busy instance; it counts while the process also looks
-  // stuck, or holds every thread on the same jobs as the previous sample.
-  if (reasons.length > 0 || sameJobs) reasons.push(...starving(servedQueues, latencyMs, mem, t));
+  // A starving queue alone may just be a busy instance (every thread on young jobs with a
+  // backlog): it counts only beside another wedge sign (heartbeat gone, threads stuck past
+  // stuckJobMs, stuck quiet), never on its own.
+  if (reasons.length > 0) reasons.push(...starving(servedQueues, latencyMs, mem, t));
 
   return {
     container: target.containerName,

@@ -48,12 +48,21 @@ describe("judge", () => {
     expect([first.status, first.memory.quietSinceMs]).toEqual(["healthy", NOW]);
   });
 
-  it("counts a starving, growing queue only while the same jobs hold every thread", () => {
+  it("counts a starving, growing queue only beside another wedge sign, never for a busy worker on young jobs", () => {
     const queues = [{ name: "pull", size: 40, oldestEnqueuedAtMs: NOW - 150_000 }];
-    const busy = proc({ busy: 2, beatMs: NOW, jobs: stuckJobs.map((j) => ({ ...j, runAtMs: NOW - 30_000 })) });
     const mem = { [target.containerName]: { jobs: "t1:a t2:b", latencyMs: { pull: 140_000 } } };
-    expect(judge(snap([busy], { queues }), [target], mem, t, NOW).verdicts[0]!.reasons.map((r) => r.message)).toEqual(["queue pull waits 150 s and growing (limit 120 s)"]);
-    expect(judge(snap([busy], { queues }), [target], { [target.containerName]: { ...mem[target.containerName], jobs: "t1:x t2:y" } }, t, NOW).verdicts[0]!.status).toBe("healthy");
+    // Every thread on the same 30 s-old jobs as the previous sample, with a growing backlog: busy, not wedged.
+    const busy = proc({ busy: 2, beatMs: NOW, jobs: stuckJobs.map((j) => ({ ...j, runAtMs: NOW - 30_000 })) });
+    const young = judge(snap([busy], { queues }), [target], mem, t, NOW).verdicts[0]!;
+    expect([young.status, young.reasons]).toEqual(["healthy", []]);
+    // The same jobs past stuckJobMs: threads stuck, and the starving queue is counted beside it.
+    const stuck = proc({ busy: 2, beatMs: NOW, jobs: stuckJobs });
+    expect(judge(snap([stuck], { queues }), [target], mem, t, NOW).verdicts[0]!.reasons.map((r) => r.message)).toEqual([
+      "all 2 threads busy on the same jobs for over 301 s (limit 300 s)",
+      "queue pull waits 150 s and growing (limit 120 s)",
+    ]);
+    // Beside a gone heartbeat too; an idle beating process with the same backlog is healthy.
+    expect(judge(snap([proc({ beatMs: NOW - 61_000 })], { queues }), [target], mem, t, NOW).verdicts[0]!.reasons.map((r) => r.code)).toEqual(["heartbeat-gone", "queue-starving"]);
     expect(judge(snap([proc()], { queues }), [target], mem, t, NOW).verdicts[0]!.status).toBe("healthy");
   });
 
