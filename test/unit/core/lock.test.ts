@@ -1,11 +1,11 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Clock } from "../../../src/core/clock.js";
 import { LockError } from "../../../src/core/errors.js";
-import { acquireLock, heldLockPaths, lockHolder, withLock } from "../../../src/core/lock.js";
+import { type LockFile, acquireLock, heldLockPaths, lockHolder, takeOverStaleLock, withLock } from "../../../src/core/lock.js";
 
 const lockPath = () => join(mkdtempSync(join(tmpdir(), "micropod-lock-")), "state", "micropod.lock");
 
@@ -78,5 +78,65 @@ describe("the shared lock", () => {
     await expect(withLock(p, { verb: "health" }, async () => void (ran = true))).rejects.toBeInstanceOf(LockError);
     expect(ran).toBe(false);
     await other.release();
+  });
+
+  it("a taker that read the dead owner late does not remove the lock a faster taker created", async () => {
+    const p = lockPath();
+    const dead = spawnSync("true").pid;
+    await acquireLock(p, { verb: "x" }).then((l) => l.release());
+    const deadText = JSON.stringify({ pid: dead, verb: "start", host: hostname(), since: "then" });
+    writeFileSync(p, deadText);
+    const seenBySlow: LockFile = { raw: deadText, owner: JSON.parse(deadText), mtimeMs: Date.now() };
+    // The fast taker has already replaced the dead lock with its own, live one.
+    const fast = await acquireLock(p, { verb: "stop" });
+    const fastText = readFileSync(p, "utf8");
+    await takeOverStaleLock(p, seenBySlow);
+    expect(readFileSync(p, "utf8")).toBe(fastText);
+    expect(readdirSync(dirname(p))).toEqual(["micropod.lock"]);
+    await expect(acquireLock(p, { verb: "health" })).rejects.toBeInstanceOf(LockError);
+    await fast.release();
+    expect(existsSync(p)).toBe(false);
+  });
+
+  it("of many takers of one dead lock, exactly one wins", async () => {
+    for (let round = 0; round < 20; round++) {
+      const p = lockPath();
+      await acquireLock(p, { verb: "x" }).then((l) => l.release());
+      writeFileSync(p, JSON.stringify({ pid: spawnSync("true").pid, verb: "start", host: hostname(), since: "then" }));
+      const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => acquireLock(p, { verb: `taker-${i}` })));
+      const won = results.filter((r) => r.status === "fulfilled");
+      expect(won).toHaveLength(1);
+      expect(results.filter((r) => r.status === "rejected").every((r) => r.reason instanceof LockError)).toBe(true);
+      expect(readdirSync(dirname(p))).toEqual(["micropod.lock"]);
+      await (won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof acquireLock>>>).value.release();
+    }
+  });
+
+  it("an empty lock file is held while fresh and stale after a minute (a crash between create and write)", async () => {
+    const p = lockPath();
+    await acquireLock(p, { verb: "x" }).then((l) => l.release());
+    writeFileSync(p, "");
+    const err = await acquireLock(p, { verb: "start" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LockError);
+    expect((err as Error).message).toBe(`${p} is held by another micropod; try again when it has finished`);
+    const old = (Date.now() - 61_000) / 1000;
+    utimesSync(p, old, old);
+    expect(await lockHolder(p)).toBeUndefined();
+    const l = await acquireLock(p, { verb: "start" });
+    expect(JSON.parse(readFileSync(p, "utf8")).verb).toBe("start");
+    await l.release();
+  });
+
+  it("a takeover guard left by a crash holds takeovers back for a minute, then is cleared", async () => {
+    const p = lockPath();
+    await acquireLock(p, { verb: "x" }).then((l) => l.release());
+    writeFileSync(p, JSON.stringify({ pid: spawnSync("true").pid, verb: "start", host: hostname(), since: "then" }));
+    writeFileSync(`${p}.takeover`, "");
+    await expect(acquireLock(p, { verb: "stop" })).rejects.toBeInstanceOf(LockError);
+    const old = (Date.now() - 61_000) / 1000;
+    utimesSync(`${p}.takeover`, old, old);
+    const l = await acquireLock(p, { verb: "stop", waitMs: 1000, pollMs: 10 });
+    expect(readdirSync(dirname(p))).toEqual(["micropod.lock"]);
+    await l.release();
   });
 });
