@@ -1,4 +1,5 @@
 import { UsageError } from "../core/errors.js";
+import { SIDEKIQ_DEFAULT_SHUTDOWN_TIMEOUT } from "../suite/sidekiq.js";
 
 /**
  * A sidekiq container the health check watches: the shape suite/'s `sidekiqProcesses(suite)`
@@ -15,8 +16,6 @@ export interface SidekiqTarget {
   /** `-t`, Sidekiq's shutdown timeout in seconds (Sidekiq's default 25). */
   readonly shutdownTimeout: number;
 }
-
-export const SIDEKIQ_DEFAULT_SHUTDOWN_TIMEOUT = 25;
 
 /**
  * The seed's form: space-separated `queue:container` pairs; a container may appear under several

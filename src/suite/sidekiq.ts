@@ -20,7 +20,8 @@ export interface SidekiqProcess {
 }
 
 export const SIDEKIQ_DEFAULT_CONCURRENCY = 5;
-export const SIDEKIQ_DEFAULT_TIMEOUT = 25;
+/** Sidekiq's own default `-t`; the health check assumes it for a QUEUES-named container too. */
+export const SIDEKIQ_DEFAULT_SHUTDOWN_TIMEOUT = 25;
 
 /** The argv of the Sidekiq program in a service's entrypoint + command, or undefined. */
 function sidekiqArgs(argv: readonly string[]): readonly string[] | undefined {
@@ -40,7 +41,7 @@ export function parseSidekiqArgs(args: readonly string[]): ParsedSidekiqArgs {
   const queues: string[] = [];
   let tag: string | undefined;
   let concurrency = SIDEKIQ_DEFAULT_CONCURRENCY;
-  let shutdownTimeout = SIDEKIQ_DEFAULT_TIMEOUT;
+  let shutdownTimeout = SIDEKIQ_DEFAULT_SHUTDOWN_TIMEOUT;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;

@@ -5,6 +5,7 @@ import { sidekiqRedis } from "../../../src/health/redis-connection.js";
 import { parseEvery } from "../../../src/health/schedule.js";
 import { parseQueuesSpec } from "../../../src/health/targets.js";
 import { thresholdsFrom } from "../../../src/health/thresholds.js";
+import { SIDEKIQ_DEFAULT_SHUTDOWN_TIMEOUT, parseSidekiqArgs } from "../../../src/suite/sidekiq.js";
 
 describe("the seed's QUEUES form", () => {
   it("names containers and their queues", () => {
@@ -12,6 +13,11 @@ describe("the seed's QUEUES form", () => {
       { containerName: "mastodon-sidekiq-ingress-1", queues: ["ingress"], tag: "mastodon-sidekiq-ingress-1", shutdownTimeout: 25 },
       { containerName: "mastodon-sidekiq-default", queues: ["default", "mailers"], tag: "mastodon-sidekiq-default", shutdownTimeout: 25 },
     ]);
+  });
+  it("assumes the shutdown timeout the suite assumes for a Sidekiq command without -t (one constant)", () => {
+    const suiteDefault = parseSidekiqArgs(["-q", "pull"]).shutdownTimeout;
+    expect(parseQueuesSpec("pull:mastodon-sidekiq-pull")[0]!.shutdownTimeout).toBe(suiteDefault);
+    expect(SIDEKIQ_DEFAULT_SHUTDOWN_TIMEOUT).toBe(25);
   });
   it("refuses what it cannot read", () => {
     expect(() => parseQueuesSpec("ingress mastodon-sidekiq-pull")).toThrow("cannot read QUEUES");
