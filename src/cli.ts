@@ -1,7 +1,7 @@
 import { Command as Program, CommanderError } from "commander";
 import { rmSync } from "node:fs";
 import { commands } from "./commands/index.js";
-import { type Context } from "./commands/context.js";
+import type { Context } from "./core/context.js";
 import { systemClock } from "./core/clock.js";
 import { ExitCode, InterruptedError, MicropodError } from "./core/errors.js";
 import { heldLockPaths } from "./core/lock.js";

@@ -1,8 +1,8 @@
 import { UsageError } from "../core/errors.js";
 import { backup, defaultKeep } from "../ops/backup.js";
-import { opsContext } from "../ops/setup.js";
+import { opsContext } from "./ops-context.js";
 import { withSuiteOptions } from "./suite-loading.js";
-import type { SuiteOptions } from "./context.js";
+import type { SuiteOptions } from "../config/locations.js";
 import type { Register } from "./index.js";
 
 export function parseKeep(text: string | undefined): number | undefined {

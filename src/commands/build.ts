@@ -1,6 +1,6 @@
 import type { Command as Program } from "commander";
 import { defaultJobs, startSuite } from "../engine/start.js";
-import type { Context } from "./context.js";
+import type { Context } from "../core/context.js";
 import { parseJobs, type StartVerbOptions } from "./start.js";
 import { loadConfigAndSuite, withSuiteOptions } from "./suite-loading.js";
 

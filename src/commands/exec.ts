@@ -1,8 +1,8 @@
 import { MicropodError, type ExitCodeValue } from "../core/errors.js";
 import { execService, terminalPassthrough } from "../ops/passthrough.js";
-import { opsContext } from "../ops/setup.js";
+import { opsContext } from "./ops-context.js";
 import { withSuiteOptions } from "./suite-loading.js";
-import type { SuiteOptions } from "./context.js";
+import type { SuiteOptions } from "../config/locations.js";
 import type { Register } from "./index.js";
 
 /** A passthrough's own exit code becomes micropod's, so scripts can test it. */

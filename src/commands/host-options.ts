@@ -1,7 +1,7 @@
 import { type Command as Program, Option } from "commander";
 import { loadConfig } from "../config/load.js";
 import { type HostOptions, type HostOptionsInput, hostOptions, withConfig } from "../host/options.js";
-import { defaultEnvFiles, resolveEnvFile } from "./context.js";
+import { defaultEnvFiles, resolveEnvFile } from "../config/locations.js";
 
 /** The options prepare-host and doctor share: where things are on the host. */
 export function addHostOptions(cmd: Program): Program {

@@ -1,5 +1,5 @@
 import type { Command as Program } from "commander";
-import type { Context } from "./context.js";
+import type { Context } from "../core/context.js";
 import { registerExec } from "./exec.js";
 import { registerTootctl } from "./tootctl.js";
 import { registerAdmin } from "./admin.js";

@@ -3,7 +3,8 @@ import { execa } from "execa";
 import { renderCommand } from "../core/command.js";
 import { SuiteError, UsageError } from "../core/errors.js";
 import { containerLogs } from "../podman/container.js";
-import type { Context, SuiteOptions } from "./context.js";
+import type { Context } from "../core/context.js";
+import type { SuiteOptions } from "../config/locations.js";
 import { loadConfigAndSuite, withSuiteOptions } from "./suite-loading.js";
 
 export interface LogsOptions extends SuiteOptions {

@@ -6,7 +6,8 @@ import { planStart, type StartPlan } from "../engine/plan.js";
 import { renderPlan } from "../engine/render.js";
 import { dependencyGraph } from "../suite/graph.js";
 import type { Suite } from "../suite/model.js";
-import { bundledSampleEnv, type Context, type SuiteOptions } from "./context.js";
+import type { Context } from "../core/context.js";
+import { bundledSampleEnv, type SuiteOptions } from "../config/locations.js";
 import { loadConfigAndSuite, withSuiteOptions } from "./suite-loading.js";
 
 export interface PlanOptions extends SuiteOptions {

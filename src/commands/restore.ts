@@ -1,7 +1,7 @@
 import { restore } from "../ops/restore.js";
-import { opsContext } from "../ops/setup.js";
+import { opsContext } from "./ops-context.js";
 import { withSuiteOptions } from "./suite-loading.js";
-import type { SuiteOptions } from "./context.js";
+import type { SuiteOptions } from "../config/locations.js";
 import type { Register } from "./index.js";
 
 export const registerRestore: Register = (program, context) => {

@@ -1,7 +1,7 @@
 import { searchSetup } from "../ops/search.js";
-import { opsContext } from "../ops/setup.js";
+import { opsContext } from "./ops-context.js";
 import { withSuiteOptions } from "./suite-loading.js";
-import type { SuiteOptions } from "./context.js";
+import type { SuiteOptions } from "../config/locations.js";
 import type { Register } from "./index.js";
 
 export const registerSearch: Register = (program, context) => {

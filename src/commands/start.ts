@@ -2,7 +2,8 @@ import type { Command as Program } from "commander";
 import { persistGeneratedSecrets } from "../config/load.js";
 import { UsageError } from "../core/errors.js";
 import { defaultJobs, startSuite } from "../engine/start.js";
-import type { Context, SuiteOptions } from "./context.js";
+import type { Context } from "../core/context.js";
+import type { SuiteOptions } from "../config/locations.js";
 import { loadConfigAndSuite, withSuiteOptions } from "./suite-loading.js";
 
 export const parseJobs = (v: string): number => {

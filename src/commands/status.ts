@@ -1,6 +1,7 @@
 import type { Command as Program } from "commander";
 import { renderStatus, suiteStatus } from "../engine/status.js";
-import type { Context, SuiteOptions } from "./context.js";
+import type { Context } from "../core/context.js";
+import type { SuiteOptions } from "../config/locations.js";
 import { loadConfigAndSuite, withSuiteOptions } from "./suite-loading.js";
 
 /** `micropod status`: each service's state, health as last checked, uptime, image, restarts. */

@@ -1,7 +1,8 @@
 import type { Command as Program } from "commander";
 import { UsageError } from "../core/errors.js";
 import { stopSuite } from "../engine/start.js";
-import type { Context, SuiteOptions } from "./context.js";
+import type { Context } from "../core/context.js";
+import type { SuiteOptions } from "../config/locations.js";
 import { loadConfigAndSuite, withSuiteOptions } from "./suite-loading.js";
 
 export interface StopVerbOptions extends SuiteOptions {

@@ -4,7 +4,8 @@ import type { MicropodConfig } from "../config/model.js";
 import { UsageError } from "../core/errors.js";
 import { loadSuite } from "../suite/load.js";
 import type { Suite } from "../suite/model.js";
-import { type Context, defaultEnvFiles, resolveComposeFile, resolveEnvFile, type SuiteOptions } from "./context.js";
+import type { Context } from "../core/context.js";
+import { defaultEnvFiles, resolveComposeFile, resolveEnvFile, type SuiteOptions } from "../config/locations.js";
 
 /** The --env / --compose options of every verb that works on a suite. */
 export function withSuiteOptions(cmd: Program): Program {

@@ -1,5 +1,5 @@
 import { runTootctl, terminalPassthrough } from "../ops/passthrough.js";
-import { opsContext } from "../ops/setup.js";
+import { opsContext } from "./ops-context.js";
 import { passExitCode } from "./exec.js";
 import type { Register } from "./index.js";
 

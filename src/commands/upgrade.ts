@@ -1,9 +1,9 @@
 import { ExitCode } from "../core/errors.js";
 import { upgrade } from "../ops/upgrade.js";
-import { opsContext } from "../ops/setup.js";
+import { opsContext } from "./ops-context.js";
 import { withSuiteOptions } from "./suite-loading.js";
 import { parseKeep } from "./backup.js";
-import type { SuiteOptions } from "./context.js";
+import type { SuiteOptions } from "../config/locations.js";
 import type { Register } from "./index.js";
 
 export const registerUpgrade: Register = (program, context) => {

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import type { Context } from "../commands/context.js";
+import type { Context } from "../core/context.js";
 import { MicropodError } from "../core/errors.js";
 import { jailMechanism } from "./ocijail.js";
 import { hostPath, type HostOptions } from "./options.js";

@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from "node:path";
-import { packageRoot } from "../commands/context.js";
+import { packageRoot } from "../config/locations.js";
 import { UsageError } from "../core/errors.js";
 import type { MicropodConfig } from "../config/model.js";
 

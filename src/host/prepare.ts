@@ -1,4 +1,4 @@
-import type { Context } from "../commands/context.js";
+import type { Context } from "../core/context.js";
 import { type ConvergeReport, converge } from "./converge.js";
 import type { HostOptions } from "./options.js";
 import { type PlatformFacts, requireChangeablePlatform } from "./platform.js";

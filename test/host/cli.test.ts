@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { Command as Program } from "commander";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { registerDoctor } from "../../src/commands/doctor.js";
-import type { Context } from "../../src/commands/context.js";
+import type { Context } from "../../src/core/context.js";
 import { registerPrepareHost } from "../../src/commands/prepare-host.js";
 import { systemClock } from "../../src/core/clock.js";
 import { ExitCode, MicropodError } from "../../src/core/errors.js";
