@@ -8,7 +8,8 @@ import { parseEvery, scheduleChecks } from "../health/schedule.js";
 import { healthSetup } from "../health/setup.js";
 import { renderHealthStatus } from "../health/status.js";
 import { loadConfig } from "../config/load.js";
-import { type Context, packageRoot, resolveComposeFile } from "./context.js";
+import type { Context } from "../core/context.js";
+import { packageRoot, resolveComposeFile } from "../config/locations.js";
 import { requireEnvFile, withSuiteOptions } from "./suite-loading.js";
 import type { Register } from "./index.js";
 
@@ -18,6 +19,7 @@ interface HealthOptions {
   queues?: string;
   every?: string;
   rc?: boolean;
+  force?: boolean;
   root?: string;
   program?: string;
 }
@@ -87,6 +89,7 @@ export const registerHealth: Register = (program, context) => {
     .description("schedule the check: a system crontab in /usr/local/etc/cron.d, or with --rc the micropod_health rc.d service")
     .option("--env <file>", "the .env the check reads")
     .option("--rc", "install and enable the rc.d service (health watch) instead of a crontab")
+    .option("--force", "with --rc: replace an rc.d/micropod_health micropod did not write (kept in /var/backups), as prepare-host --force does")
     .option("--every <interval>", "interval (cron: whole minutes)", "2m")
     .option("--root <dir>", "install under this root (tests, images)", "/")
     .option("--program <path>", "the micropod program the schedule runs", "/usr/local/bin/micropod")
@@ -102,6 +105,7 @@ export const registerHealth: Register = (program, context) => {
         program: opts.program ?? "/usr/local/bin/micropod",
         logFile: defaultLogFile(config.paths.logs),
         rcSource: resolve(packageRoot, "rc.d", "micropod_health"),
+        force: opts.force === true,
       });
       for (const line of done) ctx.out(line);
     });

@@ -1,11 +1,11 @@
-import { chmod, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../core/atomic-write.js";
-import { ExitCode, MicropodError, PrerequisiteError } from "../core/errors.js";
+import { ExitCode, MicropodError, UsageError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { Runner } from "../core/runner.js";
-import { isManaged, managedHeader, ownership, readIfExists } from "../host/files.js";
+import { isManaged, managedHeader, readIfExists } from "../host/files.js";
 import { hostPath } from "../host/options.js";
+import { HEALTH_RC_SCRIPT, inspectRcScript, packagedRcScript, rcScriptAction, rcScriptBackup } from "../host/rc-script.js";
 import { serviceStart } from "../host/tools/service.js";
 import { sysrcSet } from "../host/tools/sysrc.js";
 import type { Every } from "./schedule.js";
@@ -16,7 +16,6 @@ import type { Every } from "./schedule.js";
  * crontab), or the rc.d service that runs `micropod health watch` under daemon(8).
  */
 export const CRON_FILE = "/usr/local/etc/cron.d/micropod-health";
-export const RC_SCRIPT = "/usr/local/etc/rc.d/micropod_health";
 
 export interface InstallOptions {
   readonly root: string;
@@ -29,6 +28,8 @@ export interface InstallOptions {
   readonly logFile: string;
   /** The rc.d script shipped with micropod (rc.d/micropod_health). */
   readonly rcSource: string;
+  /** --rc: replace an administrator's micropod_health too (it is kept in /var/backups), as prepare-host --force does. */
+  readonly force?: boolean;
 }
 
 export function cronFileContent(o: Pick<InstallOptions, "every" | "envFile" | "program" | "logFile">): string {
@@ -45,6 +46,8 @@ export function cronFileContent(o: Pick<InstallOptions, "every" | "envFile" | "p
 export async function installHealth(ctx: { runner: Runner; logger: Logger }, o: InstallOptions): Promise<string[]> {
   const done: string[] = [];
   if (o.mode === "cron") {
+    // The cron file never replaces an administrator's: silently ignoring --force would mislead.
+    if (o.force) throw new UsageError("--force applies to --rc only (the cron file is never taken from the administrator)");
     const content = cronFileContent(o);
     const path = hostPath(o, CRON_FILE);
     const before = await readIfExists(path);
@@ -67,29 +70,22 @@ export async function installHealth(ctx: { runner: Runner; logger: Logger }, o: 
 }
 
 /**
- * The rc script, by the rule prepare-host's boot resource follows for the same file: the packaged
- * script must carry the managed-by line; an installed one without it is the administrator's and is
- * left alone; an identical one is left as is (mode put back to 0555). No backup beside it: rc(8)
- * would run a copy in rc.d, and the file replaced is micropod's own.
+ * The rc script, by prepare-host's rule for the same file (host/rc-script.ts): an installed one
+ * without the managed-by line is the administrator's and is replaced only with --force, kept in
+ * /var/backups; an identical one is left as is (mode put back to 0555).
  */
-async function installRcScript(o: Pick<InstallOptions, "root" | "rcSource">): Promise<string> {
-  const content = await readIfExists(o.rcSource);
-  if (content === undefined) throw new PrerequisiteError(`the micropod package lacks ${o.rcSource}`, "reinstall micropod");
-  if (!isManaged(content)) throw new PrerequisiteError(`${o.rcSource} lacks the "managed by micropod" line`, "reinstall micropod");
-  const path = hostPath(o, RC_SCRIPT);
-  const before = await readIfExists(path);
-  if (ownership(before) === "administrator") {
-    throw new MicropodError(`${RC_SCRIPT} exists and micropod did not write it: not replacing it`, ExitCode.failure, [
+async function installRcScript(o: Pick<InstallOptions, "root" | "rcSource" | "force">): Promise<string> {
+  const script = await inspectRcScript(o, "micropod_health", await packagedRcScript(o.rcSource));
+  if (script.state === "administrator" && !o.force) {
+    throw new MicropodError(`${HEALTH_RC_SCRIPT} exists and micropod did not write it: not replacing it`, ExitCode.failure, [
       "move it away and rerun, or run `micropod prepare-host --force`, which keeps it in /var/backups",
     ]);
   }
-  if (before === content) {
-    if (((await stat(path)).mode & 0o7777) === 0o555) return `${RC_SCRIPT} is up to date`;
-    await chmod(path, 0o555);
-    return `${RC_SCRIPT}: mode set to 555`;
-  }
-  await writeFileAtomic(path, content, { mode: 0o555, mkdirs: true });
-  return `installed ${RC_SCRIPT}`;
+  const action = rcScriptAction(o, script);
+  if (!action) return `${HEALTH_RC_SCRIPT} is up to date`;
+  await action.apply();
+  if (script.state === "identical") return `${HEALTH_RC_SCRIPT}: mode set to 555`;
+  return script.state === "administrator" ? `replaced the administrator's ${HEALTH_RC_SCRIPT} (kept as ${rcScriptBackup("micropod_health")})` : `installed ${HEALTH_RC_SCRIPT}`;
 }
 
 export const defaultLogFile = (logDir: string) => join(logDir, "micropod-health.log");

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -6,7 +6,8 @@ import type { Command } from "../../src/core/command.js";
 import { ExitCode, MicropodError } from "../../src/core/errors.js";
 import { silentLogger } from "../../src/core/logger.js";
 import type { RunResult, Runner } from "../../src/core/runner.js";
-import { type InstallOptions, RC_SCRIPT, installHealth } from "../../src/health/install.js";
+import { type InstallOptions, installHealth } from "../../src/health/install.js";
+import { HEALTH_RC_SCRIPT as RC_SCRIPT } from "../../src/host/rc-script.js";
 import { parseEvery } from "../../src/health/schedule.js";
 
 const packaged = resolve(import.meta.dirname, "../../rc.d/micropod_health");
@@ -35,7 +36,7 @@ function setup(name: string) {
     rcSource: packaged,
   };
   const install = (over: Partial<InstallOptions> = {}) => installHealth({ runner, logger: silentLogger() }, { ...opts, ...over });
-  return { root, runner, install, script: join(root, RC_SCRIPT) };
+  return { root, runner, install, script: join(root, RC_SCRIPT), backup: join(root, "var/backups/micropod_health.micropod-backup") };
 }
 
 const sysrc = (root: string) =>
@@ -75,6 +76,32 @@ describe("micropod health install --rc", () => {
     expect(readFileSync(script, "utf8")).toBe(own);
     expect(statSync(script).mode & 0o7777).toBe(0o755);
     expect(runner.argvs).toEqual([]); // nothing enabled either
+  });
+
+  it("--force replaces the administrator's micropod_health and keeps it in /var/backups, never in rc.d", async () => {
+    const { root, runner, install, script, backup } = setup("admin-force");
+    mkdirSync(join(script, ".."), { recursive: true });
+    const own = "#!/bin/sh\n# my own health watcher\n# PROVIDE: micropod_health\n. /etc/rc.subr\n";
+    writeFileSync(script, own, { mode: 0o755 });
+    expect((await install({ force: true }))[0]).toBe(`replaced the administrator's ${RC_SCRIPT} (kept as /var/backups/micropod_health.micropod-backup)`);
+    expect(readFileSync(script, "utf8")).toBe(readFileSync(packaged, "utf8"));
+    expect(statSync(script).mode & 0o7777).toBe(0o555);
+    expect(readFileSync(backup, "utf8")).toBe(own);
+    expect(statSync(backup).mode & 0o7777).toBe(0o444);
+    // rc(8) would run a copy that says PROVIDE if it sat in rc.d.
+    expect(readdirSync(join(script, ".."))).toEqual(["micropod_health"]);
+    expect(runner.argvs).toEqual([sysrc(root)]);
+    // The replaced script is micropod's now: the next run needs no --force and keeps the backup.
+    expect((await install())[0]).toBe(`${RC_SCRIPT} is up to date`);
+    expect(readFileSync(backup, "utf8")).toBe(own);
+  });
+
+  it("--force is for --rc only: the cron file is never taken from the administrator", async () => {
+    const { install, runner } = setup("cron-force");
+    const err = await install({ mode: "cron", force: true }).catch((e: unknown) => e);
+    expect((err as MicropodError).exitCode).toBe(ExitCode.usage);
+    expect((err as MicropodError).message).toBe("--force applies to --rc only (the cron file is never taken from the administrator)");
+    expect(runner.argvs).toEqual([]);
   });
 
   it("refuses a packaged script without the managed-by line (it would become the administrator's once installed)", async () => {

@@ -1,24 +1,13 @@
-import { chmod, stat } from "node:fs/promises";
-import { join } from "node:path";
-import { defaultEnvFiles } from "../../commands/context.js";
-import { writeFileAtomic } from "../../core/atomic-write.js";
-import { PrerequisiteError } from "../../core/errors.js";
-import { RC_SCRIPT as HEALTH_RC_SCRIPT } from "../../health/install.js";
-import { diffLines } from "../diff.js";
-import { isManaged, ownership, readIfExists, writeAction } from "../files.js";
+import { defaultEnvFiles } from "../../config/locations.js";
+import { readIfExists, writeAction } from "../files.js";
 import { hostPath } from "../options.js";
 import { rcConfPlan } from "../rc-conf.js";
+import { RC_BACKUP_DIR, RC_SCRIPT_NAMES, inspectRcScript, packagedRcScript, packagedRcSource, rcScriptAction } from "../rc-script.js";
 import { type Action, type HostContext, type HostResource, runAction } from "../resource.js";
 import { sysctlGet, sysctlSet } from "../tools/sysctl.js";
 import { sysrcGet } from "../tools/sysrc.js";
 import { SYSCTL_CONF, withSysctl } from "./kernel.js";
 
-export const BOOT_RC_SCRIPT = "/usr/local/etc/rc.d/micropod";
-/** The rc scripts the package ships in rc.d/, and where rc(8) finds them (local_startup). */
-export const RC_SCRIPTS = [
-  { name: "micropod", target: BOOT_RC_SCRIPT },
-  { name: "micropod_health", target: HEALTH_RC_SCRIPT },
-] as const;
 /** The .env rc.d/micropod reads when micropod_envfile is not set (context.ts's system-wide one). */
 export const BOOT_ENV_DEFAULT = defaultEnvFiles[defaultEnvFiles.length - 1]!;
 /**
@@ -31,35 +20,8 @@ export const BOOT_ENV_DEFAULT = defaultEnvFiles[defaultEnvFiles.length - 1]!;
 export const RCSHUTDOWN_TIMEOUT = 300;
 export const INIT_SHUTDOWN_TIMEOUT = RCSHUTDOWN_TIMEOUT + 30;
 const INIT_TIMEOUT_OID = "kern.init_shutdown_timeout";
-/** rc(8) runs every file in rc.d that says `# PROVIDE:`: a backup there would run too. */
-export const RC_BACKUP_DIR = "/var/backups";
 
 const atLeast = (min: number) => (v: string) => /^\d+$/.test(v.trim()) && Number(v) >= min;
-
-/** The package's rc script, which must carry the managed-by line (else it would be the administrator's once installed). */
-async function packagedScript(packageDir: string, name: string): Promise<string> {
-  const source = join(packageDir, "rc.d", name);
-  const content = await readIfExists(source);
-  if (content === undefined) throw new PrerequisiteError(`the micropod package lacks rc.d/${name}`, "reinstall micropod");
-  if (!isManaged(content)) throw new PrerequisiteError(`${source} lacks the "managed by micropod" line`, "reinstall micropod");
-  return content;
-}
-
-/** Install one rc script with mode 0555; a replaced one is kept in /var/backups, not in rc.d. */
-function installScript(ctx: HostContext, target: string, before: string | undefined, content: string): Action {
-  const backup = hostPath(ctx.options, join(RC_BACKUP_DIR, `${target.split("/").pop()!}.micropod-backup`));
-  return {
-    diff: diffLines(target, before, content),
-    async apply() {
-      if (before !== undefined) await writeFileAtomic(backup, before, { mkdirs: true, mode: 0o444 });
-      await writeFileAtomic(hostPath(ctx.options, target), content, { mkdirs: true, mode: 0o555 });
-    },
-  };
-}
-
-function chmodAction(ctx: HostContext, target: string, mode: number): Action {
-  return { diff: [`$ chmod ${mode.toString(8)} ${target}`], apply: () => chmod(hostPath(ctx.options, target), mode) };
-}
 
 /**
  * Boot and shutdown: rc.d/micropod (micropod_enable: `micropod start` after podman_service, `micropod
@@ -73,18 +35,13 @@ export const boot: HostResource = {
     const todo: string[] = [];
     const notes: string[] = [];
     const refusals: string[] = [];
-    for (const s of RC_SCRIPTS) {
-      const content = await packagedScript(ctx.options.packageDir, s.name);
-      const path = hostPath(ctx.options, s.target);
-      const current = await readIfExists(path);
-      if (current !== content) {
-        actions.push(installScript(ctx, s.target, current, content));
-        todo.push(`install ${s.target}`);
-        if (ownership(current) === "administrator" && !ctx.options.force) refusals.push(s.target);
-      } else if (((await stat(path)).mode & 0o7777) !== 0o555) {
-        actions.push(chmodAction(ctx, s.target, 0o555));
-        todo.push(`chmod 555 ${s.target}`);
-      }
+    for (const name of RC_SCRIPT_NAMES) {
+      const script = await inspectRcScript(ctx.options, name, await packagedRcScript(packagedRcSource(ctx.options.packageDir, name)));
+      const action = rcScriptAction(ctx.options, script);
+      if (!action) continue;
+      actions.push(action);
+      todo.push(script.state === "identical" ? `chmod 555 ${script.target}` : `install ${script.target}`);
+      if (script.state === "administrator" && !ctx.options.force) refusals.push(script.target);
     }
 
     const wanted: Record<string, string> = { micropod_enable: "YES" };
