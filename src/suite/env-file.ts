@@ -1,71 +1,46 @@
 import { readFile } from "node:fs/promises";
+import { parseEnvText } from "../config/env-file.js";
 import { interpolate, type Vars } from "./interpolate.js";
 import type { Problem } from "../core/errors.js";
 
 /**
- * Compose `env_file`: KEY=VALUE lines. Blank lines and `#` comments are skipped, `export ` is
- * allowed, values may be 'single-quoted' (literal), "double-quoted" (\n, \t, \", \\ escapes,
- * ${VAR} interpolation) or bare (trailing ` #comment` removed, ${VAR} interpolation). A line
- * that is only a KEY takes the value from the configuration, as Compose takes it from the
- * shell, or is left out when it has none.
+ * Compose `env_file`: the lines are read by the one .env tokenizer (src/config/env-file.ts, with
+ * Compose's key rules); what is Compose's own is done here. Unquoted and double-quoted values are
+ * interpolated (Compose's env-file syntax: "Unquoted and double-quoted values have interpolation
+ * applied"), from the configuration and the lines above; single-quoted ones are literal. A bare
+ * `KEY` takes the configuration's value, as Compose takes it from the shell, or is left out when
+ * it has none. A key set again overrides the earlier line.
  */
 export interface EnvFileResult {
   readonly values: Record<string, string>;
   readonly problems: Problem[];
 }
 
-const LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(?:=(.*))?$/;
-
 export async function readEnvFile(path: string, vars: Vars): Promise<EnvFileResult> {
-  const text = await readFile(path, "utf8");
-  return parseEnvFile(text, path, vars);
+  return parseEnvFile(await readFile(path, "utf8"), path, vars);
 }
 
 export function parseEnvFile(text: string, file: string, vars: Vars): EnvFileResult {
+  const parsed = parseEnvText(text, file, { keys: "compose" });
   const values: Record<string, string> = {};
-  const problems: Problem[] = [];
-  text.split(/\r?\n/).forEach((raw, index) => {
-    const line = index + 1;
-    if (raw.trim() === "" || raw.trim().startsWith("#")) return;
-    const m = LINE.exec(raw);
-    if (!m) {
-      problems.push({ file, line, message: "expected KEY=VALUE" });
-      return;
+  const problems: Problem[] = [...parsed.problems];
+  for (const entry of parsed.entries) {
+    if ("inherit" in entry) {
+      const v = vars[entry.key];
+      if (v !== undefined) values[entry.key] = v;
+      continue;
     }
-    const key = m[1]!;
-    if (m[2] === undefined) {
-      const v = vars[key];
-      if (v !== undefined) values[key] = v;
-      return;
+    if (!entry.interpolate) {
+      values[entry.key] = entry.value;
+      continue;
     }
     try {
-      values[key] = envValue(m[2], { ...vars, ...values });
+      values[entry.key] = interpolate(entry.value, { ...vars, ...values }).value;
     } catch (e) {
-      problems.push({ file, line, path: key, message: (e as Error).message });
+      // A malformed template is not quoted back: the value may be a secret.
+      const message = (e as Error).message.startsWith("invalid template") ? "invalid ${...} interpolation in the value" : (e as Error).message;
+      problems.push({ file, line: entry.line, path: entry.key, message });
     }
-  });
+  }
   return { values, problems };
-}
-
-function envValue(raw: string, vars: Vars): string {
-  const v = raw.trim();
-  if (v.startsWith("'")) {
-    const end = v.indexOf("'", 1);
-    if (end < 0) throw new Error("unterminated single quote");
-    return v.slice(1, end);
-  }
-  if (v.startsWith('"')) {
-    let out = "";
-    for (let i = 1; i < v.length; i++) {
-      const c = v[i]!;
-      if (c === "\\" && i + 1 < v.length) {
-        const n = v[++i]!;
-        out += n === "n" ? "\n" : n === "t" ? "\t" : n === "r" ? "\r" : n;
-      } else if (c === '"') {
-        return interpolate(out, vars).value;
-      } else out += c;
-    }
-    throw new Error("unterminated double quote");
-  }
-  return interpolate(v.replace(/\s+#.*$/, ""), vars).value;
 }

@@ -26,7 +26,7 @@ describe("parseEnvText", () => {
       { key: "INLINE", value: "abc", line: 6 },
       { key: "HASH", value: "abc#notacomment", line: 7 },
       { key: "SINGLE", value: 'a "literal" \\n # kept', line: 8 },
-      { key: "DOUBLE", value: 'line1\nline2 "q" back\\slash \\t', line: 9 },
+      { key: "DOUBLE", value: 'line1\nline2 "q" back\\slash \t', line: 9 },
       { key: "EMPTY", value: "", line: 10 },
       { key: "EQUALS", value: "a=b==", line: 11 },
       { key: "CRLF", value: "x", line: 12 },
@@ -54,6 +54,32 @@ describe("parseEnvText", () => {
     expect(parsed.entries.map((e) => [e.key, e.value, e.line])).toEqual([
       ["GOOD", "1", 1],
       ["AFTER", "ok", 7],
+    ]);
+  });
+
+  it("double quotes decode exactly \\n \\r \\t \\\" \\\\ and keep any other backslash pair as written", () => {
+    const parsed = parseEnvText(String.raw`E="a\nb\rc\td\"e\\f \x \$HOME \'"`, "e.env");
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.entries).toEqual([{ key: "E", value: 'a\nb\rc\td"e\\f \\x \\$HOME \\\'', line: 1 }]);
+  });
+
+  it("Compose keys: . and - in names, a bare KEY inherits, a repeated key overrides; .env rejects all three", () => {
+    const text = ["app.name=x", "LOG-LEVEL=debug", "BARE", "app.name=y"].join("\n");
+    expect(parseEnvText(text, "c.env", { keys: "compose" })).toEqual({
+      file: "c.env",
+      entries: [
+        { key: "app.name", value: "x", line: 1, interpolate: true },
+        { key: "LOG-LEVEL", value: "debug", line: 2, interpolate: true },
+        { key: "BARE", inherit: true, line: 3 },
+        { key: "app.name", value: "y", line: 4, interpolate: true },
+      ],
+      problems: [],
+    });
+    expect(parseEnvText(text, "c.env").problems.map((p) => [p.line, p.message])).toEqual([
+      [1, 'invalid variable name "app.name": expected letters, digits and _ (not starting with a digit)'],
+      [2, 'invalid variable name "LOG-LEVEL": expected letters, digits and _ (not starting with a digit)'],
+      [3, 'expected KEY=value: no "=" on this line (it starts with BARE)'],
+      [4, 'invalid variable name "app.name": expected letters, digits and _ (not starting with a digit)'],
     ]);
   });
 
