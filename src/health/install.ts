@@ -78,7 +78,7 @@ async function installRcScript(o: Pick<InstallOptions, "root" | "rcSource" | "fo
   const script = await inspectRcScript(o, "micropod_health", await packagedRcScript(o.rcSource));
   if (script.state === "administrator" && !o.force) {
     throw new MicropodError(`${HEALTH_RC_SCRIPT} exists and micropod did not write it: not replacing it`, ExitCode.failure, [
-      "move it away and rerun, or run `micropod prepare-host --force`, which keeps it in /var/backups",
+      "move it away and rerun, or rerun with `--force`, which keeps it in /var/backups",
     ]);
   }
   const action = rcScriptAction(o, script);

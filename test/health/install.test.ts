@@ -72,7 +72,7 @@ describe("micropod health install --rc", () => {
     expect(err).toBeInstanceOf(MicropodError);
     expect((err as MicropodError).exitCode).toBe(ExitCode.failure);
     expect((err as MicropodError).message).toBe(`${RC_SCRIPT} exists and micropod did not write it: not replacing it`);
-    expect((err as MicropodError).details).toEqual(["move it away and rerun, or run `micropod prepare-host --force`, which keeps it in /var/backups"]);
+    expect((err as MicropodError).details).toEqual(["move it away and rerun, or rerun with `--force`, which keeps it in /var/backups"]);
     expect(readFileSync(script, "utf8")).toBe(own);
     expect(statSync(script).mode & 0o7777).toBe(0o755);
     expect(runner.argvs).toEqual([]); // nothing enabled either
