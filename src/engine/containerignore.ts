@@ -23,6 +23,9 @@ import { SuiteError } from "../core/errors.js";
  * - the walk (buildah copier/copier.go copierHandlerGet): an excluded file is left out; an
  *   excluded directory is entered only when some exception pattern, as a string, starts with its
  *   path (so `!dir/keep` reaches into `dir`, `!**\/keep` does not).
+ *
+ * npm's @balena/dockerignore ports Docker's (moby 19.03) matcher instead: case-insensitive, with
+ * moby's parent-directory rule and no walk, so it would answer differently from podman here.
  */
 export interface IgnoreFile {
   /** The ignore file podman reads; undefined when there is none. */
