@@ -7,8 +7,8 @@ import semver from "semver";
  *   revision and epoch (`0.5.1_2,1`), `uname -r` a branch (`15.0-RELEASE-p2`), a podman built
  *   from git a `-dev` suffix (`5.3.0-dev`). `semver.coerce` takes the first x.y.z in it (missing
  *   parts are 0) and drops the rest, so these compare as the release they belong to.
- * - A release tag (Mastodon's `v4.4.0-rc.1`, or `v4.1.0rc3` before 4.2) is a version of its own,
- *   and its pre-release orders before the release: read loosely (a `v` and a missing `-` allowed).
+ * - A release tag (Mastodon's `v4.4.0-rc.1`; older ones were written `v4.1.0rc3`) is a version of
+ *   its own, and its pre-release orders before the release: read loosely (a `v`, no `-` allowed).
  */
 
 /** The releases printed versions `a` and `b` name, compared (-1, 0, 1); undefined when either names none. */

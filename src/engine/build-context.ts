@@ -20,7 +20,7 @@ export async function readBuildContext(build: BuildSpec): Promise<BuildContextFa
   const hash = createHash("sha256");
   hash.update(`containerfile\0${containerfile}\0`);
   let files = 0;
-  for (const e of await contextEntries(build.context, ignore.patterns)) {
+  for (const e of await contextEntries(build.context, ignore)) {
     const abs = join(build.context, e.path);
     // The exec bit matters to a COPY'd entrypoint; other mode bits and times do not.
     const kind = e.kind === "link" ? `link:${await readlink(abs)}` : e.kind === "file" ? `file:${(await lstat(abs)).mode & 0o111 ? "x" : "-"}` : e.kind;

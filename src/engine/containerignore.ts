@@ -27,12 +27,6 @@ import { SuiteError } from "../core/errors.js";
  * npm's @balena/dockerignore ports Docker's (moby 19.03) matcher instead: case-insensitive, with
  * moby's parent-directory rule and no walk, so it would answer differently from podman here.
  */
-export interface IgnoreFile {
-  /** The ignore file podman reads; undefined when there is none. */
-  readonly path?: string;
-  readonly patterns: readonly IgnorePattern[];
-}
-
 export interface IgnorePattern {
   /** As podman keeps it: cleaned, without the `!`. */
   readonly pattern: string;
@@ -41,17 +35,17 @@ export interface IgnorePattern {
   readonly regex: RegExp;
 }
 
-/** The ignore file podman uses for a build of `containerfile` in `context`, parsed. */
-export async function readIgnoreFile(context: string, containerfile: string): Promise<IgnoreFile> {
+/** The patterns of the ignore file podman uses for a build of `containerfile` in `context` (none without one). */
+export async function readIgnoreFile(context: string, containerfile: string): Promise<IgnorePattern[]> {
   const candidates = [`${containerfile}.dockerignore`, `${containerfile}.containerignore`, join(context, ".containerignore"), join(context, ".dockerignore")];
   for (const path of candidates) {
     const text = await readFile(path, "utf8").catch((err: NodeJS.ErrnoException) => {
       if (err.code === "ENOENT") return undefined;
       throw err;
     });
-    if (text !== undefined) return { path, patterns: parseIgnore(text, path) };
+    if (text !== undefined) return parseIgnore(text, path);
   }
-  return { patterns: [] };
+  return [];
 }
 
 export function parseIgnore(text: string, file = ".containerignore"): IgnorePattern[] {

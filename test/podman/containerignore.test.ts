@@ -74,7 +74,7 @@ function podmanCopied(tag: string, context: string, containerfile: string): Entr
 
 /** What micropod hashes, plus the directories that holding those entries creates in the image. */
 async function micropodCopies(context: string, containerfile: string): Promise<Entries> {
-  const { patterns } = await readIgnoreFile(context, containerfile);
+  const patterns = await readIgnoreFile(context, containerfile);
   const found: Entries = new Map();
   for (const e of await contextEntries(context, patterns)) {
     found.set(e.path, e.kind);
