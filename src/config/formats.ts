@@ -1,36 +1,62 @@
-import { isIPv4, isIPv6 } from "node:net";
+import { fullFormats } from "ajv-formats/dist/formats.js";
+
+// ajv-formats' checks micropod's own formats are built on.
+const ajvHostname = standard("hostname");
+/** Dot-atom local part, a domain of two labels or more (no quoted local part). */
+const isEmail = standard("email");
+const isUri = standard("uri");
 
 /**
  * Value checks the ajv schema names as `format`. Every .env value is a string, so each
  * checker takes the raw text. Registered on the ajv instance in schema.ts.
+ *
+ * The standard formats are ajv-formats' ("full" mode, ajv-formats/src/formats.ts); micropod's own
+ * are built on them where a value is a standard one in a frame (brackets, a prefix length, a port,
+ * `Name <address>`), and narrowed where what reads the value accepts less, each saying why.
  */
 export const formats: Readonly<Record<string, (value: string) => boolean>> = {
-  ipv4: (v) => isIPv4(v),
-  "ipv4-or-cidr": (v) => withPrefix(v, 32, isIPv4),
-  /** Written in brackets as the seed suite does, so it can be followed by :port. */
-  "bracketed-ipv6": (v) => /^\[[^\]]+\]$/.test(v) && isIPv6(v.slice(1, -1)),
-  "ipv6-or-cidr": (v) => withPrefix(v, 128, isIPv6),
+  ipv4: standard("ipv4"),
+  "ipv4-or-cidr": (v) => withPrefix(v, 32, formats.ipv4!),
+  /**
+   * Written in brackets as the seed suite does, so it can be followed by :port. ajv-formats'
+   * ipv6 takes no zone index (`fe80::1%em0`), unlike node's isIPv6: nothing these addresses reach
+   * takes one (the containers' own check, containerfiles/base/lib.sh is_ipv6, rejects `%`).
+   */
+  "bracketed-ipv6": (v) => /^\[[^\]]+\]$/.test(v) && formats.ipv6!(v.slice(1, -1)),
+  ipv6: standard("ipv6"),
+  "ipv6-or-cidr": (v) => withPrefix(v, 128, formats.ipv6!),
   hostname: isHostname,
   /** A public domain name: a hostname with at least two labels, lowercase as Mastodon stores it. */
   domain: (v) => isHostname(v) && v.includes(".") && v === v.toLowerCase(),
   /** A host reachable from the containers: IPv4, [IPv6] or a hostname. */
-  host: (v) => isIPv4(v) || formats["bracketed-ipv6"]!(v) || isHostname(v),
+  host: (v) => formats.ipv4!(v) || formats["bracketed-ipv6"]!(v) || isHostname(v),
   "host-port": (v) => {
     const m = /^(.+):(\d{1,5})$/.exec(v);
     return m !== null && formats.host!(m[1]!) && isPort(m[2]!);
   },
   port: isPort,
-  email: isEmail,
-  /** `notifications@example.org` or `Mastodon <notifications@example.org>`. */
+  /**
+   * `notifications@example.org` or `Mastodon <notifications@example.org>`: the address alone is
+   * ajv-formats' email, but SMTP_FROM_ADDRESS is a whole From header, and `mastodon:setup`
+   * (mastodon/mastodon lib/tasks/mastodon.rake) offers `Mastodon <notifications@DOMAIN>` as its
+   * default, so the name-and-angle-brackets form is accepted around it.
+   */
   "mail-from": (v) => {
     const m = /^[^<>]*<([^<>]+)>$/.exec(v);
     return isEmail(m ? m[1]! : v);
   },
   "absolute-path": (v) => v.startsWith("/") && !v.split("/").includes(".."),
+  /**
+   * S3_ENDPOINT: aws-sdk-core reads it with Ruby's `URI.parse` and wants URI::HTTP(S)
+   * (aws/aws-sdk-ruby gems/aws-sdk-core/lib/seahorse/client/plugins/endpoint.rb), so the text must
+   * be an RFC 3986 URI (ajv-formats' uri: a space or `|` is refused, which WHATWG URL would
+   * quietly percent-encode) with an http(s) scheme and a host after `//` (WHATWG URL reads
+   * `https:s3.example.org` as having one; Ruby's URI does not).
+   */
   "http-url": (v) => {
+    if (!/^https?:\/\//i.test(v) || !isUri(v)) return false;
     try {
-      const u = new URL(v);
-      return (u.protocol === "http:" || u.protocol === "https:") && u.hostname !== "";
+      return new URL(v).hostname !== "";
     } catch {
       return false;
     }
@@ -53,17 +79,24 @@ function isPort(v: string): boolean {
   return n >= 1 && n <= 65535;
 }
 
-function isHostname(v: string): boolean {
-  if (v.length === 0 || v.length > 253) return false;
-  return v.split(".").every((label) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label));
+type StandardFormat = "ipv4" | "ipv6" | "hostname" | "email" | "uri";
+
+/** One of ajv-formats' "full" formats as a plain check (each is a RegExp or a function of the text). */
+function standard(name: StandardFormat): (value: string) => boolean {
+  const f = fullFormats[name];
+  if (f instanceof RegExp) return (v) => f.test(v);
+  if (typeof f === "function") return (v) => Boolean(f(v));
+  throw new Error(`ajv-formats' ${name} is neither a RegExp nor a function`);
 }
 
-function isEmail(v: string): boolean {
-  const at = v.lastIndexOf("@");
-  if (at <= 0) return false;
-  const local = v.slice(0, at);
-  const domain = v.slice(at + 1);
-  return /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+$/.test(local) && !local.startsWith(".") && !local.endsWith(".") && !local.includes("..") && isHostname(domain) && domain.includes(".");
+/**
+ * ajv-formats' hostname (RFC 1123 labels, 253 characters) without its optional trailing dot:
+ * these names reach TLS clients (SMTP, S3, search), and the SNI name is sent "without a trailing
+ * dot" (RFC 6066 section 3); haproxy also matches S3_ALIAS_HOST against the Host header as a
+ * string, where `media.example.org.` is not `media.example.org`.
+ */
+function isHostname(v: string): boolean {
+  return !v.endsWith(".") && ajvHostname(v);
 }
 
 function withPrefix(v: string, max: number, isAddress: (a: string) => boolean): boolean {

@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
 import { lstat, readFile, readdir, readlink } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { join } from "node:path";
 import type { BuildSpec } from "../suite/model.js";
-import { isIgnored, parseIgnore } from "./containerignore.js";
+import { type IgnorePattern, entersExcludedDirectory, isExcluded, readIgnoreFile } from "./containerignore.js";
 
 /** What a build's identity depends on, read from the file system (the impure half of the build cache). */
 export interface BuildContextFacts {
-  /** sha256 over the Containerfile and every context file the build can see. */
+  /** sha256 over the Containerfile and every context entry podman copies (files, links, directories). */
   readonly digest: string;
   /** Base images named by FROM lines (ARG-substituted, earlier stages excluded), normalised with a tag. */
   readonly bases: readonly string[];
@@ -16,42 +16,49 @@ export interface BuildContextFacts {
 
 export async function readBuildContext(build: BuildSpec): Promise<BuildContextFacts> {
   const containerfile = await readFile(build.dockerfile, "utf8");
-  const ignoreText = await readFirst([join(build.context, ".containerignore"), join(build.context, ".dockerignore")]);
-  const rules = parseIgnore(ignoreText ?? "");
+  const ignore = await readIgnoreFile(build.context, build.dockerfile);
   const hash = createHash("sha256");
   hash.update(`containerfile\0${containerfile}\0`);
   let files = 0;
-  for (const abs of await walk(build.context)) {
-    const rel = relative(build.context, abs).split(sep).join("/");
-    if (isIgnored(rules, rel)) continue;
-    const st = await lstat(abs);
+  for (const e of await contextEntries(build.context, ignore)) {
+    const abs = join(build.context, e.path);
     // The exec bit matters to a COPY'd entrypoint; other mode bits and times do not.
-    const kind = st.isSymbolicLink() ? `link:${await readlink(abs)}` : `file:${st.mode & 0o111 ? "x" : "-"}`;
-    hash.update(`${rel}\0${kind}\0`);
-    if (st.isFile()) hash.update(await readFile(abs));
+    const kind = e.kind === "link" ? `link:${await readlink(abs)}` : e.kind === "file" ? `file:${(await lstat(abs)).mode & 0o111 ? "x" : "-"}` : e.kind;
+    hash.update(`${e.path}\0${kind}\0`);
+    if (e.kind === "file") hash.update(await readFile(abs));
     hash.update("\0");
-    files++;
+    if (e.kind !== "dir") files++;
   }
   return { digest: hash.digest("hex"), bases: fromImages(containerfile, build.args), files };
 }
 
-async function readFirst(paths: string[]): Promise<string | undefined> {
-  for (const p of paths) {
-    const t = await readFile(p, "utf8").catch(() => undefined);
-    if (t !== undefined) return t;
-  }
-  return undefined;
+export interface ContextEntry {
+  /** Relative to the context, `/`-separated. */
+  readonly path: string;
+  readonly kind: "file" | "link" | "dir" | "other";
 }
 
-/** Every regular file and symlink under `dir`, sorted, so the digest does not depend on readdir order. */
-async function walk(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await walk(p)));
-    else if (e.isFile() || e.isSymbolicLink()) out.push(p);
-  }
+/**
+ * What `podman build` copies from the context after the ignore file, in path order: the walk of
+ * buildah's copier (sockets skipped; an excluded directory entered only for an exception that may
+ * lie beneath it, and then not itself copied). See containerignore.ts.
+ */
+export async function contextEntries(context: string, patterns: readonly IgnorePattern[]): Promise<ContextEntry[]> {
+  const out: ContextEntry[] = [];
+  const visit = async (dir: string): Promise<void> => {
+    const entries = (await readdir(join(context, dir), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const e of entries) {
+      if (e.isSocket()) continue;
+      const path = dir ? `${dir}/${e.name}` : e.name;
+      if (isExcluded(patterns, path)) {
+        if (e.isDirectory() && entersExcludedDirectory(patterns, path)) await visit(path);
+        continue;
+      }
+      out.push({ path, kind: e.isDirectory() ? "dir" : e.isSymbolicLink() ? "link" : e.isFile() ? "file" : "other" });
+      if (e.isDirectory()) await visit(path);
+    }
+  };
+  await visit("");
   return out;
 }
 

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { type Command } from "../core/command.js";
 import { SuiteError, type Problem } from "../core/errors.js";
+import { releaseBefore } from "../core/version.js";
 import { type ContainerSpec, createContainer, execInContainer, removeContainer, startContainer, waitContainer } from "../podman/container.js";
 import { buildImage, pullImage } from "../podman/image.js";
 import { createNetwork } from "../podman/network.js";
@@ -116,6 +117,12 @@ export interface StartPlan {
 }
 
 const DEFAULT_COMPLETION_TIMEOUT_MS = 30 * 60_000;
+/**
+ * podman stopped showing type=env secrets in `podman inspect` with containers/podman commit
+ * a5e9b4d126 (issue #23788; RELEASE_NOTES.md, 5.3.0), first tagged v5.3.0-rc1. A `5.3.0-dev` or
+ * `5.3.0-rc1` counts as 5.3 (the pre-release suffix is dropped), so only 5.2 and older warn.
+ */
+const ENV_SECRETS_HIDDEN_SINCE = "5.3.0";
 
 /**
  * observe → PLAN → execute. Pure: the suite, the configuration and what exists in, the steps out.
@@ -336,7 +343,7 @@ export function planStart(suite: Suite, config: PlanVars, observed: ObservedStat
     };
   });
 
-  if (secrets.length + containers.length > 0 && usesEnvSecrets(suite, runnable) && observed.podmanVersion && olderThan(observed.podmanVersion, [5, 3])) {
+  if (secrets.length + containers.length > 0 && usesEnvSecrets(suite, runnable) && observed.podmanVersion && releaseBefore(observed.podmanVersion, ENV_SECRETS_HIDDEN_SINCE)) {
     warnings.push(`podman ${observed.podmanVersion} shows type=env secrets in \`podman inspect\` (fixed in podman 5.3): upgrade podman or use file secrets`);
   }
   if (problems.length) throw new SuiteError(`${suite.file}: the suite cannot start`, problems);
@@ -383,10 +390,4 @@ function buildGroups(builds: readonly BuildStep[]): string[][] {
 
 function usesEnvSecrets(suite: Suite, services: readonly Service[]): boolean {
   return services.some((s) => s.secrets.some((x) => x.type === "env" && suite.secrets.has(x.source)));
-}
-
-function olderThan(version: string, [major, minor]: [number, number]): boolean {
-  const m = /^(\d+)\.(\d+)/.exec(version);
-  if (!m) return false;
-  return Number(m[1]) < major || (Number(m[1]) === major && Number(m[2]) < minor);
 }

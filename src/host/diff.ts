@@ -1,53 +1,17 @@
+import { FILE_HEADERS_ONLY, createTwoFilesPatch } from "diff";
+
+/** Lines of context around each change, as `diff -u` shows by default. */
+const CONTEXT = 3;
+
 /**
- * A unified-style line diff for --check output: changed lines with one line of context, from a
- * longest-common-subsequence walk (the files micropod edits are small).
+ * The unified diff (jsdiff) that --check shows for a file micropod writes: `--- /dev/null` for a
+ * new file, hunks with their `@@ -a,b +c,d @@` headers and three lines of context, and jsdiff's
+ * `\ No newline at end of file` where one side lacks it. One array entry per output line.
  */
 export function diffLines(path: string, before: string | undefined, after: string): string[] {
-  const a = before === undefined ? [] : splitLines(before);
-  const b = splitLines(after);
-  const ops = lcsOps(a, b);
-  const out = [`--- ${before === undefined ? "/dev/null" : path}`, `+++ ${path}`];
-  const keep = new Set<number>();
-  ops.forEach((op, i) => {
-    if (op.kind !== " ") for (let j = i - 1; j <= i + 1; j++) keep.add(j);
+  const patch = createTwoFilesPatch(before === undefined ? "/dev/null" : path, path, before ?? "", after, undefined, undefined, {
+    context: CONTEXT,
+    headerOptions: FILE_HEADERS_ONLY,
   });
-  let last = -2;
-  ops.forEach((op, i) => {
-    if (!keep.has(i)) return;
-    if (i !== last + 1 && last !== -2) out.push("@@");
-    out.push(`${op.kind} ${op.line}`.trimEnd());
-    last = i;
-  });
-  return out;
-}
-
-function splitLines(s: string): string[] {
-  const lines = s.split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  return lines;
-}
-
-interface Op {
-  kind: " " | "-" | "+";
-  line: string;
-}
-
-function lcsOps(a: string[], b: string[]): Op[] {
-  const n = a.length;
-  const m = b.length;
-  const t: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
-  for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) t[i]![j] = a[i] === b[j] ? t[i + 1]![j + 1]! + 1 : Math.max(t[i + 1]![j]!, t[i]![j + 1]!);
-  }
-  const ops: Op[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < n && j < m) {
-    if (a[i] === b[j]) ops.push({ kind: " ", line: a[i++]! }), j++;
-    else if (t[i + 1]![j]! >= t[i]![j + 1]!) ops.push({ kind: "-", line: a[i++]! });
-    else ops.push({ kind: "+", line: b[j++]! });
-  }
-  while (i < n) ops.push({ kind: "-", line: a[i++]! });
-  while (j < m) ops.push({ kind: "+", line: b[j++]! });
-  return ops;
+  return patch.replace(/\n$/, "").split("\n");
 }

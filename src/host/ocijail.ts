@@ -1,3 +1,5 @@
+import { releaseAfter, releaseAtLeast } from "../core/version.js";
+
 /**
  * Which mechanism applies micropod's jail profiles, from ocijail's version: 0.5 reads the
  * `org.freebsd.jail.allow.*` annotations, releases after 0.5.1 also `org.freebsd.jail.sysv*`;
@@ -12,25 +14,11 @@ export interface JailMechanism {
   readonly summary: string;
 }
 
-/** `0.5.1_2,1` → [0, 5, 1] (port revision and epoch do not change what ocijail reads). */
-export function parseVersion(v: string): number[] {
-  return v.replace(/[_,].*$/, "").split(".").map((p) => Number.parseInt(p, 10) || 0);
-}
-
-export function compareVersions(a: string, b: string): number {
-  const x = parseVersion(a);
-  const y = parseVersion(b);
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    const d = (x[i] ?? 0) - (y[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
 export function jailMechanism(version: string | undefined): JailMechanism {
   if (!version) return { allowAnnotations: false, sysvAnnotations: false, summary: "ocijail is not installed: the micropod-jail hook will apply the jail profiles" };
-  const allow = compareVersions(version, "0.5.0") >= 0;
-  const sysv = compareVersions(version, "0.5.1") > 0;
+  // `version` is what `pkg query %v` prints: `0.5.1_2,1` is release 0.5.1 (port revision, epoch).
+  const allow = releaseAtLeast(version, "0.5.0");
+  const sysv = releaseAfter(version, "0.5.1");
   const summary = sysv
     ? `ocijail ${version} applies the org.freebsd.jail.* annotations (allow.* and sysv*); the hook is a fallback`
     : allow

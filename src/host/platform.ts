@@ -1,5 +1,6 @@
 import { release, type } from "node:os";
 import { PrerequisiteError } from "../core/errors.js";
+import { releaseAtLeast } from "../core/version.js";
 
 /** The facts that decide whether prepare-host may change this machine; tests inject them. */
 export interface PlatformFacts {
@@ -24,8 +25,7 @@ export function requireChangeablePlatform(p: PlatformFacts): void {
       "run it on the FreeBSD 15 host, or use `micropod prepare-host --check` to see what it would do",
     );
   }
-  const major = Number.parseInt(p.release, 10);
-  if (!(major >= MIN_FREEBSD_MAJOR)) {
+  if (!releaseAtLeast(p.release, `${MIN_FREEBSD_MAJOR}.0`)) {
     throw new PrerequisiteError(
       `prepare-host needs FreeBSD ${MIN_FREEBSD_MAJOR} or later (podman, ocijail and the base images it sets up target it), and this host runs ${p.release}`,
       "freebsd-update upgrade -r 15.0-RELEASE",

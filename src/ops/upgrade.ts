@@ -3,6 +3,7 @@ import { type Command, renderCommand } from "../core/command.js";
 import { writeFileAtomic } from "../core/atomic-write.js";
 import { ExitCode, MicropodError, UsageError } from "../core/errors.js";
 import { withLock } from "../core/lock.js";
+import { tagOlder } from "../core/version.js";
 import { emptyObservedState, observeFiles } from "../engine/observe.js";
 import { planStart } from "../engine/plan.js";
 import { containerSpec } from "../engine/spec.js";
@@ -121,15 +122,6 @@ export function withVersion(envText: string, version: string): string {
   return `${envText}${envText.endsWith("\n") || envText === "" ? "" : "\n"}${line}\n`;
 }
 
-/** v4.3.2 < v4.4.0; pre-release suffixes are ignored (only the numbers order releases here). */
-export function isOlder(a: string, b: string): boolean {
-  const nums = (v: string) => (/^v?(\d+)\.(\d+)\.(\d+)/.exec(v) ?? []).slice(1).map(Number);
-  const [x, y] = [nums(a), nums(b)];
-  if (x.length !== 3 || y.length !== 3) return false;
-  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i]! < y[i]!;
-  return false;
-}
-
 const VERSION = /^v?\d+\.\d+\.\d+([.-][0-9A-Za-z.-]+)?$/;
 
 /**
@@ -140,7 +132,7 @@ const VERSION = /^v?\d+\.\d+\.\d+([.-][0-9A-Za-z.-]+)?$/;
 export async function upgrade(ctx: OpsContext, o: UpgradeOptions): Promise<void> {
   if (!VERSION.test(o.version)) throw new UsageError(`--mastodon ${JSON.stringify(o.version)}: a Mastodon release tag such as v4.3.2`);
   const from = ctx.config.vars.MASTODON_VERSION;
-  if (from && isOlder(o.version, from)) {
+  if (from && tagOlder(o.version, from)) {
     throw new UsageError(`--mastodon ${o.version} is older than the running ${from}: Mastodon's migrations do not run backwards; restore a backup taken before the upgrade instead`);
   }
   if (o.check) {

@@ -23,12 +23,11 @@ describe("boot: the rc scripts, micropod_enable and the shutdown timeouts", () =
   it("--check on a fresh host shows the scripts, the sysrc and sysctl calls, and changes nothing", async () => {
     const before = host.snapshot();
     const r = await host.prepare({ check: true, resources: [boot] });
-    const script = (name: string) =>
-      packaged(name)
-        .replace(/\n$/, "")
-        .split("\n")
-        .map((l) => `    + ${l}`.trimEnd())
-        .join("\n");
+    // A new file is one hunk adding every line.
+    const script = (name: string) => {
+      const lines = packaged(name).replace(/\n$/, "").split("\n");
+      return [`    @@ -0,0 +1,${lines.length} @@`, ...lines.map((l) => `    +${l}`.trimEnd())].join("\n");
+    };
     expect(r.out).toBe(`change  boot            install /usr/local/etc/rc.d/micropod; install /usr/local/etc/rc.d/micropod_health; set micropod_enable=YES rcshutdown_timeout=300; kern.init_shutdown_timeout=330 live and in /etc/sysctl.conf
     --- /dev/null
     +++ /usr/local/etc/rc.d/micropod
@@ -40,7 +39,8 @@ ${script("micropod_health")}
     $ sysctl kern.init_shutdown_timeout=330
     --- /dev/null
     +++ /etc/sysctl.conf
-    + kern.init_shutdown_timeout=330	# micropod: init waits this long for rc.shutdown (micropod stop)
+    @@ -0,0 +1,1 @@
+    +kern.init_shutdown_timeout=330	# micropod: init waits this long for rc.shutdown (micropod stop)
     note: /usr/local/etc/micropod/micropod.env does not exist: at boot rc.d/micropod reads the suite's .env there (put it there, or rerun with --env FILE to point micropod_envfile at yours)
 1 of 1 resources would change; run \`micropod prepare-host\` as root to apply
 `);

@@ -329,23 +329,25 @@ pass all
     expect(check.out).toBe(`refused pf              the administrator's /etc/pf.conf says otherwise on 3 line(s) micropod needs
     --- /etc/pf.conf
     +++ /etc/pf.conf
-    - v4egress_if = "ix0"
-    - v6egress_if = "ix0"
-    + v4egress_if = "vtnet0"
-    + v6egress_if = "vtnet0"
-      nat on $v4egress_if inet from <cni-nat> to any -> ($v4egress_if)
-    @@
-      nat-anchor "cni-rdr/*"
-    - table <cni-nat>
-    + table <cni-nat> persist { 10.88.0.0/16 10.89.0.0/24 fd00:10:89::/64 }
-      pass all
-    + # added by micropod prepare-host: needed by podman's networks
-    + anchor "cni-rdr/*"
-    + block in quick on $v4egress_if inet to <cni-nat>
-    + block in quick on $v6egress_if inet6 to <cni-nat>
-    + pass quick inet proto icmp all keep state
-    + pass quick inet6 proto icmp6 all keep state
-    + pass from <cni-nat> to any keep state
+    @@ -1,8 +1,15 @@
+    -v4egress_if = "ix0"
+    -v6egress_if = "ix0"
+    +v4egress_if = "vtnet0"
+    +v6egress_if = "vtnet0"
+     nat on $v4egress_if inet from <cni-nat> to any -> ($v4egress_if)
+     nat on $v6egress_if inet6 from <cni-nat> to !ff00::/8 -> ($v6egress_if)
+     rdr-anchor "cni-rdr/*"
+     nat-anchor "cni-rdr/*"
+    -table <cni-nat>
+    +table <cni-nat> persist { 10.88.0.0/16 10.89.0.0/24 fd00:10:89::/64 }
+     pass all
+    +# added by micropod prepare-host: needed by podman's networks
+    +anchor "cni-rdr/*"
+    +block in quick on $v4egress_if inet to <cni-nat>
+    +block in quick on $v6egress_if inet6 to <cni-nat>
+    +pass quick inet proto icmp all keep state
+    +pass quick inet6 proto icmp6 all keep state
+    +pass from <cni-nat> to any keep state
     $ kldload -n pf
     $ pfctl -nf $ROOT/etc/pf.conf.micropod-new
     $ pfctl -f $ROOT/etc/pf.conf

@@ -1,6 +1,6 @@
 import { PrerequisiteError } from "../../core/errors.js";
+import { releaseAfter } from "../../core/version.js";
 import { type BaseImageKind, baseImage, baseImageNames } from "../../suite/base-images.js";
-import { compareVersions } from "../ocijail.js";
 import { type HostContext, type HostResource, type Action, ok, runAction } from "../resource.js";
 import { imageExists, imagePull } from "../tools/podman.js";
 import { freebsdVersion, releaseOf, unameRelease } from "../tools/system.js";
@@ -21,7 +21,7 @@ export const baseImages: HostResource = {
     // The .env's FREEBSD_RELEASE is what the suite builds FROM; without a .env, the host's own.
     const hostRel = await hostRelease(ctx);
     const release = ctx.options.freebsdRelease ?? hostRel;
-    const notes = compareVersions(release, hostRel) > 0 ? [`FREEBSD_RELEASE=${release} (from the .env) is newer than this host's ${hostRel}: containers cannot run a userland newer than the kernel (freebsd-update the host, or lower FREEBSD_RELEASE)`] : [];
+    const notes = releaseAfter(release, hostRel) ? [`FREEBSD_RELEASE=${release} (from the .env) is newer than this host's ${hostRel}: containers cannot run a userland newer than the kernel (freebsd-update the host, or lower FREEBSD_RELEASE)`] : [];
     const actions: Action[] = [];
     const missing: string[] = [];
     for (const kind of Object.keys(baseImageNames) as BaseImageKind[]) {

@@ -141,6 +141,18 @@ describe("planStart", () => {
     expect(() => planStart(demo, config, fresh, { services: ["nope"] })).toThrow(/no such service: nope/);
   });
 
+  it.each([
+    ["5.2.5", true],
+    ["v5.2.0", true],
+    ["5.3.0-dev", false],
+    ["5.3.0-rc1", false],
+    ["5.10.1", false],
+    ["unknown", false],
+  ])("podman %s: env-secret warning %s", (podmanVersion, warns) => {
+    const plan = planStart(demo, config, { ...fresh, podmanVersion }, { services: ["migrate"] });
+    expect(plan.warnings.some((w) => w.includes("shows type=env secrets"))).toBe(warns);
+  });
+
   it("wait adds each selected healthcheck to what execution waits for; noRecreate starts a changed container as it is", () => {
     // Alone, db has no dependent waiting for it: only `wait` makes its healthcheck count.
     expect(planStart(demo, config, fresh, { services: ["db"] }).containers.map((c) => [c.service, c.readiness.conditions])).toEqual([["db", []]]);
