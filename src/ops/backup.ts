@@ -6,7 +6,7 @@ import type { OpsContext } from "./context.js";
 import { type BackupManifest, DUMP_FILE, ENV_COPY, MANIFEST_FILE, SECRETS_COPY, SNAPSHOT_PREFIX, backupStamp, backupsRoot, isBackupStamp, toRotate } from "./backup-layout.js";
 import { parseRowCounts, pgDump, psql, removeInContainer, rowCountsSql } from "./postgres.js";
 import { requireRunning, runningServices } from "./running.js";
-import { databaseService, writerServices } from "./services.js";
+import { roleServiceName, writerServices } from "../suite/roles.js";
 import { zfsDatasetOf, zfsDestroySnapshot, zfsListSnapshots, zfsSnapshot } from "../host/tools/zfs.js";
 
 export interface BackupOptions {
@@ -35,7 +35,7 @@ type BackupCtx = Pick<OpsContext, "runner" | "logger" | "out" | "clock" | "suite
 export async function backup(ctx: BackupCtx, opts: BackupOptions = {}): Promise<BackupResult> {
   const keep = opts.keep ?? defaultKeep;
   if (!Number.isInteger(keep) || keep < 1) throw new UsageError(`--keep ${keep}: a whole number of backups, at least 1`);
-  const container = await requireRunning(ctx.runner, ctx.suite, databaseService);
+  const container = await requireRunning(ctx.runner, ctx.suite, roleServiceName(ctx.suite, "database"));
   const db = ctx.config.vars.DB_NAME ?? "mastodon";
   const stamp = backupStamp(ctx.clock.now());
   const root = backupsRoot(ctx.config.paths.data);

@@ -7,7 +7,7 @@ import { type BackupManifest, DUMP_FILE, MANIFEST_FILE } from "./backup-layout.j
 import type { OpsContext } from "./context.js";
 import { giveToSuperuser, parseRowCounts, pgRestore, pgRestoreList, psql, removeInContainer, rowCountsSql, tablesInDump } from "./postgres.js";
 import { requireRunning, runningServices } from "./running.js";
-import { databaseService, writerServices } from "./services.js";
+import { roleServiceName, writerServices } from "../suite/roles.js";
 import { startAndWait, stopForOperation } from "./engine.js";
 
 export interface RestoreOptions {
@@ -53,7 +53,7 @@ export function compareCounts(expected: Readonly<Record<string, number>>, actual
 export async function restore(ctx: Pick<OpsContext, "runner" | "logger" | "out" | "clock" | "suite" | "config" | "signal">, path: string, opts: RestoreOptions = {}): Promise<RestoreResult> {
   const { dump, manifest } = await locateDump(path);
   return withLock(ctx.config.paths.lock, { verb: "restore", clock: ctx.clock, ...(ctx.signal ? { signal: ctx.signal } : {}) }, async () => {
-    const container = await requireRunning(ctx.runner, ctx.suite, databaseService);
+    const container = await requireRunning(ctx.runner, ctx.suite, roleServiceName(ctx.suite, "database"));
     const db = manifest?.database ?? ctx.config.vars.DB_NAME ?? "mastodon";
     const writers = await runningServices(ctx.runner, ctx.suite, writerServices(ctx.suite));
     if (writers.length > 0 && !opts.stopWriters) {

@@ -1,11 +1,20 @@
+import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { systemClock } from "../../../src/core/clock.js";
 import { renderCommand } from "../../../src/core/command.js";
+import { ExitCode, type MicropodError } from "../../../src/core/errors.js";
+import { createLogger } from "../../../src/core/logger.js";
+import { Redactor } from "../../../src/core/redact.js";
+import type { Runner } from "../../../src/core/runner.js";
+import type { OpsContext } from "../../../src/ops/context.js";
+import { loadSuite } from "../../../src/suite/load.js";
+import { sampleVars } from "../suite/vars.js";
 import { createOwnerArgv, credentialsPath, parsePassword, takenReason } from "../../../src/ops/admin.js";
 import { backupStamp, isBackupStamp, toRotate } from "../../../src/ops/backup-layout.js";
 import { giveToSuperuser, parseRowCounts, pgDump, pgRestore, psql, tablesInDump } from "../../../src/ops/postgres.js";
 import { alterSystemSql, parseLibraries } from "../../../src/ops/query-stats.js";
 import { compareCounts } from "../../../src/ops/restore.js";
-import { atVersion, databaseState, isOlder, previousRef, upgradePlan, withVersion } from "../../../src/ops/upgrade.js";
+import { atVersion, databaseState, isOlder, previousRef, upgrade, upgradePlan, upgradeProcesses, withVersion } from "../../../src/ops/upgrade.js";
 import { buildImage } from "../../../src/podman/image.js";
 import { dep, service, suite } from "../../support/make-suite.js";
 import { zfsDatasetOf, zfsDestroySnapshot, zfsListSnapshots, zfsSnapshot } from "../../../src/host/tools/zfs.js";
@@ -105,8 +114,39 @@ describe("upgrade plan", () => {
 
   it("recreates the template's users in dependency order", () => {
     const build = buildImage({ context: "/c", file: "/c/Containerfile", tags: ["localhost/mastodon/mastodon:latest"] });
-    const lines = upgradePlan(atVersion(s, "v4.4.0"), "v4.3.0", "v4.4.0", "/etc/micropod.env", build);
+    const lines = upgradePlan(atVersion(s, "v4.4.0"), "v4.3.0", "v4.4.0", "/etc/micropod.env", build, upgradeProcesses(s, {}));
     expect(lines[3]).toBe("3. build: podman build --file /c/Containerfile --tag localhost/mastodon/mastodon:latest /c");
-    expect(lines[5]).toBe("5. recreate in dependency order, each gated on readiness: sidekiq-default, web, streaming");
+    expect(lines[5]).toBe("5. recreate from the new image, each gated on readiness, leaving what they depend on as it runs: sidekiq-default, web, streaming");
+    expect(lines.length).toBe(9);
+  });
+});
+
+describe("upgrade --check on the bundled suite", () => {
+  const root = resolve(import.meta.dirname, "../../..");
+  const compose = resolve(root, "containerfiles/compose.yaml");
+
+  it("builds the mastodon template (not base), recreates every process running it, reruns maintaindb, and runs nothing", async () => {
+    const loaded = await loadSuite(compose, sampleVars);
+    const printed: string[] = [];
+    const runner: Runner = { run: (c) => Promise.reject(new Error(`--check ran ${renderCommand(c)}`)) };
+    const ctx: OpsContext = {
+      runner,
+      logger: createLogger({ level: "silent" }),
+      redactor: new Redactor(),
+      clock: systemClock,
+      out: (t) => printed.push(t),
+      config: { envFile: "/usr/local/etc/micropod/micropod.env", vars: sampleVars, paths: { data: "/nonexistent", secretsFile: "/nonexistent/s", state: "/nonexistent/st", lock: "/nonexistent/l", logs: "/nonexistent/logs" } },
+      suite: loaded,
+    };
+    const err = (await upgrade(ctx, { version: "v4.5.13", check: true }).catch((e: unknown) => e)) as MicropodError;
+    expect(err.exitCode).toBe(ExitCode.changesPending);
+    const lines = printed[0]!.split("\n");
+    const dir = resolve(root, "containerfiles/mastodon");
+    expect(lines[3]).toMatch(new RegExp(`^3\\. build: podman build --file ${dir}/Containerfile --build-arg FREEBSD_RELEASE=15\\.0 --build-arg MASTODON_VERSION=v4\\.5\\.13 .*--tag localhost/micropod/mastodon:latest ${dir}$`));
+    const sidekiqs = ["sidekiq-ingress-1", "sidekiq-ingress-2", "sidekiq-pull", "sidekiq-push", "sidekiq-default", "sidekiq-scheduler"];
+    expect(lines[5]).toBe(`5. recreate from the new image, each gated on readiness, leaving what they depend on as it runs: ${[...sidekiqs, "web", "streaming"].join(", ")}`);
+    expect(lines[8]).toBe("8. rebuild and run again on the new image (no migration is left for them): maintaindb");
+    expect(lines[4]).toContain("--env SKIP_POST_DEPLOYMENT_MIGRATIONS=true");
+    expect(lines[4]).toContain(" localhost/micropod/mastodon bundle exec rails db:migrate");
   });
 });
