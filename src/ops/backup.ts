@@ -5,7 +5,7 @@ import { CommandFailedError, UsageError } from "../core/errors.js";
 import { copyFromContainer } from "../podman/container.js";
 import type { OpsContext } from "./context.js";
 import { type BackupManifest, DUMP_FILE, ENV_COPY, MANIFEST_FILE, SECRETS_COPY, SNAPSHOT_PREFIX, backupStamp, backupsRoot, isBackupStamp, toRotate } from "./backup-layout.js";
-import { type TableSums, readSnapshotDump, removeInContainer, snapshotDump } from "./postgres.js";
+import { type TableSums, readSnapshotDump, removeInContainer, rowsOf, snapshotDump } from "./postgres.js";
 import { requireRunning, runningServices } from "./running.js";
 import { roleServiceName, writerServices } from "../suite/roles.js";
 import { zfsDatasetOf, zfsDestroySnapshot, zfsListSnapshots, zfsSnapshot } from "../host/tools/zfs.js";
@@ -74,7 +74,7 @@ export async function backup(ctx: BackupCtx, opts: BackupOptions = {}): Promise<
       database: db,
       ...(ctx.config.vars.MASTODON_VERSION ? { mastodonVersion: ctx.config.vars.MASTODON_VERSION } : {}),
       writersRunning,
-      rowCounts: Object.fromEntries(Object.entries(sums).map(([t, s]) => [t, s.rows])),
+      rowCounts: rowsOf(sums),
       checksums: Object.fromEntries(Object.entries(sums).map(([t, s]) => [t, s.checksum])),
       files,
     };

@@ -52,6 +52,9 @@ ORDER BY 1;`;
 /** Rows and checksum per table (`schema.table`), as tableSumsSql prints them. */
 export type TableSums = Record<string, { readonly rows: number; readonly checksum: string }>;
 
+/** Rows per table, as the manifest and the restore's summary show them. */
+export const rowsOf = (sums: TableSums): Record<string, number> => Object.fromEntries(Object.entries(sums).map(([t, s]) => [t, s.rows]));
+
 export function parseTableSums(stdout: string): TableSums {
   const out: TableSums = {};
   for (const line of stdout.split("\n")) {

@@ -21,6 +21,7 @@ import {
   psql,
   psqlScript,
   removeInContainer,
+  rowsOf,
   swapDatabasesScript,
   tableSumsSql,
   tablesInDump,
@@ -136,7 +137,7 @@ export async function restore(ctx: RestoreCtx, path: string, opts: RestoreOption
       swapped = true;
       const drop = await ctx.runner.run(psql(container, maintenanceDatabase, dropDatabaseSql(names.replaced)), { allowFailure: true });
       if (drop.exitCode !== 0) ctx.logger.warn({ database: names.replaced }, `could not drop the replaced database ${names.replaced}: ${drop.stderr.trim()}; drop it by hand`);
-      result = { dump, tables: Object.keys(sums).length, rowCounts: Object.fromEntries(Object.entries(sums).map(([t, s]) => [t, s.rows])) };
+      result = { dump, tables: Object.keys(sums).length, rowCounts: rowsOf(sums) };
     } finally {
       await ctx.runner.run(removeInContainer(container, inside), { allowFailure: true });
       if (!swapped) await ctx.runner.run(psql(container, maintenanceDatabase, dropDatabaseSql(names.restoring)), { allowFailure: true });
