@@ -35,6 +35,12 @@ export interface PlanOptions {
    * an operation restarting what it stopped brings back what ran, not a changed definition.
    */
   readonly noRecreate?: boolean;
+  /**
+   * Only the services asked for, not what they depend on (Compose `up --no-deps`): their
+   * dependencies are up already, and an upgrade must not touch them (recreating the bundled
+   * suite's maintaindb would run every migration while the old release still serves).
+   */
+  readonly noDeps?: boolean;
 }
 
 export interface NetworkStep {
@@ -132,7 +138,7 @@ export function planStart(suite: Suite, config: PlanVars, observed: ObservedStat
   const problems: Problem[] = [];
   const warnings: string[] = [];
   const graph = dependencyGraph(suite);
-  const selected = selectServices(suite, opts.services ?? []);
+  const selected = selectServices(suite, opts.services ?? [], opts.noDeps ?? false);
   const order = graph.order(selected);
   const runnable = order.map((n) => suite.services.get(n)!).filter((s) => !s.buildOnly);
 
@@ -365,8 +371,9 @@ export function requireServices(suite: Suite, asked: readonly string[]): void {
   }
 }
 
-function selectServices(suite: Suite, asked: readonly string[]): Set<string> {
+function selectServices(suite: Suite, asked: readonly string[], noDeps: boolean): Set<string> {
   requireServices(suite, asked);
+  if (noDeps && asked.length) return new Set(asked);
   // Build-only services never run, so no closure reaches them: one asked for by name is built.
   const roots = asked.length ? asked : [...suite.services.keys()];
   return new Set([...dependencyGraph(suite).startClosure(roots), ...roots.filter((n) => suite.services.get(n)!.buildOnly)]);

@@ -45,6 +45,8 @@ export interface ServiceStartOptions extends StartOptions {
   readonly wait?: boolean;
   /** Start existing containers as they are, never recreate them (see PlanOptions.noRecreate). */
   readonly noRecreate?: boolean;
+  /** Only the services asked for, not their dependencies (see PlanOptions.noDeps). */
+  readonly noDeps?: boolean;
 }
 
 /**
@@ -64,6 +66,7 @@ export async function startServices(
     logDir: paths.logs,
     ...(opts.wait ? { wait: true } : {}),
     ...(opts.noRecreate ? { noRecreate: true } : {}),
+    ...(opts.noDeps ? { noDeps: true } : {}),
   });
   // A build touches no network, secret or container: their warnings would only confuse it.
   if (opts.buildOnly) plan = { ...plan, networks: [], secrets: [], pulls: [], containers: [], warnings: [] };

@@ -7,7 +7,7 @@ import { execInContainer } from "../podman/container.js";
 import type { OpsContext } from "./context.js";
 import { tootctl } from "./passthrough.js";
 import { requireRunning } from "./running.js";
-import { railsService } from "./services.js";
+import { roleServiceName } from "../suite/roles.js";
 
 export interface AdminCreateOptions {
   readonly username: string;
@@ -70,7 +70,7 @@ export async function adminCreate(ctx: Pick<OpsContext, "runner" | "logger" | "r
   if (!USERNAME.test(o.username)) throw new UsageError(`--username ${JSON.stringify(o.username)}: letters, digits and _ only, at most 30`);
   if (!EMAIL.test(o.email)) throw new UsageError(`--email ${JSON.stringify(o.email)}: not an e-mail address`);
   const file = credentialsPath(ctx.config.paths.data);
-  const container = await requireRunning(ctx.runner, ctx.suite, railsService);
+  const container = await requireRunning(ctx.runner, ctx.suite, roleServiceName(ctx.suite, "web"));
   const c = execInContainer(container, createOwnerArgv(o));
   const r = await ctx.runner.run(c, { allowFailure: true });
   const password = parsePassword(r.stdout);

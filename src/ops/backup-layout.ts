@@ -21,10 +21,15 @@ export interface BackupManifest {
   readonly createdAt: string;
   readonly database: string;
   readonly mastodonVersion?: string;
-  /** Web or sidekiq were running during the dump: row counts taken after it may differ slightly. */
+  /** Writers that ran during the dump (for the record: the counts below are exact whatever ran). */
   readonly writersRunning: readonly string[];
-  /** Row counts per table, counted right after the dump. */
+  /** Rows per table (`schema.table`), counted inside the dump's own snapshot. */
   readonly rowCounts: Readonly<Record<string, number>>;
+  /**
+   * Per table, the checksum of its rows in that snapshot (postgres.ts tableSumsSql). Absent from
+   * manifests written before micropod took the counts inside the snapshot.
+   */
+  readonly checksums?: Readonly<Record<string, string>>;
   readonly files: readonly string[];
 }
 

@@ -1,12 +1,13 @@
 import { chmod, copyFile, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { UsageError } from "../core/errors.js";
+import { renderCommand } from "../core/command.js";
+import { CommandFailedError, UsageError } from "../core/errors.js";
 import { copyFromContainer } from "../podman/container.js";
 import type { OpsContext } from "./context.js";
 import { type BackupManifest, DUMP_FILE, ENV_COPY, MANIFEST_FILE, SECRETS_COPY, SNAPSHOT_PREFIX, backupStamp, backupsRoot, isBackupStamp, toRotate } from "./backup-layout.js";
-import { parseRowCounts, pgDump, psql, removeInContainer, rowCountsSql } from "./postgres.js";
+import { type TableSums, readSnapshotDump, removeInContainer, rowsOf, snapshotDump } from "./postgres.js";
 import { requireRunning, runningServices } from "./running.js";
-import { databaseService, writerServices } from "./services.js";
+import { roleServiceName, writerServices } from "../suite/roles.js";
 import { zfsDatasetOf, zfsDestroySnapshot, zfsListSnapshots, zfsSnapshot } from "../host/tools/zfs.js";
 
 export interface BackupOptions {
@@ -26,16 +27,17 @@ export const defaultKeep = 7;
 type BackupCtx = Pick<OpsContext, "runner" | "logger" | "out" | "clock" | "suite" | "config">;
 
 /**
- * `micropod backup`: pg_dump (custom format, one consistent snapshot) taken inside the postgresql
- * container and copied out, the .env and the secrets file (0600), a manifest with row counts
- * for restore to verify against, then a ZFS snapshot of the data dataset and rotation.
+ * `micropod backup`: pg_dump (custom format) taken inside the database container and copied out,
+ * the .env and the secrets file (0600), a manifest with the row counts and checksums of the
+ * dump's own snapshot for restore to verify against, then a ZFS snapshot of the data dataset and
+ * rotation.
  * Everything is written into a hidden directory renamed into place at the end: an interrupted
  * backup never looks like a complete one.
  */
 export async function backup(ctx: BackupCtx, opts: BackupOptions = {}): Promise<BackupResult> {
   const keep = opts.keep ?? defaultKeep;
   if (!Number.isInteger(keep) || keep < 1) throw new UsageError(`--keep ${keep}: a whole number of backups, at least 1`);
-  const container = await requireRunning(ctx.runner, ctx.suite, databaseService);
+  const container = await requireRunning(ctx.runner, ctx.suite, roleServiceName(ctx.suite, "database"));
   const db = ctx.config.vars.DB_NAME ?? "mastodon";
   const stamp = backupStamp(ctx.clock.now());
   const root = backupsRoot(ctx.config.paths.data);
@@ -48,14 +50,18 @@ export async function backup(ctx: BackupCtx, opts: BackupOptions = {}): Promise<
   try {
     const writersRunning = await runningServices(ctx.runner, ctx.suite, writerServices(ctx.suite));
     ctx.logger.info({ database: db, container }, "dumping the database");
+    let sums: TableSums = {};
     try {
-      await ctx.runner.run(pgDump(container, db, inside));
+      const session = snapshotDump(container, db, inside);
+      const r = await ctx.runner.run(session);
+      const read = readSnapshotDump(r.stdout);
+      if (read.dumpExit !== 0) throw new CommandFailedError(renderCommand(session), { exitCode: read.dumpExit ?? 1, stdout: "", stderr: r.stderr });
+      sums = read.sums;
       await ctx.runner.run(copyFromContainer(container, inside, join(partial, DUMP_FILE)));
     } finally {
       await ctx.runner.run(removeInContainer(container, inside), { allowFailure: true });
     }
     await chmod(join(partial, DUMP_FILE), 0o600);
-    const rowCounts = parseRowCounts((await ctx.runner.run(psql(container, db, rowCountsSql))).stdout);
     const files = [DUMP_FILE];
     await copyPrivate(ctx.config.envFile, join(partial, ENV_COPY));
     files.push(ENV_COPY);
@@ -68,7 +74,8 @@ export async function backup(ctx: BackupCtx, opts: BackupOptions = {}): Promise<
       database: db,
       ...(ctx.config.vars.MASTODON_VERSION ? { mastodonVersion: ctx.config.vars.MASTODON_VERSION } : {}),
       writersRunning,
-      rowCounts,
+      rowCounts: rowsOf(sums),
+      checksums: Object.fromEntries(Object.entries(sums).map(([t, s]) => [t, s.checksum])),
       files,
     };
     await writeFile(join(partial, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });

@@ -39,7 +39,14 @@ export async function startAndWait(ctx: EngineContext, services: readonly string
   await startServices(ctx.suite, planVars(ctx), ctx.config.paths, engineDeps(ctx), { services, wait: true, noRecreate: true });
 }
 
-/** `micropod start` of these services from `suite` (build, recreate what changed), each waited on until ready. */
-export async function startFrom(ctx: EngineContext, suite: Suite, vars: PlanVars, services: readonly string[], opts: { buildOnly?: boolean } = {}): Promise<void> {
-  await startServices(suite, vars, ctx.config.paths, engineDeps(ctx), { services, ...(opts.buildOnly ? { buildOnly: true } : { wait: true }) });
+/**
+ * `micropod start` of these services from `suite` (build, recreate what changed), each waited on
+ * until ready; with `noDeps`, without touching what they depend on (which must be up).
+ */
+export async function startFrom(ctx: EngineContext, suite: Suite, vars: PlanVars, services: readonly string[], opts: { buildOnly?: boolean; noDeps?: boolean } = {}): Promise<void> {
+  await startServices(suite, vars, ctx.config.paths, engineDeps(ctx), {
+    services,
+    ...(opts.buildOnly ? { buildOnly: true } : { wait: true }),
+    ...(opts.noDeps ? { noDeps: true } : {}),
+  });
 }

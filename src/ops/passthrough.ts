@@ -3,7 +3,7 @@ import type { Command } from "../core/command.js";
 import { execInteractive } from "../podman/container.js";
 import type { OpsContext } from "./context.js";
 import { requireRunning } from "./running.js";
-import { railsService } from "./services.js";
+import { roleServiceName } from "../suite/roles.js";
 
 /** Runs a command with the caller's terminal attached and returns its exit code. */
 export interface Passthrough {
@@ -49,7 +49,7 @@ export async function execService(
   return io.run(c);
 }
 
-/** `micropod tootctl ARGS...`: tootctl in the web container. */
+/** `micropod tootctl ARGS...`: tootctl in the container of the web role. */
 export function runTootctl(ctx: Pick<OpsContext, "runner" | "suite" | "logger">, io: Passthrough, args: readonly string[], opts: ExecOptions = {}): Promise<number> {
-  return execService(ctx, io, railsService, [...tootctl, ...args], opts);
+  return execService(ctx, io, roleServiceName(ctx.suite, "web"), [...tootctl, ...args], opts);
 }

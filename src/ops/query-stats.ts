@@ -2,7 +2,7 @@ import { withLock } from "../core/lock.js";
 import type { OpsContext } from "./context.js";
 import { psql } from "./postgres.js";
 import { requireRunning } from "./running.js";
-import { databaseService } from "./services.js";
+import { roleServiceName } from "../suite/roles.js";
 import { startAndWait, stopForOperation } from "./engine.js";
 
 export const extension = "pg_stat_statements";
@@ -34,7 +34,8 @@ export function alterSystemSql(libraries: readonly string[]): string {
  */
 export async function enableQueryStats(ctx: Pick<OpsContext, "runner" | "logger" | "out" | "suite" | "config" | "clock" | "signal">): Promise<QueryStatsResult> {
   return withLock(ctx.config.paths.lock, { verb: "db query-stats enable", clock: ctx.clock, ...(ctx.signal ? { signal: ctx.signal } : {}) }, async () => {
-    const container = await requireRunning(ctx.runner, ctx.suite, databaseService);
+    const database = roleServiceName(ctx.suite, "database");
+    const container = await requireRunning(ctx.runner, ctx.suite, database);
     const db = ctx.config.vars.DB_NAME ?? "mastodon";
     const live = parseLibraries((await ctx.runner.run(psql(container, db, "SHOW shared_preload_libraries"))).stdout);
     let restarted = false;
@@ -42,13 +43,13 @@ export async function enableQueryStats(ctx: Pick<OpsContext, "runner" | "logger"
     if (!live.includes(extension)) {
       libraries = [...live, extension];
       await ctx.runner.run(psql(container, db, alterSystemSql(libraries)));
-      ctx.logger.info({ libraries }, "shared_preload_libraries changed; restarting postgresql");
+      ctx.logger.info({ libraries, service: database }, `shared_preload_libraries changed; restarting ${database}`);
       // Its dependents stop first and start again after it: none sees the database vanish under it.
-      await startAndWait(ctx, await stopForOperation(ctx, [databaseService]));
+      await startAndWait(ctx, await stopForOperation(ctx, [database]));
       restarted = true;
     }
     await ctx.runner.run(psql(container, db, `CREATE EXTENSION IF NOT EXISTS ${extension}`));
-    ctx.out(restarted ? `query stats enabled: ${extension} loaded (postgresql restarted once) and created in ${db}` : `query stats already enabled in ${db}; postgresql not restarted`);
+    ctx.out(restarted ? `query stats enabled: ${extension} loaded (${database} restarted once) and created in ${db}` : `query stats already enabled in ${db}; ${database} not restarted`);
     return { restarted, libraries };
   });
 }

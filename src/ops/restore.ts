@@ -3,11 +3,30 @@ import { basename, dirname, join, resolve } from "node:path";
 import { ExitCode, MicropodError, PrerequisiteError, UsageError } from "../core/errors.js";
 import { withLock } from "../core/lock.js";
 import { copyToContainer } from "../podman/container.js";
+import { roleServiceName, writerServices } from "../suite/roles.js";
 import { type BackupManifest, DUMP_FILE, MANIFEST_FILE } from "./backup-layout.js";
 import type { OpsContext } from "./context.js";
-import { giveToSuperuser, parseRowCounts, pgRestore, pgRestoreList, psql, removeInContainer, rowCountsSql, tablesInDump } from "./postgres.js";
+import {
+  type TableSums,
+  allowConnectionsSql,
+  createDatabaseSql,
+  databaseFactsSql,
+  dropDatabaseSql,
+  giveToSuperuser,
+  maintenanceDatabase,
+  parseDatabaseFacts,
+  parseTableSums,
+  pgRestore,
+  pgRestoreList,
+  psql,
+  psqlScript,
+  removeInContainer,
+  rowsOf,
+  swapDatabasesScript,
+  tableSumsSql,
+  tablesInDump,
+} from "./postgres.js";
 import { requireRunning, runningServices } from "./running.js";
-import { databaseService, writerServices } from "./services.js";
 import { startAndWait, stopForOperation } from "./engine.js";
 
 export interface RestoreOptions {
@@ -19,8 +38,6 @@ export interface RestoreResult {
   readonly dump: string;
   readonly tables: number;
   readonly rowCounts: Readonly<Record<string, number>>;
-  /** Tables whose count differs from the manifest's, when writers ran during the backup. */
-  readonly drift: readonly string[];
 }
 
 /** A backup directory or a dump file; its manifest sits next to the dump when there is one. */
@@ -34,27 +51,55 @@ export async function locateDump(path: string): Promise<{ dump: string; manifest
   return text ? { dump, manifest: JSON.parse(text) as BackupManifest } : { dump };
 }
 
-/** Compare the restored counts with the manifest: tables missing, and tables whose count differs. */
-export function compareCounts(expected: Readonly<Record<string, number>>, actual: Readonly<Record<string, number>>): { missing: string[]; differing: string[] } {
-  const missing = Object.keys(expected).filter((t) => !(t in actual)).sort();
-  const differing = Object.keys(expected)
-    .filter((t) => t in actual && actual[t] !== expected[t])
-    .sort()
-    .map((t) => `${t}: ${expected[t]} in the backup, ${actual[t]} restored`);
-  return { missing, differing };
+/**
+ * How the restored database differs from what the backup holds: tables missing or extra (the
+ * database holds the backup's tables and nothing else), and per table rows or checksum that
+ * differ. Without a manifest, the dump's table list is what it must hold. Empty: identical.
+ */
+export function verifyAgainst(expected: { manifest?: BackupManifest; dumpTables: readonly string[] }, actual: TableSums): string[] {
+  const tables = expected.manifest ? Object.keys(expected.manifest.rowCounts) : expected.dumpTables;
+  const want = new Set(tables);
+  const out = [
+    ...tables.filter((t) => !(t in actual)).map((t) => `${t}: in the backup, missing after the restore`),
+    ...Object.keys(actual).filter((t) => !want.has(t)).map((t) => `${t}: not in the backup, present after the restore`),
+  ];
+  const m = expected.manifest;
+  if (m) {
+    for (const t of tables.filter((x) => x in actual)) {
+      if (actual[t]!.rows !== m.rowCounts[t]) out.push(`${t}: ${m.rowCounts[t]} rows in the backup, ${actual[t]!.rows} restored`);
+      else if (m.checksums && actual[t]!.checksum !== m.checksums[t]) out.push(`${t}: same row count, different rows (checksum ${m.checksums[t]} in the backup, ${actual[t]!.checksum} restored)`);
+    }
+  }
+  return out.sort();
 }
 
+/** Names the restore works under, beside the live database (PostgreSQL names hold 63 bytes). */
+export function restoreNames(database: string): { restoring: string; replaced: string } {
+  const names = { restoring: `${database}_micropod_restore`, replaced: `${database}_micropod_replaced` };
+  if (Buffer.byteLength(names.replaced) > 63) throw new UsageError(`database name ${database} is too long to restore beside it (${names.replaced} exceeds PostgreSQL's 63 bytes)`);
+  return names;
+}
+
+type RestoreCtx = Pick<OpsContext, "runner" | "logger" | "out" | "clock" | "suite" | "config" | "signal">;
+
 /**
- * `micropod restore FILE`: the dump back into the Mastodon database in one transaction (all or
- * nothing), then verified: every table the dump carries data for exists, and row counts match
- * the backup's manifest. Refuses while web or sidekiq run: they would write into a database
- * being replaced under them.
+ * `micropod restore FILE`: the backup becomes the database, exactly. The dump is restored into a
+ * new database created from template0 beside the live one (all or nothing: pg_restore
+ * --single-transaction), verified there against the manifest (same tables, and in each the same
+ * row count and checksum as the dump's snapshot), and only then swapped in by two renames in one
+ * transaction; the database it replaces is dropped. Any failure before the swap leaves the live
+ * database untouched and drops the new one. Refuses while web or sidekiq run: what they wrote
+ * after the backup is what a restore discards, and they would go on writing to the old database.
  */
-export async function restore(ctx: Pick<OpsContext, "runner" | "logger" | "out" | "clock" | "suite" | "config" | "signal">, path: string, opts: RestoreOptions = {}): Promise<RestoreResult> {
+export async function restore(ctx: RestoreCtx, path: string, opts: RestoreOptions = {}): Promise<RestoreResult> {
   const { dump, manifest } = await locateDump(path);
+  const db = manifest?.database ?? ctx.config.vars.DB_NAME ?? "mastodon";
+  const names = restoreNames(db);
   return withLock(ctx.config.paths.lock, { verb: "restore", clock: ctx.clock, ...(ctx.signal ? { signal: ctx.signal } : {}) }, async () => {
-    const container = await requireRunning(ctx.runner, ctx.suite, databaseService);
-    const db = manifest?.database ?? ctx.config.vars.DB_NAME ?? "mastodon";
+    const container = await requireRunning(ctx.runner, ctx.suite, roleServiceName(ctx.suite, "database"));
+    const sql = (text: string, database = maintenanceDatabase) => ctx.runner.run(psql(container, database, text));
+    const live = parseDatabaseFacts((await sql(databaseFactsSql(db))).stdout);
+    if (!live) throw new PrerequisiteError(`database ${db} does not exist in ${container}: start the suite once (maintaindb creates it), then restore`, "micropod start");
     const writers = await runningServices(ctx.runner, ctx.suite, writerServices(ctx.suite));
     if (writers.length > 0 && !opts.stopWriters) {
       throw new PrerequisiteError(`refusing to restore while ${writers.join(", ")} ${writers.length === 1 ? "is" : "are"} running: they write to the database`, `micropod restore ${path} --stop-writers`);
@@ -66,54 +111,44 @@ export async function restore(ctx: Pick<OpsContext, "runner" | "logger" | "out" 
     }
     const inside = `/tmp/micropod-restore-${basename(dump)}`;
     let result: RestoreResult;
-    // Until pg_restore commits, the database is as it was: a failure starts the writers again.
-    // After it, a failed verification leaves them stopped on purpose, and says so.
-    let committed = false;
+    let swapped = false;
     try {
       await ctx.runner.run(copyToContainer(dump, container, inside));
       await ctx.runner.run(giveToSuperuser(container, inside));
-      const tables = tablesInDump((await ctx.runner.run(pgRestoreList(container, inside))).stdout);
-      ctx.logger.info({ database: db, tables: tables.length }, "restoring");
-      await ctx.runner.run(pgRestore(container, db, inside));
-      committed = true;
-      const rowCounts = parseRowCounts((await ctx.runner.run(psql(container, db, rowCountsSql))).stdout);
-      const missing = tables.filter((t) => !(t in rowCounts));
-      if (missing.length) throw new MicropodError(`restore verification failed: ${missing.length} table(s) of the dump are missing`, ExitCode.failure, missing);
-      let drift: string[] = [];
-      if (manifest) {
-        const cmp = compareCounts(manifest.rowCounts, rowCounts);
-        if (cmp.missing.length) throw new MicropodError("restore verification failed: tables of the backup are missing", ExitCode.failure, cmp.missing);
-        if (cmp.differing.length && manifest.writersRunning.length === 0) {
-          throw new MicropodError("restore verification failed: row counts differ from the backup's", ExitCode.failure, cmp.differing);
-        }
-        // Writers ran during the backup: the counts were taken a moment after the dump's snapshot.
-        drift = cmp.differing;
-        for (const d of drift) ctx.logger.warn(`row count drift (writers ran during the backup): ${d}`);
+      const dumpTables = tablesInDump((await ctx.runner.run(pgRestoreList(container, inside))).stdout);
+      // A database left by an interrupted restore carries our name and nothing anyone uses.
+      await sql(dropDatabaseSql(names.restoring));
+      await sql(createDatabaseSql(names.restoring, live));
+      ctx.logger.info({ database: names.restoring, tables: dumpTables.length }, "restoring into a new database");
+      await ctx.runner.run(pgRestore(container, names.restoring, inside));
+      const sums = parseTableSums((await ctx.runner.run(psqlScript(container, names.restoring, tableSumsSql))).stdout);
+      const problems = verifyAgainst({ ...(manifest ? { manifest } : {}), dumpTables }, sums);
+      if (problems.length) {
+        throw new MicropodError(`restore verification failed: the restored database differs from the backup${manifest ? "'s manifest" : "'s table list"}; ${db} is unchanged`, ExitCode.failure, problems);
       }
-      result = { dump, tables: tables.length, rowCounts, drift };
-    } catch (err) {
-      if (committed && stopped.length > 0) throw withStoppedNote(err, stopped);
-      throw err;
+      ctx.logger.info({ database: db }, "verified; swapping the restored database in");
+      try {
+        await ctx.runner.run(psqlScript(container, maintenanceDatabase, swapDatabasesScript(db, names.restoring, names.replaced)));
+      } catch (err) {
+        // The renames roll back together: the live database is still there; let sessions in again.
+        await ctx.runner.run(psql(container, maintenanceDatabase, allowConnectionsSql(db, true)), { allowFailure: true });
+        throw err;
+      }
+      swapped = true;
+      const drop = await ctx.runner.run(psql(container, maintenanceDatabase, dropDatabaseSql(names.replaced)), { allowFailure: true });
+      if (drop.exitCode !== 0) ctx.logger.warn({ database: names.replaced }, `could not drop the replaced database ${names.replaced}: ${drop.stderr.trim()}; drop it by hand`);
+      result = { dump, tables: Object.keys(sums).length, rowCounts: rowsOf(sums) };
     } finally {
       await ctx.runner.run(removeInContainer(container, inside), { allowFailure: true });
-      if (!committed && stopped.length > 0) {
-        ctx.logger.info({ services: stopped }, "restore failed, the database is unchanged: starting the writers again");
+      if (!swapped) await ctx.runner.run(psql(container, maintenanceDatabase, dropDatabaseSql(names.restoring)), { allowFailure: true });
+      // Whatever happened, the database the writers find is whole: the old one, or the verified backup.
+      if (stopped.length > 0) {
+        ctx.logger.info({ services: stopped }, swapped ? "starting the writers (and what runs on them) again" : `restore failed, ${db} is unchanged: starting the writers again`);
         await startAndWait(ctx, stopped);
       }
     }
-    if (stopped.length > 0) {
-      ctx.logger.info({ services: stopped }, "starting the writers (and what runs on them) again");
-      await startAndWait(ctx, stopped);
-    }
     const rows = Object.values(result.rowCounts).reduce((a, b) => a + b, 0);
-    ctx.out(`restored ${dump} into ${db}: ${result.tables} tables, ${rows} rows, verified${manifest ? " against the backup manifest" : ""}`);
+    ctx.out(`restored ${dump} into ${db}: ${result.tables} tables, ${rows} rows, verified against the backup ${manifest ? "manifest" : "dump's table list"}`);
     return result;
   });
-}
-
-/** The restore committed but did not verify: what it left stopped, and how to bring it back. */
-function withStoppedNote(err: unknown, stopped: readonly string[]): MicropodError {
-  const note = `stopped: ${stopped.join(", ")}; start them with \`micropod start\` once the database is checked`;
-  if (err instanceof MicropodError) return new MicropodError(err.message, err.exitCode, [...err.details, note]);
-  return new MicropodError(err instanceof Error ? err.message : String(err), ExitCode.failure, [note]);
 }

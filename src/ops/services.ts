@@ -1,5 +1,6 @@
 import { UsageError } from "../core/errors.js";
 import type { Service, Suite } from "../suite/model.js";
+import { roleService, roleServiceName } from "../suite/roles.js";
 
 /** The service or a clear error listing the ones the suite has. */
 export function serviceOf(suite: Suite, name: string): Service {
@@ -8,27 +9,14 @@ export function serviceOf(suite: Suite, name: string): Service {
   return s;
 }
 
-/** The service that runs Rails tasks (tootctl, migrations): `web`. */
-export const railsService = "web";
-/** The database service. */
-export const databaseService = "postgresql";
-export const searchService = "opensearch";
+// The suite's roles live in suite/roles.ts; these names stay for the callers written against them.
 
-/** Services that write to the database: web, then every sidekiq queue in file order. A restore must not race them. */
-export function writerServices(suite: Suite): string[] {
-  const runs = [...suite.services.values()].filter((s) => !s.buildOnly);
-  return [...runs.filter((s) => s.name === "web"), ...runs.filter((s) => s.name.startsWith("sidekiq"))].map((s) => s.name);
-}
-
-/** The build-only template image service (`mastodon`) web, streaming and sidekiq run. */
-export function templateService(suite: Suite): Service {
-  const t = [...suite.services.values()].find((s) => s.buildOnly && s.build);
-  if (!t) throw new UsageError(`${suite.file} has no build-only template service (x-micropod: {build-only: true})`);
-  return t;
-}
-
-/** Every running service built from the template image: what an upgrade recreates. */
-export function templateUsers(suite: Suite): string[] {
-  const image = templateService(suite).image;
-  return [...suite.services.values()].filter((s) => !s.buildOnly && s.image === image).map((s) => s.name);
-}
+/** The service that runs Rails tasks (tootctl, migrations): the `web` role. */
+export const railsService = (suite: Suite): string => roleServiceName(suite, "web");
+/** The `database` role. */
+export const databaseService = (suite: Suite): string => roleServiceName(suite, "database");
+/** The `search` role. */
+export const searchService = (suite: Suite): string => roleServiceName(suite, "search");
+/** The build-only template image service (the `template` role) web, streaming and sidekiq run. */
+export const templateService = (suite: Suite): Service => roleService(suite, "template");
+export { templateUsers, writerServices } from "../suite/roles.js";

@@ -11,11 +11,12 @@ import { type ContainerSpec, runOnce } from "../podman/container.js";
 import { inspectImage, tagImage } from "../podman/image.js";
 import { readImageInspect } from "../podman/readers.js";
 import { dependencyGraph } from "../suite/graph.js";
+import { canonicalImage } from "../suite/images.js";
 import type { Suite } from "../suite/model.js";
+import { roleService } from "../suite/roles.js";
 import { backup } from "./backup.js";
 import type { OpsContext } from "./context.js";
 import { planVars, startFrom } from "./engine.js";
-import { railsService, serviceOf, templateService, templateUsers } from "./services.js";
 
 export interface UpgradeOptions {
   /** The Mastodon release tag to build (the template image's MASTODON_VERSION build arg). */
@@ -26,7 +27,7 @@ export interface UpgradeOptions {
   readonly keep?: number;
 }
 
-export type UpgradeStep = "backup" | "keep-previous" | "build" | "pre-migrate" | "recreate" | "post-migrate" | "record-version";
+export type UpgradeStep = "backup" | "keep-previous" | "build" | "pre-migrate" | "recreate" | "post-migrate" | "record-version" | "refresh";
 
 export const migrateArgv = ["bundle", "exec", "rails", "db:migrate"] as const;
 
@@ -44,7 +45,7 @@ export function previousRef(image: string): string {
  * policy, log file).
  */
 export function migrationSpec(suite: Suite, phase: "pre" | "post"): ContainerSpec {
-  const web = containerSpec(suite, serviceOf(suite, railsService));
+  const web = containerSpec(suite, roleService(suite, "web"));
   const env = { ...(web.env ?? {}), ...(phase === "pre" ? { SKIP_POST_DEPLOYMENT_MIGRATIONS: "true" } : {}) };
   return {
     name: `${suite.project}-upgrade-${phase}-migrate`,
@@ -66,33 +67,69 @@ export function migrationSpec(suite: Suite, phase: "pre" | "post"): ContainerSpe
  * as the template's build argument, so setting the argument is the whole difference.
  */
 export function atVersion(suite: Suite, version: string): Suite {
-  const t = templateService(suite);
+  const t = roleService(suite, "template");
   const services = new Map(suite.services);
   services.set(t.name, { ...t, build: { ...t.build!, args: { ...t.build!.args, MASTODON_VERSION: version } } });
   return { ...suite, services };
 }
 
-/** The template build `micropod start` would run for `suite` (its input hash read from the build context). */
-async function templateBuild(suite: Suite, vars: Readonly<Record<string, string>>): Promise<Command> {
+/**
+ * The Mastodon processes an upgrade changes, found from the images, not from names: every
+ * running service whose image is the template's or is built FROM it (through any chain of
+ * builds: the bundled maintaindb builds FROM the template). Long-running ones are recreated
+ * between the two migration phases; one-shots (a dependent waits for them with
+ * service_completed_successfully) would run every migration at once, so they run again only
+ * after the post-deployment migrations.
+ */
+export interface UpgradeProcesses {
+  /** Recreated from the new image in step 5, dependency order. */
+  readonly recreate: readonly string[];
+  /** Rebuilt and run again once the upgrade is complete. */
+  readonly refresh: readonly string[];
+}
+
+/** `bases`: each build's FROM images, as the engine reads them (ObservedState.buildContexts). */
+export function upgradeProcesses(suite: Suite, bases: Readonly<Record<string, { readonly bases: readonly string[] }>>): UpgradeProcesses {
+  const images = new Set([canonicalImage(roleService(suite, "template").image)]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const s of suite.services.values()) {
+      if (!s.build || images.has(canonicalImage(s.image))) continue;
+      if ((bases[s.name]?.bases ?? []).some((b) => images.has(canonicalImage(b)))) {
+        images.add(canonicalImage(s.image));
+        grew = true;
+      }
+    }
+  }
+  const oneShots = new Set([...suite.services.values()].flatMap((s) => s.dependsOn.filter((d) => d.condition === "service_completed_successfully").map((d) => d.service)));
+  const family = [...suite.services.values()].filter((s) => !s.buildOnly && images.has(canonicalImage(s.image))).map((s) => s.name);
+  const order = dependencyGraph(suite).order(family);
+  return { recreate: order.filter((n) => !oneShots.has(n)), refresh: order.filter((n) => oneShots.has(n)) };
+}
+
+/** What `upgrade` reads from the build contexts: the template build command and the processes. */
+async function observeUpgrade(suite: Suite, vars: Readonly<Record<string, string>>): Promise<{ build: Command; processes: UpgradeProcesses }> {
   const observed = { ...emptyObservedState(), ...(await observeFiles(suite)) };
-  const t = templateService(suite);
-  return planStart(suite, { vars }, observed, { services: [t.name] }).builds.find((b) => b.service === t.name)!.command;
+  const t = roleService(suite, "template");
+  const build = planStart(suite, { vars }, observed, { services: [t.name] }).builds.find((b) => b.service === t.name)!.command;
+  return { build, processes: upgradeProcesses(suite, observed.buildContexts) };
 }
 
 /** The plan `--check` prints: every step, with the commands it runs. */
-export function upgradePlan(suite: Suite, from: string | undefined, version: string, envFile: string, build: Command): string[] {
-  const image = templateService(suite).image;
-  const services = dependencyGraph(suite).order(templateUsers(suite));
+export function upgradePlan(suite: Suite, from: string | undefined, version: string, envFile: string, build: Command, processes: UpgradeProcesses): string[] {
+  const image = roleService(suite, "template").image;
+  const { recreate, refresh } = processes;
   return [
     `upgrade Mastodon ${from ?? "(unknown)"} -> ${version}`,
     "1. backup: pg_dump, .env and secrets copies, ZFS snapshot when on ZFS",
     `2. keep the current image: podman tag <id of ${image}> ${previousRef(image)}`,
     `3. build: ${renderCommand(build)}`,
     `4. pre-deployment migrations: ${renderCommand(runOnce(migrationSpec(suite, "pre")))}`,
-    `5. recreate in dependency order, each gated on readiness: ${services.join(", ")}`,
+    `5. recreate from the new image, each gated on readiness, leaving what they depend on as it runs: ${recreate.join(", ")}`,
     `6. post-deployment migrations: ${renderCommand(runOnce(migrationSpec(suite, "post")))}`,
     `7. record MASTODON_VERSION=${version} in ${envFile}`,
-    `on failure: podman tag <previous id> ${image}, recreate ${services.join(", ")} from it, and report the database's state`,
+    ...(refresh.length ? [`8. rebuild and run again on the new image (no migration is left for them): ${refresh.join(", ")}`] : []),
+    `on failure before step 7: podman tag <previous id> ${image}, recreate ${recreate.join(", ")} from it, and report the database's state`,
   ];
 }
 
@@ -112,6 +149,8 @@ export function databaseState(failed: UpgradeStep, backupDir: string | undefined
       return `The database holds the pre-deployment migrations and possibly some post-deployment ones, which the previous release may not expect: check the instance, and restore if it misbehaves.${restore}`;
     case "record-version":
       return `The upgrade itself completed; only writing MASTODON_VERSION to the .env failed: set it by hand, or the next start rebuilds the previous release.`;
+    case "refresh":
+      return "The upgrade itself completed: the database is migrated, the new release runs and the .env names it; only running the one-shots again on the new image failed: `micropod start` retries them.";
   }
 }
 
@@ -126,8 +165,9 @@ const VERSION = /^v?\d+\.\d+\.\d+([.-][0-9A-Za-z.-]+)?$/;
 
 /**
  * `micropod upgrade --mastodon VERSION`: backup, build, pre-deployment migrations in a one-shot
- * container, recreate web/streaming/sidekiq, post-deployment migrations. Any failure puts the
- * previous image back, recreates the services from it, and says what state the database is in.
+ * container, recreate the Mastodon processes, post-deployment migrations, record the version, run
+ * the one-shots built on the template again. A failure before the version is recorded puts the
+ * previous image back, recreates the processes from it, and says what state the database is in.
  */
 export async function upgrade(ctx: OpsContext, o: UpgradeOptions): Promise<void> {
   if (!VERSION.test(o.version)) throw new UsageError(`--mastodon ${JSON.stringify(o.version)}: a Mastodon release tag such as v4.3.2`);
@@ -135,21 +175,21 @@ export async function upgrade(ctx: OpsContext, o: UpgradeOptions): Promise<void>
   if (from && tagOlder(o.version, from)) {
     throw new UsageError(`--mastodon ${o.version} is older than the running ${from}: Mastodon's migrations do not run backwards; restore a backup taken before the upgrade instead`);
   }
+  // The suite and configuration of the new release: the engine builds the template with its
+  // input-hash label and recreates its users with their config-hash labels, exactly as the next
+  // `micropod start` (reading MASTODON_VERSION=version from the .env) expects to find them.
+  const target = atVersion(ctx.suite, o.version);
+  const targetVars = planVars(ctx, { MASTODON_VERSION: o.version });
+  const { build, processes } = await observeUpgrade(target, targetVars.vars);
   if (o.check) {
-    const target = atVersion(ctx.suite, o.version);
-    ctx.out(upgradePlan(target, from, o.version, ctx.config.envFile, await templateBuild(target, planVars(ctx, { MASTODON_VERSION: o.version }).vars)).join("\n"));
+    ctx.out(upgradePlan(target, from, o.version, ctx.config.envFile, build, processes).join("\n"));
     if (from !== o.version) throw new MicropodError(`upgrade to ${o.version} pending (now ${from ?? "unknown"})`, ExitCode.changesPending);
     return;
   }
-  // The lookups below throw on a broken suite: inside withLock, so the lock is released then too.
-  const { image, backupDir } = await withLock(ctx.config.paths.lock, { verb: "upgrade", clock: ctx.clock, ...(ctx.signal ? { signal: ctx.signal } : {}) }, async () => {
-    const image = templateService(ctx.suite).image;
-    const services = dependencyGraph(ctx.suite).order(templateUsers(ctx.suite));
-    // The suite and configuration of the new release: the engine builds the template with its
-    // input-hash label and recreates its users with their config-hash labels, exactly as the next
-    // `micropod start` (reading MASTODON_VERSION=version from the .env) expects to find them.
-    const target = atVersion(ctx.suite, o.version);
-    const targetVars = planVars(ctx, { MASTODON_VERSION: o.version });
+  const { recreate, refresh } = processes;
+  const template = roleService(target, "template");
+  const image = template.image;
+  const { backupDir } = await withLock(ctx.config.paths.lock, { verb: "upgrade", clock: ctx.clock, ...(ctx.signal ? { signal: ctx.signal } : {}) }, async () => {
     let step = "backup" as UpgradeStep;
     let backupDir: string | undefined;
     let previousId: string | undefined;
@@ -167,13 +207,13 @@ export async function upgrade(ctx: OpsContext, o: UpgradeOptions): Promise<void>
       await ctx.runner.run(tagImage(previousId, previousRef(image)));
 
       say("build", `building ${image} with MASTODON_VERSION=${o.version}`);
-      await startFrom(ctx, target, targetVars, [templateService(target).name], { buildOnly: true });
+      await startFrom(ctx, target, targetVars, [template.name], { buildOnly: true });
 
       say("pre-migrate", "pre-deployment migrations (SKIP_POST_DEPLOYMENT_MIGRATIONS=true)");
       await ctx.runner.run(runOnce(migrationSpec(target, "pre")));
 
-      say("recreate", `recreating ${services.join(", ")}`);
-      await startFrom(ctx, target, targetVars, services);
+      say("recreate", `recreating ${recreate.join(", ")}`);
+      await startFrom(ctx, target, targetVars, recreate, { noDeps: true });
 
       say("post-migrate", "post-deployment migrations");
       await ctx.runner.run(runOnce(migrationSpec(target, "post")));
@@ -181,16 +221,23 @@ export async function upgrade(ctx: OpsContext, o: UpgradeOptions): Promise<void>
       say("record-version", `recording MASTODON_VERSION=${o.version}`);
       const env = await readFile(ctx.config.envFile, "utf8");
       await writeFileAtomic(ctx.config.envFile, withVersion(env, o.version), { backup: true });
+
+      if (refresh.length) {
+        say("refresh", `running ${refresh.join(", ")} again on the new image`);
+        // As `micropod start` of the processes: the one-shots are rebuilt and waited on; the rest is left as it runs.
+        await startFrom(ctx, target, targetVars, [...recreate, ...refresh]);
+      }
     } catch (err) {
       const failed = step as UpgradeStep;
       const notes = [databaseState(failed, backupDir)];
-      if (previousId && failed !== "keep-previous" && failed !== "record-version") {
+      if (previousId && !["keep-previous", "record-version", "refresh"].includes(failed)) {
         try {
           ctx.logger.warn({ step: failed }, `upgrade failed; putting the previous image back as ${image}`);
           await ctx.runner.run(tagImage(previousId, image));
           // The suite of the unchanged .env: the planner finds the previous image up to date and recreates from it.
-          if (failed === "recreate" || failed === "post-migrate") await startFrom(ctx, ctx.suite, planVars(ctx), services);
-          notes.push(`The previous image is back as ${image}${failed === "recreate" || failed === "post-migrate" ? ` and ${services.join(", ")} run from it` : ""}.`);
+          const ran = failed === "recreate" || failed === "post-migrate";
+          if (ran) await startFrom(ctx, ctx.suite, planVars(ctx), recreate, { noDeps: true });
+          notes.push(`The previous image is back as ${image}${ran ? ` and ${recreate.join(", ")} run from it` : ""}.`);
         } catch (rollbackErr) {
           notes.push(`Rollback failed too: ${(rollbackErr as Error).message}. The previous image is ${previousRef(image)} (${previousId}).`);
         }
@@ -198,7 +245,7 @@ export async function upgrade(ctx: OpsContext, o: UpgradeOptions): Promise<void>
       const cause = err instanceof MicropodError ? [err.message, ...err.details] : [(err as Error).message];
       throw new MicropodError(`upgrade to ${o.version} failed at step ${failed}`, err instanceof MicropodError ? err.exitCode : ExitCode.failure, [...notes, ...cause]);
     }
-    return { image, backupDir };
+    return { backupDir };
   });
   ctx.out(`upgraded Mastodon ${from ?? ""} -> ${o.version}; previous image kept as ${previousRef(image)}; backup ${backupDir}`);
 }

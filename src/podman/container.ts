@@ -130,15 +130,20 @@ export const removeContainer = (name: string, opts: { force?: boolean; timeoutSe
  * `podman exec`: a healthcheck probe, an admin task. It only reads unless the caller says
  * otherwise, but it runs a program inside the container, so it is not marked read-only.
  */
-export const execInContainer = (name: string, argv: readonly string[], opts: { env?: Readonly<Record<string, string>>; user?: string } = {}): Command =>
-  command([
-    "podman",
-    "exec",
-    ...sorted(opts.env).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
-    ...(opts.user ? ["--user", opts.user] : []),
-    name,
-    ...argv,
-  ]);
+export const execInContainer = (name: string, argv: readonly string[], opts: { env?: Readonly<Record<string, string>>; user?: string; input?: string } = {}): Command =>
+  command(
+    [
+      "podman",
+      "exec",
+      // podman exec passes standard input to the process only with --interactive.
+      ...(opts.input !== undefined ? ["--interactive"] : []),
+      ...sorted(opts.env).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
+      ...(opts.user ? ["--user", opts.user] : []),
+      name,
+      ...argv,
+    ],
+    opts.input !== undefined ? { input: opts.input } : {},
+  );
 
 /** Blocks until the container exits and prints its exit code. */
 export const waitContainer = (name: string): Command => inspect(["podman", "wait", name]);

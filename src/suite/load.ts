@@ -3,6 +3,7 @@ import { basename, dirname, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { SuiteError, type Problem } from "../core/errors.js";
 import { checkSuite } from "./checks.js";
+import { readRoles } from "./roles.js";
 import { readEnvFile } from "./env-file.js";
 import { interpolate, InterpolationError, type Vars } from "./interpolate.js";
 import { LineCounter, Locator } from "./locate.js";
@@ -17,8 +18,8 @@ import type { Network, Service, Suite } from "./model.js";
  * 2. interpolation of every string value from `vars` (top-level `x-` fragments are skipped:
  *    they are only templates, already merged where they are used);
  * 3. the Compose Specification's JSON schema;
- * 4. normalisation (env_file, relative paths, durations, healthcheck tests) and the suite
- *    checks in checks.ts.
+ * 4. normalisation (env_file, relative paths, durations, healthcheck tests), the suite
+ *    checks in checks.ts and the roles of `x-micropod: roles:` (roles.ts).
  *
  * Every problem found is reported at once in one SuiteError (exit 4), each with the file, line
  * when known, and the path of the value (`services/web/depends_on/redis`).
@@ -83,8 +84,9 @@ export async function loadSuite(composeFile: string, vars: Readonly<Record<strin
   const secrets = new Map(Object.entries((root.secrets ?? {}) as Raw).map(([key, v]) => [key, secretSourceOf(key, v, dir)]));
 
   checkSuite({ services, networks, volumes, secrets }, report);
+  const roles = readRoles(root["x-micropod"], services, report);
   if (problems.length > 0) fail();
-  return { project, file, services, networks, volumes, secrets, warnings };
+  return { project, file, services, networks, volumes, secrets, warnings, roles };
 }
 
 /** Compose's default project name: the directory's name, lower-cased, [a-z0-9_-] only. */

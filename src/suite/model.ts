@@ -127,4 +127,18 @@ export interface Suite {
   readonly secrets: ReadonlyMap<string, SecretSource>;
   /** Things Compose would warn about (an unset variable substituted as ""), for the caller to log. */
   readonly warnings?: readonly string[];
+  /** What each service is to the verbs (`x-micropod: roles:`, else the bundled names): read it through suite/roles.ts. */
+  readonly roles?: SuiteRoles;
+}
+
+/** Which service holds each role (suite/roles.ts declares, checks and reads them). */
+export interface SuiteRoles {
+  readonly template?: string;
+  readonly database?: string;
+  readonly search?: string;
+  readonly web?: string;
+  readonly streaming?: string;
+  readonly scheduler?: string;
+  /** Declared writers; absent: the web service and every service that runs Sidekiq. */
+  readonly writers?: readonly string[];
 }

@@ -174,6 +174,16 @@ describe("planStart", () => {
     expect(planStart(demo, config, observed, { services: ["web"] }).containers.map((c) => c.action)).toEqual(["recreate", "recreate", "recreate"]);
   });
 
+  it("noDeps recreates exactly the services asked for and leaves what they depend on alone (Compose up --no-deps)", () => {
+    const stale = (state: ContainerSummary["state"]): ContainerSummary => ({ id: "x", name: "", image: "", imageId: "", state, exitCode: 0, labels: { "micropod.config-hash": "old" } });
+    const observed: ObservedState = { ...fresh, containers: { "demo-db": stale("running"), "demo-migrate": stale("exited"), "demo-web": stale("running") } };
+    const only = planStart(demo, config, observed, { services: ["web"], noDeps: true, wait: true });
+    expect(only.order).toEqual(["web"]);
+    expect(only.containers.map((c) => [c.service, c.action, c.dependsOn])).toEqual([["web", "recreate", []]]);
+    // Without it, the closure recreates migrate too: in the bundled suite that is maintaindb, which runs every migration.
+    expect(planStart(demo, config, observed, { services: ["web"] }).containers.map((c) => `${c.service}: ${c.action}`)).toEqual(["db: recreate", "migrate: recreate", "web: recreate"]);
+  });
+
   it("a build-only service asked for by name is built; no closure pulls it in otherwise", () => {
     const plan = planStart(demo, config, fresh, { services: ["base"] });
     expect(plan.order).toEqual(["base"]);

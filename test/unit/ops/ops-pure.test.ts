@@ -1,11 +1,32 @@
+import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { systemClock } from "../../../src/core/clock.js";
 import { renderCommand } from "../../../src/core/command.js";
+import { ExitCode, type MicropodError } from "../../../src/core/errors.js";
+import { createLogger } from "../../../src/core/logger.js";
+import { Redactor } from "../../../src/core/redact.js";
+import type { Runner } from "../../../src/core/runner.js";
+import type { OpsContext } from "../../../src/ops/context.js";
+import { loadSuite } from "../../../src/suite/load.js";
+import { sampleVars } from "../suite/vars.js";
 import { createOwnerArgv, credentialsPath, parsePassword, takenReason } from "../../../src/ops/admin.js";
 import { backupStamp, isBackupStamp, toRotate } from "../../../src/ops/backup-layout.js";
-import { giveToSuperuser, parseRowCounts, pgDump, pgRestore, psql, tablesInDump } from "../../../src/ops/postgres.js";
+import {
+  createDatabaseSql,
+  databaseFactsSql,
+  giveToSuperuser,
+  parseDatabaseFacts,
+  parseTableSums,
+  pgRestore,
+  psql,
+  readSnapshotDump,
+  snapshotDump,
+  swapDatabasesScript,
+  tablesInDump,
+} from "../../../src/ops/postgres.js";
 import { alterSystemSql, parseLibraries } from "../../../src/ops/query-stats.js";
-import { compareCounts } from "../../../src/ops/restore.js";
-import { atVersion, databaseState, previousRef, upgradePlan, withVersion } from "../../../src/ops/upgrade.js";
+import { restoreNames, verifyAgainst } from "../../../src/ops/restore.js";
+import { atVersion, databaseState, previousRef, upgrade, upgradePlan, upgradeProcesses, withVersion } from "../../../src/ops/upgrade.js";
 import { buildImage } from "../../../src/podman/image.js";
 import { dep, service, suite } from "../../support/make-suite.js";
 import { zfsDatasetOf, zfsDestroySnapshot, zfsListSnapshots, zfsSnapshot } from "../../../src/host/tools/zfs.js";
@@ -26,19 +47,81 @@ describe("admin create parsing", () => {
 describe("postgres commands", () => {
   it("run as the superuser inside the container", () => {
     expect(renderCommand(psql("mastodon-postgresql", "mastodon", "SHOW shared_preload_libraries"))).toBe(
-      "podman exec --user postgres mastodon-postgresql psql -X --no-psqlrc -v ON_ERROR_STOP=1 -q -t -A -d mastodon -c 'SHOW shared_preload_libraries'",
+      "podman exec --user postgres mastodon-postgresql psql -X -v ON_ERROR_STOP=1 -q -t -A -d mastodon -c 'SHOW shared_preload_libraries'",
     );
-    expect(renderCommand(pgDump("mastodon-postgresql", "mastodon", "/tmp/x.dump"))).toBe(
-      "podman exec --user postgres mastodon-postgresql pg_dump --format=custom --file /tmp/x.dump mastodon",
-    );
-    expect(renderCommand(pgRestore("mastodon-postgresql", "mastodon", "/tmp/x.dump"))).toBe(
-      "podman exec --user postgres mastodon-postgresql pg_restore --clean --if-exists --single-transaction --dbname mastodon /tmp/x.dump",
+    expect(renderCommand(pgRestore("mastodon-postgresql", "mastodon_micropod_restore", "/tmp/x.dump"))).toBe(
+      "podman exec --user postgres mastodon-postgresql pg_restore --single-transaction --dbname mastodon_micropod_restore /tmp/x.dump",
     );
     expect(renderCommand(giveToSuperuser("mastodon-postgresql", "/tmp/x.dump"))).toBe("podman exec --user root mastodon-postgresql chown postgres /tmp/x.dump");
   });
 
-  it("reads row counts and a dump's table of contents", () => {
-    expect(parseRowCounts("public.accounts|300\npublic.statuses|2000\n")).toEqual({ "public.accounts": 300, "public.statuses": 2000 });
+  it("dumps and sums the tables in one snapshot, in one psql session", () => {
+    const c = snapshotDump("mastodon-postgresql", "mastodon", "/tmp/it's.dump");
+    expect(renderCommand(c)).toBe("podman exec --interactive --user postgres mastodon-postgresql psql -X -v ON_ERROR_STOP=1 -q -t -A -d mastodon <<< (stdin)");
+    expect(c.input!.split("\n").slice(0, 5)).toEqual([
+      "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;",
+      "SELECT pg_export_snapshot() AS micropod_snapshot \\gset",
+      "\\setenv MICROPOD_SNAPSHOT :micropod_snapshot",
+      `\\! pg_dump --format=custom --snapshot="$MICROPOD_SNAPSHOT" --file '/tmp/it'\\''s.dump' 'mastodon'; echo "micropod-pg_dump-exit=$?"`,
+      "SET TimeZone = 'UTC';",
+    ]);
+    expect(c.input!.trimEnd().split("\n").at(-1)).toBe("COMMIT;");
+    expect(readSnapshotDump("micropod-pg_dump-exit=0\npublic.accounts|300|-4411\npublic.statuses|2000|918273\n")).toEqual({
+      dumpExit: 0,
+      sums: { "public.accounts": { rows: 300, checksum: "-4411" }, "public.statuses": { rows: 2000, checksum: "918273" } },
+    });
+    expect(readSnapshotDump("micropod-pg_dump-exit=1\n").dumpExit).toBe(1);
+    expect(readSnapshotDump("").dumpExit).toBeUndefined();
+    expect(parseTableSums("public.a|0|0\n")).toEqual({ "public.a": { rows: 0, checksum: "0" } });
+  });
+
+  it("creates the new database like the live one and swaps it in with two renames in one transaction", () => {
+    expect(databaseFactsSql("mastodon")).toBe(
+      "SELECT pg_get_userbyid(datdba) || '|' || pg_encoding_to_char(encoding) || '|' || datcollate || '|' || datctype FROM pg_database WHERE datname = 'mastodon'",
+    );
+    const facts = parseDatabaseFacts("mastodon|UTF8|C.UTF-8|C.UTF-8\n")!;
+    expect(facts).toEqual({ owner: "mastodon", encoding: "UTF8", collate: "C.UTF-8", ctype: "C.UTF-8" });
+    expect(parseDatabaseFacts("\n")).toBeUndefined();
+    expect(createDatabaseSql("mastodon_micropod_restore", { ...facts, owner: 'odd"role' })).toBe(
+      `CREATE DATABASE "mastodon_micropod_restore" WITH TEMPLATE template0 OWNER "odd""role" ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'`,
+    );
+    expect(swapDatabasesScript("mastodon", "mastodon_micropod_restore", "mastodon_micropod_replaced").split("\n")).toEqual([
+      `ALTER DATABASE "mastodon" WITH ALLOW_CONNECTIONS false;`,
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = 'mastodon' AND pid <> pg_backend_pid();",
+      "BEGIN;",
+      `ALTER DATABASE "mastodon" RENAME TO "mastodon_micropod_replaced";`,
+      `ALTER DATABASE "mastodon_micropod_restore" RENAME TO "mastodon";`,
+      "COMMIT;",
+      "",
+    ]);
+    expect(restoreNames("mastodon")).toEqual({ restoring: "mastodon_micropod_restore", replaced: "mastodon_micropod_replaced" });
+    expect(() => restoreNames("m".repeat(50))).toThrow(/exceeds PostgreSQL's 63 bytes/);
+  });
+
+  it("verifies a restore: exactly the backup's tables, rows and checksums", () => {
+    const manifest = {
+      createdAt: "2026-01-01T00:00:00.000Z",
+      database: "mastodon",
+      writersRunning: ["web"],
+      rowCounts: { "public.a": 1, "public.b": 2, "public.c": 3 },
+      checksums: { "public.a": "11", "public.b": "22", "public.c": "33" },
+      files: [],
+    };
+    const same = { "public.a": { rows: 1, checksum: "11" }, "public.b": { rows: 2, checksum: "22" }, "public.c": { rows: 3, checksum: "33" } };
+    expect(verifyAgainst({ manifest, dumpTables: [] }, same)).toEqual([]);
+    expect(verifyAgainst({ manifest, dumpTables: [] }, { "public.a": { rows: 1, checksum: "12" }, "public.b": { rows: 5, checksum: "22" }, "public.new": { rows: 0, checksum: "0" } })).toEqual([
+      "public.a: same row count, different rows (checksum 11 in the backup, 12 restored)",
+      "public.b: 2 rows in the backup, 5 restored",
+      "public.c: in the backup, missing after the restore",
+      "public.new: not in the backup, present after the restore",
+    ]);
+    // Without a manifest: the dump's own table list.
+    expect(verifyAgainst({ dumpTables: ["public.a"] }, { "public.a": { rows: 9, checksum: "1" }, "public.x": { rows: 0, checksum: "0" } })).toEqual([
+      "public.x: not in the backup, present after the restore",
+    ]);
+  });
+
+  it("reads a dump's table of contents", () => {
     const toc = [
       ";",
       "216; 1259 16390 TABLE public accounts mastodon",
@@ -47,10 +130,6 @@ describe("postgres commands", () => {
       "3338; 0 0 SEQUENCE SET public accounts_id_seq mastodon",
     ].join("\n");
     expect(tablesInDump(toc)).toEqual(["public.accounts", "public.statuses"]);
-    expect(compareCounts({ "public.a": 1, "public.b": 2, "public.c": 3 }, { "public.a": 1, "public.b": 5 })).toEqual({
-      missing: ["public.c"],
-      differing: ["public.b: 2 in the backup, 5 restored"],
-    });
   });
 
   it("keeps existing preload libraries when adding pg_stat_statements", () => {
@@ -102,8 +181,39 @@ describe("upgrade plan", () => {
 
   it("recreates the template's users in dependency order", () => {
     const build = buildImage({ context: "/c", file: "/c/Containerfile", tags: ["localhost/mastodon/mastodon:latest"] });
-    const lines = upgradePlan(atVersion(s, "v4.4.0"), "v4.3.0", "v4.4.0", "/etc/micropod.env", build);
+    const lines = upgradePlan(atVersion(s, "v4.4.0"), "v4.3.0", "v4.4.0", "/etc/micropod.env", build, upgradeProcesses(s, {}));
     expect(lines[3]).toBe("3. build: podman build --file /c/Containerfile --tag localhost/mastodon/mastodon:latest /c");
-    expect(lines[5]).toBe("5. recreate in dependency order, each gated on readiness: sidekiq-default, web, streaming");
+    expect(lines[5]).toBe("5. recreate from the new image, each gated on readiness, leaving what they depend on as it runs: sidekiq-default, web, streaming");
+    expect(lines.length).toBe(9);
+  });
+});
+
+describe("upgrade --check on the bundled suite", () => {
+  const root = resolve(import.meta.dirname, "../../..");
+  const compose = resolve(root, "containerfiles/compose.yaml");
+
+  it("builds the mastodon template (not base), recreates every process running it, reruns maintaindb, and runs nothing", async () => {
+    const loaded = await loadSuite(compose, sampleVars);
+    const printed: string[] = [];
+    const runner: Runner = { run: (c) => Promise.reject(new Error(`--check ran ${renderCommand(c)}`)) };
+    const ctx: OpsContext = {
+      runner,
+      logger: createLogger({ level: "silent" }),
+      redactor: new Redactor(),
+      clock: systemClock,
+      out: (t) => printed.push(t),
+      config: { envFile: "/usr/local/etc/micropod/micropod.env", vars: sampleVars, paths: { data: "/nonexistent", secretsFile: "/nonexistent/s", state: "/nonexistent/st", lock: "/nonexistent/l", logs: "/nonexistent/logs" } },
+      suite: loaded,
+    };
+    const err = (await upgrade(ctx, { version: "v4.5.13", check: true }).catch((e: unknown) => e)) as MicropodError;
+    expect(err.exitCode).toBe(ExitCode.changesPending);
+    const lines = printed[0]!.split("\n");
+    const dir = resolve(root, "containerfiles/mastodon");
+    expect(lines[3]).toMatch(new RegExp(`^3\\. build: podman build --file ${dir}/Containerfile --build-arg FREEBSD_RELEASE=15\\.0 --build-arg MASTODON_VERSION=v4\\.5\\.13 .*--tag localhost/micropod/mastodon:latest ${dir}$`));
+    const sidekiqs = ["sidekiq-ingress-1", "sidekiq-ingress-2", "sidekiq-pull", "sidekiq-push", "sidekiq-default", "sidekiq-scheduler"];
+    expect(lines[5]).toBe(`5. recreate from the new image, each gated on readiness, leaving what they depend on as it runs: ${[...sidekiqs, "web", "streaming"].join(", ")}`);
+    expect(lines[8]).toBe("8. rebuild and run again on the new image (no migration is left for them): maintaindb");
+    expect(lines[4]).toContain("--env SKIP_POST_DEPLOYMENT_MIGRATIONS=true");
+    expect(lines[4]).toContain(" localhost/micropod/mastodon bundle exec rails db:migrate");
   });
 });

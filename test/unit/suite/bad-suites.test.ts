@@ -70,6 +70,25 @@ describe("loadSuite refuses bad suites, naming the file, line and path", () => {
     ]);
   });
 
+  test("x-micropod roles: unknown role, unknown service, a service of the wrong kind, two schedulers: each named at its line", async () => {
+    expect(await refusal("bad-roles")).toEqual([
+      'bad-roles/compose.yaml:6: x-micropod/roles/search: unknown service "db"',
+      "bad-roles/compose.yaml:8: x-micropod/roles/scheduler: exactly one service is the one Sidekiq process serving the scheduler queue, got 2: two schedulers would run Mastodon's periodic jobs twice",
+      'bad-roles/compose.yaml:9: x-micropod/roles/queue: unknown role "queue" (roles: template, database, search, web, streaming, scheduler, writers)',
+      "bad-roles/compose.yaml:10: x-micropod/roles/writers: template is build-only and never runs: it cannot write to the database",
+      "bad-roles/compose.yaml:5: x-micropod/roles/database: template is build-only and never runs: it cannot be the PostgreSQL service",
+      "bad-roles/compose.yaml:7: x-micropod/roles/web: other runs docker.io/library/nginx:1.27, not the template's image localhost/fixture/template: migrations and tootctl run in web's image",
+    ]);
+  });
+
+  test("a roles block must name the template, the database and web; a scheduler must serve the scheduler queue", async () => {
+    expect(await refusal("missing-roles")).toEqual([
+      "missing-roles/compose.yaml:5: x-micropod/roles/scheduler: worker does not run Sidekiq on the scheduler queue (-q scheduler)",
+      "missing-roles/compose.yaml:4: x-micropod/roles: names no template service (the build-only image Mastodon's processes run)",
+      "missing-roles/compose.yaml:4: x-micropod/roles: names no web service (the Rails web process, where tootctl and migrations run)",
+    ]);
+  });
+
   test("every problem of a file at once", async () => {
     expect(await refusal("many-problems")).toEqual([
       'many-problems/compose.yaml:9: services/web/healthcheck/interval: "10 seconds" is not a duration (e.g. "10s", "1m30s")',

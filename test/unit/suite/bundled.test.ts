@@ -1,8 +1,9 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, test } from "vitest";
 import { SuiteError } from "../../../src/core/errors.js";
+import { variables } from "../../../src/config/variables.js";
 import { loadSuite } from "../../../src/suite/load.js";
 import { validateComposeSchema } from "../../../src/suite/schema.js";
 import { sidekiqProcesses } from "../../../src/suite/sidekiq.js";
@@ -217,6 +218,28 @@ describe("the bundled compose file", async () => {
       PORT: "3000",
     });
     expect(svc("haproxy").ports).toEqual(["192.0.2.10:80:80/tcp", "192.0.2.10:443:443/tcp", "[2001:db8::10]:80:80/tcp", "[2001:db8::10]:443:443/tcp"]);
+  });
+
+  test("SINGLE_USER_MODE reaches every Mastodon process, false unless the .env says true", async () => {
+    const mastodon = [...suite.services.values()].filter((s) => "LOCAL_DOMAIN" in s.environment).map((s) => s.name);
+    const sidekiqs = ["sidekiq-ingress-1", "sidekiq-ingress-2", "sidekiq-pull", "sidekiq-push", "sidekiq-default", "sidekiq-scheduler"];
+    expect(mastodon).toEqual(["maintaindb", ...sidekiqs, "web", "streaming"]);
+    for (const n of mastodon) expect(svc(n).environment.SINGLE_USER_MODE, n).toBe("false");
+    const single = await loadSuite(composeFile, { ...sampleVars, SINGLE_USER_MODE: "true" });
+    for (const n of mastodon) expect(single.services.get(n)!.environment.SINGLE_USER_MODE, n).toBe("true");
+  });
+
+  test("every configuration variable reaches the suite or is read by micropod itself", () => {
+    const compose = readFileSync(composeFile, "utf8");
+    const sources = readdirSync(resolve(root, "src"), { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => readFileSync(resolve(root, "src", f), "utf8"))
+      .join("\n");
+    const unused = variables
+      .map((v) => v.name)
+      .filter((name) => !new RegExp(`\\$\\{${name}\\b|environment: ${name}\\b`).test(compose))
+      .filter((name) => !new RegExp(`vars\\??\\.${name}\\b|vars\\[["']${name}["']\\]`).test(sources));
+    expect(unused).toEqual([]);
   });
 
   test("an address family left blank publishes haproxy on that family's loopback only", async () => {
