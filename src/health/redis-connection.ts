@@ -31,6 +31,9 @@ export function sidekiqRedis(vars: Readonly<Record<string, string | undefined>>,
     maxRetriesPerRequest: 0,
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
+    // ioredis half-closes and waits this long for the server's side before destroying the socket
+    // (2 s by default): a Redis that never answers would keep the process alive that much longer.
+    disconnectTimeout: 100,
     // CLIENT SETINFO is one more round trip per connection, and Redis before 7.2 rejects it.
     disableClientInfo: true,
     connectionName: "micropod-health",
