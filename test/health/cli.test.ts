@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli.js";
 import { newsyslogRule } from "../../src/host/resources/logs.js";
 import { type PodmanSandbox, createPodmanSandbox } from "../support/podman-env.js";
+import { cleanUp } from "../support/cleanup.js";
 import { type AlertmanagerServer, startAlertmanager } from "./alertmanager-server.js";
 import { type RedisServer, startRedis } from "./redis-server.js";
 
@@ -65,10 +66,12 @@ afterAll(async () => {
   process.env.CONTAINERS_STORAGE_CONF = saved.storage;
   if (saved.conf === undefined) delete process.env.CONTAINERS_CONF;
   if (saved.storage === undefined) delete process.env.CONTAINERS_STORAGE_CONF;
-  sandbox?.cleanup();
-  await redis?.stop();
-  await am?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await cleanUp(
+    () => sandbox?.cleanup(),
+    () => redis?.stop(),
+    () => am?.stop(),
+    () => rmSync(dir, { recursive: true, force: true }),
+  );
 });
 
 describe("micropod health verbs", () => {

@@ -12,6 +12,7 @@ import { CHECK_METRICS_FILE, SIDEKIQ_METRICS_FILE } from "../../src/health/metri
 import { SidekiqStateReader } from "../../src/health/sidekiq-state.js";
 import { defaultThresholds } from "../../src/health/thresholds.js";
 import { type PodmanSandbox, createPodmanSandbox } from "../support/podman-env.js";
+import { cleanUp } from "../support/cleanup.js";
 import { requireTool } from "../support/require-tool.js";
 import { type RedisServer, startRedis } from "./redis-server.js";
 import { job, startWorker } from "./sidekiq-worker.js";
@@ -33,11 +34,13 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "micropod-health-metrics-"));
 });
 
-afterAll(async () => {
-  sandbox?.cleanup();
-  await redis?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() =>
+  cleanUp(
+    () => sandbox?.cleanup(),
+    () => redis?.stop(),
+    () => rmSync(dir, { recursive: true, force: true }),
+  ),
+);
 
 /** Sidekiq's own view, through its API (sidekiq/api: ProcessSet, Queue). */
 function sidekiqSays(): { busy: number; size: number } {

@@ -16,6 +16,7 @@ import { SidekiqStateReader } from "../../src/health/sidekiq-state.js";
 import { defaultThresholds } from "../../src/health/thresholds.js";
 import { type RunningMicropod, spawnMicropod } from "../support/cli.js";
 import { type PodmanSandbox, createPodmanSandbox } from "../support/podman-env.js";
+import { cleanUp } from "../support/cleanup.js";
 import { requireTool } from "../support/require-tool.js";
 import { type AlertmanagerServer, startAlertmanager } from "./alertmanager-server.js";
 import { type RedisServer, type SilentListener, freePort, startLoadingRedis, startRedis, startSilentListener } from "./redis-server.js";
@@ -40,12 +41,14 @@ beforeAll(async () => {
   sandbox.podman(["run", "--detach", "--name", TARGET, "--network", "host", "--rootfs", "/:O", "sleep", "3600"]);
 });
 
-afterAll(async () => {
-  for (const c of cleanups) await c();
-  await am?.stop();
-  sandbox?.cleanup();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() =>
+  cleanUp(
+    ...cleanups,
+    () => am?.stop(),
+    () => sandbox?.cleanup(),
+    () => rmSync(dir, { recursive: true, force: true }),
+  ),
+);
 
 /** A .env for one case: the suite's sample, Redis at `port`, data and state under its own dir. */
 function envFor(name: string, port: number, extra: Record<string, string> = {}): { env: string; data: string } {
@@ -207,10 +210,12 @@ describe("the deadline, in the library", () => {
   beforeAll(async () => {
     silent = await startSilentListener();
   });
-  afterAll(async () => {
-    redis?.disconnect();
-    await silent?.close();
-  });
+  afterAll(() =>
+    cleanUp(
+      () => redis?.disconnect(),
+      () => silent?.close(),
+    ),
+  );
 
   it("aborts a Redis read that outlives it, names the step, and frees the lock", async () => {
     // A Redis bound longer than the deadline (setup refuses that; here it shows the backstop).
