@@ -1,11 +1,12 @@
 #!/bin/sh
 # Install the Debian packages micropod's tests run for real: podman (engine, hooks; netavark
 # needs iptables, which --no-install-recommends leaves out), Redis and
-# Sidekiq (health), nginx, varnish and haproxy (config checks), Alertmanager, PostgreSQL
-# (backup/restore), shellcheck. Idempotent: packages already present are not fetched again.
+# Sidekiq (health), nginx, varnish and haproxy (config checks), Alertmanager, Prometheus (its
+# promtool checks the health metrics and the sample rules), PostgreSQL (backup/restore),
+# shellcheck. Idempotent: packages already present are not fetched again.
 set -eu
 
-packages="podman runc netavark aardvark-dns iptables busybox-static redis-server ruby-sidekiq shellcheck nginx varnish haproxy prometheus-alertmanager postgresql tar openssl"
+packages="podman runc netavark aardvark-dns iptables busybox-static redis-server ruby-sidekiq shellcheck nginx varnish haproxy prometheus-alertmanager prometheus postgresql tar openssl"
 
 missing=""
 for p in $packages; do

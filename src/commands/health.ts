@@ -1,12 +1,14 @@
 import { resolve } from "node:path";
 import type { Command as Program } from "commander";
-import { ExitCode, MicropodError } from "../core/errors.js";
+import { ExitCode, LockError, MicropodError } from "../core/errors.js";
 import { type CheckReport, runHealthCheck } from "../health/check.js";
 import { loadHealthState } from "../health/health-state.js";
-import { defaultLogFile, installHealth } from "../health/install.js";
-import { parseEvery, scheduleChecks } from "../health/schedule.js";
+import { installHealth } from "../health/install.js";
+import { type Every, parseEvery, scheduleChecks } from "../health/schedule.js";
 import { healthSetup } from "../health/setup.js";
 import { renderHealthStatus } from "../health/status.js";
+import { checkBounds, thresholdsFrom } from "../health/thresholds.js";
+import { SIDEKIQ_DEFAULT_SHUTDOWN_TIMEOUT } from "../suite/sidekiq.js";
 import { loadConfig } from "../config/load.js";
 import type { Context } from "../core/context.js";
 import { packageRoot, resolveComposeFile } from "../config/locations.js";
@@ -30,42 +32,51 @@ const suiteOptions = (cmd: Program) =>
     'the seed\'s form instead of the compose file: "ingress:mastodon-sidekiq-ingress-1 pull:mastodon-sidekiq-pull" (also the QUEUES variable)',
   );
 
-async function setupFor(ctx: Context, opts: HealthOptions) {
+async function setupFor(ctx: Context, opts: HealthOptions, every: Every) {
   const queues = opts.queues ?? process.env.QUEUES;
-  return healthSetup(ctx.logger, { envFile: requireEnvFile(opts), redactor: ctx.redactor, composeFile: resolveComposeFile(opts), ...(queues ? { queues } : {}), env: process.env });
+  return healthSetup(ctx.logger, { envFile: requireEnvFile(opts), redactor: ctx.redactor, composeFile: resolveComposeFile(opts), ...(queues ? { queues } : {}), env: process.env, every });
 }
 
 function printReport(ctx: Context, r: CheckReport): void {
-  if (r.skipped) return ctx.out(`skipped: ${r.skipped}`);
   for (const d of r.decisions) ctx.out(`${d.container}  ${r.verdicts.find((v) => v.container === d.container)?.status}  ${d.action}  ${d.message}`);
   for (const q of r.unserved) ctx.out(`queue ${q.queue}: ${q.size} jobs, nobody serves it`);
 }
 
+/**
+ * One check. Its exit code says what happened: 0 checked, 7 skipped (the lock was held: not a
+ * pass), 9 Redis could not be read, 11 the deadline passed, 130 interrupted.
+ */
 export async function healthCheck(ctx: Context, opts: HealthOptions): Promise<CheckReport> {
-  const s = await setupFor(ctx, opts);
+  const s = await setupFor(ctx, opts, parseEvery(opts.every ?? "2m"));
+  let report: CheckReport;
   try {
-    return await runHealthCheck(ctx, { ...s, ...(s.alerts ? { alerts: s.alerts } : {}) });
+    report = await runHealthCheck(ctx, s);
   } catch (err) {
     if (err instanceof MicropodError) throw err;
     throw new MicropodError(`health check failed: ${(err as Error).message}`, ExitCode.failure, [`Redis: ${s.redisWhere}`]);
   } finally {
     s.close();
   }
+  if (report.skipped) throw new LockError(`health check skipped: ${report.skipped}`);
+  return report;
 }
 
 export async function healthWatch(ctx: Context, opts: HealthOptions): Promise<void> {
   const every = parseEvery(opts.every ?? "2m");
-  const s = await setupFor(ctx, opts);
+  const s = await setupFor(ctx, opts, every);
   const once = async () => {
     try {
-      printReport(ctx, await runHealthCheck(ctx, { ...s, ...(s.alerts ? { alerts: s.alerts } : {})}));
+      printReport(ctx, await runHealthCheck(ctx, s));
     } catch (err) {
-      ctx.logger.error({ event: "health.check-failed", error: (err as Error).message }, `health check failed: ${(err as Error).message} (Redis ${s.redisWhere})`);
+      // The check has logged what it did; this line is the verdict of the run.
+      ctx.logger.error({ event: "health.check-failed", error: (err as Error).message, exitCode: err instanceof MicropodError ? err.exitCode : ExitCode.failure }, `health check failed: ${(err as Error).message}`);
     }
   };
-  ctx.logger.info({ event: "health.watch", every: every.text, containers: s.targets.map((t) => t.containerName) }, `watching ${s.targets.length} Sidekiq container(s) every ${every.text}`);
+  ctx.logger.info({ event: "health.watch", every: every.text, deadlineMs: s.thresholds.deadlineMs, containers: s.targets.map((t) => t.containerName) }, `watching ${s.targets.length} Sidekiq container(s) every ${every.text}`);
   await once();
-  const watch = scheduleChecks(every, once);
+  const watch = scheduleChecks(every, once, () =>
+    ctx.logger.warn({ event: "health.overlap" }, "the previous check is still running: this one is skipped (checks never overlap)"),
+  );
   await new Promise<void>((done) => (ctx.signal.aborted ? done() : ctx.signal.addEventListener("abort", () => done(), { once: true })));
   await watch.stop();
   s.close();
@@ -75,10 +86,12 @@ export async function healthWatch(ctx: Context, opts: HealthOptions): Promise<vo
 export const registerHealth: Register = (program, context) => {
   const health = program.command("health").description("find wedged Sidekiq processes in Redis and restart their containers, with back-off");
 
-  suiteOptions(health.command("check").description("run one check (for root's crontab)")).action(async (opts: HealthOptions) => {
-    const ctx = context();
-    printReport(ctx, await healthCheck(ctx, opts));
-  });
+  suiteOptions(health.command("check").description("run one check (for root's crontab)"))
+    .option("--every <interval>", "the interval the check is scheduled at; its deadline must stay below it", "2m")
+    .action(async (opts: HealthOptions) => {
+      const ctx = context();
+      printReport(ctx, await healthCheck(ctx, opts));
+    });
 
   suiteOptions(health.command("watch").description("run checks on a schedule in this process (the rc.d service micropod_health runs this)"))
     .option("--every <interval>", "interval: 30s, 2m, 1h", "2m")
@@ -97,13 +110,15 @@ export const registerHealth: Register = (program, context) => {
       const ctx = context();
       const env = requireEnvFile(opts);
       const config = await loadConfig(env);
+      const every = parseEvery(opts.every ?? "2m");
+      // The checks will refuse an interval their deadline does not fit in: say so now, not in the log.
+      checkBounds(thresholdsFrom({ ...config.vars, ...process.env }), every, [{ containerName: `a Sidekiq container (-t ${SIDEKIQ_DEFAULT_SHUTDOWN_TIMEOUT})`, shutdownTimeout: SIDEKIQ_DEFAULT_SHUTDOWN_TIMEOUT }]);
       const done = await installHealth(ctx, {
         root: resolve(opts.root ?? "/"),
         mode: opts.rc ? "rc" : "cron",
-        every: parseEvery(opts.every ?? "2m"),
+        every,
         envFile: env,
         program: opts.program ?? "/usr/local/bin/micropod",
-        logFile: defaultLogFile(config.paths.logs),
         rcSource: resolve(packageRoot, "rc.d", "micropod_health"),
         force: opts.force === true,
       });

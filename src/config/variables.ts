@@ -136,6 +136,8 @@ export const variables: readonly VariableSpec[] = [
   { name: "FREEBSD_RELEASE", group: "Build and runtime", kind: kinds.freebsdRelease, default: "15.0", description: "FreeBSD release of the base images." },
   { name: "SIDEKIQ_THREADS", group: "Build and runtime", kind: kinds.threads, default: "25",
     description: "Threads per Sidekiq container; DB_POOL follows it." },
+  { name: "MASTODON_PROMETHEUS_EXPORTER_SIDEKIQ_DETAILED_METRICS", group: "Build and runtime", kind: kinds.boolean, default: "false",
+    description: "Mastodon's per-job and per-queue Sidekiq metrics on each Sidekiq container's exporter (port 9394); costs some overhead per job." },
   { name: "DATA_DIR", group: "Build and runtime", kind: kinds.path, default: "/var/db/micropod",
     description: "Persistent data (database, media, secrets in private/secrets.env, micropod state)." },
   { name: "LOG_DIR", group: "Build and runtime", kind: kinds.path, default: "/var/log/containers", description: "Container and build logs." },

@@ -12,8 +12,12 @@ export const ExitCode = {
   commandFailed: 6,
   locked: 7,
   notReady: 8,
+  /** `health check`: Sidekiq's state could not be read (Redis refused, no answer, password, loading, unknown layout). */
+  unavailable: 9,
   /** `--check` found changes it would make (prepare-host, upgrade). */
   changesPending: 10,
+  /** `health check` passed its deadline and stopped. */
+  deadline: 11,
   interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

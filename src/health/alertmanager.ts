@@ -2,9 +2,17 @@ import { hostname } from "node:os";
 
 /**
  * Alerts for an Alertmanager, posted through its v2 API (`POST /api/v2/alerts`) with node's
- * fetch. MONITORHOST is the seed's `host:port`; a full http(s) URL is accepted too.
+ * fetch. MONITORHOST is `host:port`, a bare host (the seed's cron line sets an IP address alone:
+ * Alertmanager's own default port 9093 is used then), or a full http(s) URL.
  */
-export type AlertName = "SidekiqRestarted" | "SidekiqRestartFailed" | "SidekiqRestartCapReached" | "SidekiqContainerNotRunning" | "SidekiqQueueUnserved";
+export type AlertName =
+  | "SidekiqRestarted"
+  | "SidekiqRestartFailed"
+  | "SidekiqRestartCapReached"
+  | "SidekiqContainerNotRunning"
+  | "SidekiqQueueUnserved"
+  | "SidekiqRedisUnavailable"
+  | "MicropodHealthSkipped";
 
 export interface HealthAlert {
   readonly name: AlertName;
@@ -16,7 +24,7 @@ export interface HealthAlert {
 }
 
 export interface AlertSink {
-  send(alerts: readonly HealthAlert[]): Promise<void>;
+  send(alerts: readonly HealthAlert[], signal?: AbortSignal): Promise<void>;
 }
 
 /** One alert as the v2 API takes it (PostableAlert). */
@@ -27,9 +35,14 @@ export interface PostableAlert {
   readonly endsAt: string;
 }
 
+/** Alertmanager's default `--web.listen-address` is :9093. */
+export const ALERTMANAGER_PORT = "9093";
+
 export function alertmanagerUrl(monitorHost: string): string {
-  const base = /^https?:\/\//.test(monitorHost) ? monitorHost : `http://${monitorHost}`;
-  return `${base.replace(/\/+$/, "")}/api/v2/alerts`;
+  if (/^https?:\/\//.test(monitorHost)) return `${monitorHost.replace(/\/+$/, "")}/api/v2/alerts`;
+  const u = new URL(`http://${monitorHost}`);
+  if (u.port === "") u.port = ALERTMANAGER_PORT;
+  return `${u.origin}/api/v2/alerts`;
 }
 
 /**
@@ -54,7 +67,8 @@ export class AlertmanagerSink implements AlertSink {
     private readonly opts: { now?: () => number; ttlMs?: number; timeoutMs?: number; instance?: string } = {},
   ) {}
 
-  async send(alerts: readonly HealthAlert[]): Promise<void> {
+  /** `signal` stops the post early (the check's deadline, SIGTERM); the post has its own timeout too. */
+  async send(alerts: readonly HealthAlert[], signal?: AbortSignal): Promise<void> {
     if (alerts.length === 0) return;
     const now = this.opts.now?.() ?? Date.now();
     const body = alerts.map((a) => toPostable(a, now, this.opts.ttlMs ?? 15 * 60_000, this.opts.instance));
@@ -63,7 +77,7 @@ export class AlertmanagerSink implements AlertSink {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000),
+      signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(this.opts.timeoutMs ?? 5000)]) : AbortSignal.timeout(this.opts.timeoutMs ?? 5000),
     });
     if (!res.ok) throw new Error(`Alertmanager at ${url} answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
   }

@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { writeFileAtomic } from "../core/atomic-write.js";
 import { ExitCode, MicropodError, UsageError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
@@ -6,6 +5,7 @@ import type { Runner } from "../core/runner.js";
 import { isManaged, managedHeader, readIfExists } from "../host/files.js";
 import { hostPath } from "../host/options.js";
 import { HEALTH_RC_SCRIPT, inspectRcScript, packagedRcScript, rcScriptAction, rcScriptBackup } from "../host/rc-script.js";
+import { HEALTH_LOG } from "../host/resources/logs.js";
 import { serviceStart } from "../host/tools/service.js";
 import { sysrcSet } from "../host/tools/sysrc.js";
 import type { Every } from "./schedule.js";
@@ -25,20 +25,24 @@ export interface InstallOptions {
   readonly envFile: string;
   /** The micropod program to run. */
   readonly program: string;
-  readonly logFile: string;
   /** The rc.d script shipped with micropod (rc.d/micropod_health). */
   readonly rcSource: string;
   /** --rc: replace an administrator's micropod_health too (it is kept in /var/backups), as prepare-host --force does. */
   readonly force?: boolean;
 }
 
-export function cronFileContent(o: Pick<InstallOptions, "every" | "envFile" | "program" | "logFile">): string {
+/**
+ * The crontab line. Its output goes to HEALTH_LOG, the file prepare-host's newsyslog rule rotates
+ * (host/resources/logs.ts) and the rc.d service appends to: one constant for writer and rotation.
+ * `--every` tells the check its own interval, which its deadline must stay below.
+ */
+export function cronFileContent(o: Pick<InstallOptions, "every" | "envFile" | "program">): string {
   if (!o.every.crontab) throw new MicropodError(`cron runs at most once a minute: --every ${o.every.text} needs \`micropod health install --rc\` (health watch)`);
   return [
     managedHeader("`micropod health install` wrote this system crontab").trimEnd(),
     "SHELL=/bin/sh",
     "PATH=/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin",
-    `${o.every.crontab}\troot\t${o.program} health check --env ${o.envFile} >> ${o.logFile} 2>&1`,
+    `${o.every.crontab}\troot\t${o.program} health check --env ${o.envFile} --every ${o.every.text} >> ${HEALTH_LOG} 2>&1`,
     "",
   ].join("\n");
 }
@@ -87,5 +91,3 @@ async function installRcScript(o: Pick<InstallOptions, "root" | "rcSource" | "fo
   if (script.state === "identical") return `${HEALTH_RC_SCRIPT}: mode set to 555`;
   return script.state === "administrator" ? `replaced the administrator's ${HEALTH_RC_SCRIPT} (kept as ${rcScriptBackup("micropod_health")})` : `installed ${HEALTH_RC_SCRIPT}`;
 }
-
-export const defaultLogFile = (logDir: string) => join(logDir, "micropod-health.log");

@@ -12,13 +12,32 @@ export interface SidekiqRedis {
   readonly where: string;
 }
 
-export function sidekiqRedis(vars: Readonly<Record<string, string | undefined>>): SidekiqRedis {
+/**
+ * ioredis settings for a check: each connect and each command bounded by `timeoutMs`, and no
+ * reconnecting behind the check's back (ioredis' default retries forever, and a command then fails
+ * with "Reached the max retries per request limit", which tells nobody what is wrong). The reader
+ * reconnects at the next read; the cause of a failure comes from the connection's error event.
+ */
+export function sidekiqRedis(vars: Readonly<Record<string, string | undefined>>, timeoutMs = 10_000): SidekiqRedis {
   const v = (name: string) => {
     const x = vars[`SIDEKIQ_${name}`] || vars[name];
     return x && x.trim() !== "" ? x.trim() : undefined;
   };
   const namespace = vars.REDIS_NAMESPACE?.trim() || undefined;
-  const base: RedisOptions = { lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 1, connectTimeout: 5000, connectionName: "micropod-health" };
+  const base: RedisOptions = {
+    lazyConnect: true,
+    enableReadyCheck: false,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    // ioredis half-closes and waits this long for the server's side before destroying the socket
+    // (2 s by default): a Redis that never answers would keep the process alive that much longer.
+    disconnectTimeout: 100,
+    // CLIENT SETINFO is one more round trip per connection, and Redis before 7.2 rejects it.
+    disableClientInfo: true,
+    connectionName: "micropod-health",
+  };
   const url = vars.SIDEKIQ_REDIS_URL?.trim() || vars.REDIS_URL?.trim();
   if (url) {
     let u: URL;

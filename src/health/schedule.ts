@@ -35,14 +35,32 @@ export function parseEvery(text: string): Every {
 }
 
 export interface Watch {
+  /** Stops scheduling and waits for a check under way to end (the check itself heeds SIGTERM). */
   stop(): Promise<void>;
 }
 
 /**
- * Runs `check` on the schedule inside this process; a check still running when the next one is
- * due is not started twice (node-cron's noOverlap). Errors are the check's to log.
+ * Runs `check` on the schedule inside this process, never two at once: node-cron 4.6's
+ * `noOverlap` skips a tick while the previous run is pending (node-cron/node-cron,
+ * src/scheduler/runner.ts: the heartbeat returns early when the last execution is still
+ * "pending"), and this wrapper does the same for a run it started itself, so the rule does not
+ * depend on node-cron's internals. node-cron's `stop()` does not wait for a run under way; this
+ * one does, so the lock is released before the process exits. Errors are the check's to log.
  */
-export function scheduleChecks(every: Every, check: () => Promise<void>): Watch {
-  const task = cron.schedule(every.nodeCron, check, { name: "micropod-health", noOverlap: true });
-  return { stop: async () => void (await task.stop()) };
+export function scheduleChecks(every: Every, check: () => Promise<void>, onOverlap: () => void = () => {}): Watch {
+  let running: Promise<void> | undefined;
+  const once = async () => {
+    if (running) return onOverlap();
+    running = check()
+      .catch(() => {})
+      .finally(() => (running = undefined));
+    await running;
+  };
+  const task = cron.schedule(every.nodeCron, once, { name: "micropod-health", noOverlap: true });
+  return {
+    stop: async () => {
+      await task.stop();
+      await running;
+    },
+  };
 }

@@ -7,10 +7,12 @@ import type { Redactor } from "../core/redact.js";
 import { loadSuite, sidekiqProcesses } from "../suite/index.js";
 import { AlertmanagerSink, type AlertSink } from "./alertmanager.js";
 import { healthStatePath } from "./health-state.js";
+import { DEFAULT_METRICS_DIR, type MetricsTarget } from "./metrics.js";
 import { sidekiqRedis } from "./redis-connection.js";
+import type { Every } from "./schedule.js";
 import { SidekiqStateReader } from "./sidekiq-state.js";
 import { type SidekiqTarget, parseQueuesSpec } from "./targets.js";
-import { type HealthThresholds, thresholdsFrom } from "./thresholds.js";
+import { type HealthThresholds, checkBounds, thresholdsFrom } from "./thresholds.js";
 
 /**
  * Everything a check needs, from the .env and the suite (or the seed's QUEUES form): which
@@ -27,6 +29,7 @@ export interface HealthSetup {
   readonly lockPath: string;
   readonly thresholds: HealthThresholds;
   readonly alerts?: AlertSink;
+  readonly metrics: MetricsTarget;
   close(): void;
 }
 
@@ -37,20 +40,28 @@ export interface SetupInput {
   readonly queues?: string;
   /** Every secret of the configuration is registered here before anything is logged. */
   readonly redactor?: Redactor;
-  /** Process environment: HEALTH_* thresholds override the .env's. */
+  /**
+   * Process environment: HEALTH_* thresholds, HEALTH_METRICS_DIR, MONITORHOST and INSTANCE
+   * override the .env's (the seed sets MONITORHOST and INSTANCE on its crontab line).
+   */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The schedule the checks run on: a check must always end before the next is due. */
+  readonly every: Every;
 }
 
 export async function healthSetup(logger: Logger, input: SetupInput): Promise<HealthSetup> {
   const config = await loadConfig(input.envFile);
   if (input.redactor) registerSecrets(config, input.redactor);
   const targets = input.queues ? parseQueuesSpec(input.queues) : await suiteTargets(logger, input.composeFile, config);
+  const setting = (name: string) => input.env?.[name]?.trim() || config.vars[name]?.trim() || undefined;
   const thresholds = thresholdsFrom({ ...config.vars, ...(input.env ?? {}) });
-  const conn = sidekiqRedis(config.vars);
+  checkBounds(thresholds, input.every, targets);
+  const conn = sidekiqRedis(config.vars, thresholds.redisTimeoutMs);
   const redis = new Redis(conn.options);
-  // ioredis reports connection trouble as events; the command that fails says what went wrong.
+  // ioredis reports connection trouble as events; the reader turns them into the check's error.
   redis.on("error", () => {});
-  const monitor = config.vars.MONITORHOST?.trim();
+  const alerts = alertSink(setting);
+  const metricsDir = setting("HEALTH_METRICS_DIR");
   return {
     config,
     targets,
@@ -61,9 +72,20 @@ export async function healthSetup(logger: Logger, input: SetupInput): Promise<He
     statePath: healthStatePath(config.paths.state),
     lockPath: config.paths.lock,
     thresholds,
-    ...(monitor ? { alerts: new AlertmanagerSink(monitor) } : {}),
+    ...(alerts ? { alerts } : {}),
+    metrics: metricsDir ? { dir: metricsDir, create: true } : { dir: DEFAULT_METRICS_DIR, create: false },
     close: () => redis.disconnect(),
   };
+}
+
+/**
+ * Alertmanager at MONITORHOST, alerts labelled with INSTANCE (the seed's name for this host in
+ * its alerts), else the hostname.
+ */
+export function alertSink(setting: (name: string) => string | undefined): AlertSink | undefined {
+  const monitor = setting("MONITORHOST");
+  const instance = setting("INSTANCE");
+  return monitor ? new AlertmanagerSink(monitor, instance ? { instance } : {}) : undefined;
 }
 
 async function suiteTargets(logger: Logger, composeFile: string, config: MicropodConfig): Promise<SidekiqTarget[]> {

@@ -1,10 +1,11 @@
 import type { Redis } from "ioredis";
+import { describeRedisFailure, redisTimedOut, unknownLayout } from "./redis-failure.js";
 
 /**
  * What Sidekiq (6.5 to 8.1, the versions Mastodon 4.3 to 4.6 run) keeps in Redis about its
  * processes and queues, read in one round trip: a Lua script gathers the process set, each
  * process hash, its work hash and every queue's size and oldest job on the server.
- * Layouts: ../shared/reference/sidekiq.md (`:work` from 6.4.2, `:workers` before; concurrency in
+ * Layouts (docs/health.md, "What is read"; `:work` from 6.4.2, `:workers` before; concurrency in
  * `info` up to 8.1.1, a hash field from 8.1.2; enqueued_at in seconds up to 7.x, ms from 8.0).
  */
 export interface RunningJob {
@@ -100,35 +101,93 @@ export interface ReadOptions {
   readonly namespace?: string;
   /** Queues to report even when Sidekiq never pushed to them (the suite's own queues). */
   readonly queues?: readonly string[];
+  /** Aborting drops the connection at once, even in the middle of a read; the next call reconnects. */
+  readonly signal?: AbortSignal;
+  /** Bound of one call, connection included (default: the connection's commandTimeout, else 10 s). */
+  readonly timeoutMs?: number;
 }
 
 type ScriptRedis = Redis & { micropodSidekiqState(...args: string[]): Promise<unknown> };
 
-/** Reads snapshots over one ioredis connection; the script is sent once, then called by its SHA. */
+/** Sidekiq's keys are not what the versions micropod knows write. */
+export class SidekiqLayoutError extends Error {}
+
+/**
+ * Reads snapshots over one ioredis connection; the script is sent once, then called by its SHA.
+ * Every call is bounded and abortable, and fails with a RedisUnavailableError whose message says
+ * what to do (refused, no answer, password, loading, unknown layout).
+ */
 export class SidekiqStateReader {
   private readonly redis: ScriptRedis;
+  private lastError: Error | undefined;
+  /** host:port (or the socket path), for messages; never the password. */
+  readonly where: string;
 
   constructor(redis: Redis) {
     if (!("micropodSidekiqState" in redis)) redis.defineCommand("micropodSidekiqState", { numberOfKeys: 0, lua: SIDEKIQ_STATE_LUA });
     this.redis = redis as ScriptRedis;
+    redis.on("error", (err: Error) => (this.lastError = err));
+    const o = redis.options;
+    this.where = o.path ?? `${o.host?.includes(":") ? `[${o.host}]` : o.host}:${o.port}`;
   }
 
   async read(opts: ReadOptions = {}): Promise<SidekiqSnapshot> {
     const prefix = opts.namespace ? `${opts.namespace}:` : "";
-    const reply = await this.redis.micropodSidekiqState(prefix, ...(opts.queues ?? []));
-    return parseSnapshot(reply);
+    const reply = await this.bounded(opts, () => this.redis.micropodSidekiqState(prefix, ...(opts.queues ?? [])));
+    try {
+      return parseSnapshot(reply);
+    } catch (err) {
+      if (err instanceof SidekiqLayoutError) throw unknownLayout(this.where, err.message);
+      throw err;
+    }
   }
 
   /** Sidekiq's heartbeat pops `<identity>-signals` once per beat: TTIN dumps every thread's backtrace. */
-  async pushSignal(identity: string, signal: "TTIN" | "TSTP" | "TERM", opts: Pick<ReadOptions, "namespace"> = {}): Promise<void> {
+  async pushSignal(identity: string, sidekiqSignal: "TTIN" | "TSTP" | "TERM", opts: Omit<ReadOptions, "queues"> = {}): Promise<void> {
     const prefix = opts.namespace ? `${opts.namespace}:` : "";
-    await this.redis.lpush(`${prefix}${identity}-signals`, signal);
+    await this.bounded(opts, () => this.redis.lpush(`${prefix}${identity}-signals`, sidekiqSignal));
+  }
+
+  /**
+   * Connect when needed, run `call`, and give up at the first of: the answer, the timeout, the
+   * signal. Giving up drops the connection: a Redis that accepted and never answers would
+   * otherwise keep the read (and the process) alive forever.
+   */
+  private async bounded<T>(opts: Pick<ReadOptions, "signal" | "timeoutMs">, call: () => Promise<T>): Promise<T> {
+    const timeoutMs = opts.timeoutMs ?? this.redis.options.commandTimeout ?? 10_000;
+    if (opts.signal?.aborted) throw opts.signal.reason;
+    this.lastError = undefined;
+    let stop: (reason: unknown) => void = () => {};
+    const stopped = new Promise<never>((_, reject) => (stop = reject));
+    const giveUp = (reason: unknown) => {
+      stop(reason); // first, so the race settles with the reason, not with the closed connection
+      this.redis.disconnect();
+    };
+    const timer = setTimeout(() => giveUp(redisTimedOut(this.where, timeoutMs)), timeoutMs);
+    const onAbort = () => giveUp(opts.signal!.reason);
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    const work = (async () => {
+      // "wait": never connected (lazyConnect); "end": given up or closed before. Both need a connect.
+      if (this.redis.status === "wait" || this.redis.status === "end") await this.redis.connect();
+      return call();
+    })().catch((err: unknown) => {
+      throw describeRedisFailure(err, this.lastError, this.where, timeoutMs);
+    });
+    try {
+      return await Promise.race([work, stopped]);
+    } finally {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
+      work.catch(() => {}); // the loser of the race is settled by the disconnect; nobody waits for it
+    }
   }
 }
 
 /** Turns the script's reply into a snapshot; exported so unit tests feed it documented layouts. */
 export function parseSnapshot(reply: unknown): SidekiqSnapshot {
-  const [procs, ghosts, queues] = asArray(reply);
+  const parts = asArray(reply);
+  if (parts.length !== 3 || !parts.every(Array.isArray)) throw new SidekiqLayoutError("the state script's reply does not have its three parts");
+  const [procs, ghosts, queues] = parts;
   return {
     processes: asArray(procs).map((row) => parseProcess(asArray(row))),
     ghosts: asArray(ghosts).map(String),
@@ -138,7 +197,11 @@ export function parseSnapshot(reply: unknown): SidekiqSnapshot {
 
 function parseProcess(row: unknown[]): SidekiqProcess {
   const [identity, infoJson, busy, beat, quiet, concurrency, rss, work] = row;
-  const info = parseJson(infoJson);
+  const info = jsonObject(infoJson);
+  // Every Sidekiq from 6.5 to 8.1 writes `info` as a JSON object naming the process's queues.
+  if (!info || !Array.isArray(info.queues)) {
+    throw new SidekiqLayoutError(`process ${String(identity)}: its "info" field is ${info ? "a JSON object without a queues list" : "not a JSON object"}`);
+  }
   const fieldConcurrency = toInt(concurrency);
   const beatMs = epochMs(beat);
   const startedAtMs = epochMs(info.started_at);
@@ -199,12 +262,16 @@ const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null 
 const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 function parseJson(v: unknown): Json {
-  if (typeof v !== "string" && !Buffer.isBuffer(v)) return {};
+  return jsonObject(v) ?? {};
+}
+
+function jsonObject(v: unknown): Json | undefined {
+  if (typeof v !== "string" && !Buffer.isBuffer(v)) return undefined;
   try {
     const parsed: unknown = JSON.parse(String(v));
-    return isObject(parsed) ? parsed : {};
+    return isObject(parsed) ? parsed : undefined;
   } catch {
-    return {};
+    return undefined;
   }
 }
 

@@ -4,7 +4,12 @@ import type { HealthState } from "./health-state.js";
 export function renderHealthStatus(state: HealthState, nowMs: number, events = 10): string {
   if (state.lastCheckAtMs === undefined) return "no health check has run yet\n";
   const ago = (at: number) => `${Math.round((nowMs - at) / 1000)} s ago`;
-  const lines = [`last check: ${new Date(state.lastCheckAtMs).toISOString()} (${ago(state.lastCheckAtMs)})`, ""];
+  const lines = [`last check: ${new Date(state.lastCheckAtMs).toISOString()} (${ago(state.lastCheckAtMs)})`];
+  if (state.redis?.failing) {
+    const since = state.redis.sinceMs !== undefined ? ` since ${new Date(state.redis.sinceMs).toISOString()}` : "";
+    lines.push(`redis: unreadable for ${state.redis.failing} check(s) in a row${since}: ${state.redis.lastError ?? "-"}`);
+  }
+  lines.push("");
   const rows = Object.entries(state.containers)
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([name, r]) => [

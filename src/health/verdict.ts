@@ -33,6 +33,8 @@ export interface ContainerVerdict {
   readonly heartbeatAlive: boolean;
   readonly busy?: number;
   readonly concurrency?: number;
+  /** Time since the process's last heartbeat, when it wrote one. */
+  readonly heartbeatAgeMs?: number;
   readonly memory: VerdictMemory;
 }
 
@@ -132,6 +134,7 @@ function judgeContainer(
     heartbeatAlive: !heartbeatGone,
     busy: p.busy,
     concurrency,
+    ...(beatAge !== undefined ? { heartbeatAgeMs: beatAge } : {}),
     memory: {
       identity: p.identity,
       ...(jobs !== undefined ? { jobs } : {}),

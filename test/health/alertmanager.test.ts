@@ -1,39 +1,16 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AlertmanagerSink } from "../../src/health/alertmanager.js";
-import { requireTool } from "../support/require-tool.js";
-import { freePort } from "./redis-server.js";
+import { alertSink } from "../../src/health/setup.js";
+import { type AlertmanagerServer, startAlertmanager } from "./alertmanager-server.js";
 
-let dir: string;
-let proc: ChildProcess;
+let am: AlertmanagerServer;
 let port: number;
 
 beforeAll(async () => {
-  requireTool("prometheus-alertmanager", "prometheus-alertmanager");
-  dir = mkdtempSync(join(tmpdir(), "micropod-alertmanager-"));
-  writeFileSync(join(dir, "alertmanager.yml"), 'route:\n  receiver: "null"\nreceivers:\n  - name: "null"\n');
-  port = await freePort();
-  proc = spawn(
-    "prometheus-alertmanager",
-    [`--config.file=${join(dir, "alertmanager.yml")}`, `--storage.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--cluster.listen-address="],
-    { stdio: "ignore" },
-  );
-  for (let i = 0; ; i++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/-/ready`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (i > 100) throw new Error("Alertmanager did not become ready");
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  am = await startAlertmanager();
+  port = am.port;
 });
-
-afterAll(async () => {
-  proc?.kill("SIGTERM");
-  if (proc) await new Promise((r) => proc.once("exit", r));
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(async () => am?.stop());
 
 describe("AlertmanagerSink against a real Alertmanager", () => {
   it("posts restart and queue alerts through the v2 API, and Alertmanager serves them back", async () => {
@@ -43,8 +20,7 @@ describe("AlertmanagerSink against a real Alertmanager", () => {
       { name: "SidekiqRestarted", severity: "warning", container: "mastodon-sidekiq-pull", summary: "mastodon-sidekiq-pull: restarted", description: "restarted (stop timeout 35 s) because all 25 threads busy" },
       { name: "SidekiqQueueUnserved", severity: "warning", queue: "fasp", summary: "queue fasp is not served", description: "queue fasp holds 3 jobs" },
     ]);
-    const res = await fetch(`http://127.0.0.1:${port}/api/v2/alerts`);
-    const alerts = (await res.json()) as Array<{ labels: Record<string, string>; annotations: Record<string, string>; status: { state: string }; endsAt: string }>;
+    const alerts = await am.alerts();
     const got = alerts.map((a) => ({ labels: a.labels, annotations: a.annotations, state: a.status.state })).sort((a, b) => a.labels.alertname!.localeCompare(b.labels.alertname!));
     expect(got).toEqual([
       {
@@ -67,5 +43,13 @@ describe("AlertmanagerSink against a real Alertmanager", () => {
     await expect(sink.send([{ name: "SidekiqRestarted", severity: "info", summary: "s", description: "d" }])).rejects.toThrow(
       new RegExp(`^Alertmanager at http://127\\.0\\.0\\.1:${port}/api/v2/alerts answered 400`),
     );
+  });
+
+  it("labels alerts with the seed's INSTANCE, given on the crontab line like MONITORHOST, instead of the hostname", async () => {
+    const env: Record<string, string> = { MONITORHOST: `127.0.0.1:${port}`, INSTANCE: "192.0.2.44" };
+    const sink = alertSink((name) => env[name]);
+    await sink!.send([{ name: "SidekiqRedisUnavailable", severity: "critical", summary: "s", description: "d" }]);
+    const got = (await am.alerts()).filter((a) => a.labels.alertname === "SidekiqRedisUnavailable");
+    expect(got.map((a) => a.labels.instance)).toEqual(["192.0.2.44"]);
   });
 });

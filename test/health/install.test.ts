@@ -32,7 +32,6 @@ function setup(name: string) {
     every: parseEvery("2m"),
     envFile: "/usr/local/etc/micropod/micropod.env",
     program: "/usr/local/bin/micropod",
-    logFile: "/var/log/containers/micropod-health.log",
     rcSource: packaged,
   };
   const install = (over: Partial<InstallOptions> = {}) => installHealth({ runner, logger: silentLogger() }, { ...opts, ...over });

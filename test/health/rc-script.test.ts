@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { HEALTH_LOG } from "../../src/host/resources/logs.js";
 import { requireTool } from "../support/require-tool.js";
 
 describe("rc.d/micropod_health", () => {
@@ -12,5 +13,7 @@ describe("rc.d/micropod_health", () => {
     expect(text).toContain('rcvar="micropod_health_enable"\n');
     expect(text).toContain("${micropod_health_program} --json health watch --env ${micropod_health_envfile} --every ${micropod_health_every}\"\n");
     expect(statSync("rc.d/micropod_health").mode & 0o111).not.toBe(0);
+    // The service writes where the cron line writes and newsyslog rotates: one constant.
+    expect(text).toContain(`: "\${micropod_health_logfile:=${HEALTH_LOG}}"\n`);
   });
 });

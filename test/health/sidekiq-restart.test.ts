@@ -14,6 +14,7 @@ import { SidekiqStateReader } from "../../src/health/sidekiq-state.js";
 import type { SidekiqTarget } from "../../src/health/targets.js";
 import { type HealthThresholds, defaultThresholds } from "../../src/health/thresholds.js";
 import { type PodmanSandbox, createPodmanSandbox } from "../support/podman-env.js";
+import { cleanUp } from "../support/cleanup.js";
 import { type RedisServer, startRedis } from "./redis-server.js";
 import { job, startWorker, startedAt } from "./sidekiq-worker.js";
 
@@ -97,11 +98,13 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "micropod-health-"));
 });
 
-afterAll(async () => {
-  sandbox?.cleanup();
-  await redis?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() =>
+  cleanUp(
+    () => sandbox?.cleanup(),
+    () => redis?.stop(),
+    () => rmSync(dir, { recursive: true, force: true }),
+  ),
+);
 
 describe("health check against a real Sidekiq in podman", () => {
   it("restarts a worker wedged by jobs that never finish within two check intervals, after a thread dump", async () => {

@@ -4,7 +4,7 @@ import { cronFileContent } from "../../../src/health/install.js";
 import { sidekiqRedis } from "../../../src/health/redis-connection.js";
 import { parseEvery } from "../../../src/health/schedule.js";
 import { parseQueuesSpec } from "../../../src/health/targets.js";
-import { thresholdsFrom } from "../../../src/health/thresholds.js";
+import { checkBounds, defaultThresholds, thresholdsFrom } from "../../../src/health/thresholds.js";
 import { SIDEKIQ_DEFAULT_SHUTDOWN_TIMEOUT, parseSidekiqArgs } from "../../../src/suite/sidekiq.js";
 
 describe("the seed's QUEUES form", () => {
@@ -48,13 +48,13 @@ describe("thresholds, intervals, Redis settings", () => {
 
 describe("schedule files and alerts", () => {
   it("writes a system crontab line for FreeBSD's cron.d", () => {
-    expect(cronFileContent({ every: parseEvery("2m"), envFile: "/usr/local/etc/micropod/micropod.env", program: "/usr/local/bin/micropod", logFile: "/var/log/containers/micropod-health.log" })).toBe(
+    expect(cronFileContent({ every: parseEvery("2m"), envFile: "/usr/local/etc/micropod/micropod.env", program: "/usr/local/bin/micropod" })).toBe(
       "# managed by micropod: `micropod health install` wrote this system crontab\n" +
         "# Changes here are replaced by `micropod prepare-host`; remove this line to keep your own version.\n" +
         "SHELL=/bin/sh\nPATH=/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin\n" +
-        "*/2 * * * *\troot\t/usr/local/bin/micropod health check --env /usr/local/etc/micropod/micropod.env >> /var/log/containers/micropod-health.log 2>&1\n",
+        "*/2 * * * *\troot\t/usr/local/bin/micropod health check --env /usr/local/etc/micropod/micropod.env --every 2m >> /var/log/micropod-health.log 2>&1\n",
     );
-    expect(() => cronFileContent({ every: parseEvery("30s"), envFile: "e", program: "p", logFile: "l" })).toThrow("cron runs at most once a minute");
+    expect(() => cronFileContent({ every: parseEvery("30s"), envFile: "e", program: "p" })).toThrow("cron runs at most once a minute");
   });
   it("renders v2 alerts", () => {
     expect(alertmanagerUrl("10.0.0.5:9093")).toBe("http://10.0.0.5:9093/api/v2/alerts");
@@ -64,5 +64,38 @@ describe("schedule files and alerts", () => {
       startsAt: "1970-01-01T00:00:00.000Z",
       endsAt: "1970-01-01T00:01:00.000Z",
     });
+  });
+});
+
+describe("the deadline and the schedule", () => {
+  const pull = [{ containerName: "mastodon-sidekiq-pull", shutdownTimeout: 25 }];
+  it("reads HEALTH_DEADLINE_SECONDS and the step bounds, in seconds", () => {
+    expect(thresholdsFrom({ HEALTH_DEADLINE_SECONDS: "20", HEALTH_REDIS_TIMEOUT_SECONDS: "2.5", HEALTH_PODMAN_TIMEOUT_SECONDS: "8", HEALTH_SKIP_ALERT_SECONDS: "600" })).toMatchObject({
+      deadlineMs: 20_000, redisTimeoutMs: 2500, podmanTimeoutMs: 8000, skipAlertMs: 600_000,
+    });
+    expect(defaultThresholds).toMatchObject({ deadlineMs: 30_000, redisTimeoutMs: 5000, podmanTimeoutMs: 10_000 });
+  });
+  it("accepts the defaults every 2 minutes: 30 s, or 96 s with a restart of a -t 25 container", () => {
+    expect(() => checkBounds(defaultThresholds, parseEvery("2m"), pull)).not.toThrow();
+  });
+  it("refuses a deadline not below the interval, and an interval a restart does not fit in, naming every part", () => {
+    expect(() => checkBounds({ ...defaultThresholds, deadlineMs: 120_000 }, parseEvery("2m"), pull)).toThrow(expect.objectContaining({
+      message: "the health check would not always end before the next one is due",
+      details: ["HEALTH_DEADLINE_SECONDS: 120 s must be above 0 and below the 2m interval of the checks"],
+    }));
+    expect(() => checkBounds(defaultThresholds, parseEvery("1m"), pull)).toThrow(expect.objectContaining({
+      details: [
+        "a check that restarts mastodon-sidekiq-pull may take 96 s (deadline 30 s + thread dump wait 11 s + podman stop timeout 35 s + 15 s to start it + 5 s to report), not below the 1m interval: choose a longer --every or lower HEALTH_DEADLINE_SECONDS / HEALTH_TTIN_WAIT_SECONDS",
+      ],
+    }));
+  });
+});
+
+describe("Alertmanager addresses", () => {
+  it("gives a bare MONITORHOST (the seed's crontab sets an IP address alone) Alertmanager's port 9093", () => {
+    expect(alertmanagerUrl("192.0.2.5")).toBe("http://192.0.2.5:9093/api/v2/alerts");
+    expect(alertmanagerUrl("[2001:db8::5]")).toBe("http://[2001:db8::5]:9093/api/v2/alerts");
+    expect(alertmanagerUrl("am.example.org:19093")).toBe("http://am.example.org:19093/api/v2/alerts");
+    expect(alertmanagerUrl("https://am.example.org/")).toBe("https://am.example.org/api/v2/alerts");
   });
 });

@@ -17,7 +17,7 @@ const stuckJobs = [
 describe("judge", () => {
   it("calls a beating, idle process healthy and remembers it", () => {
     const v = judge(snap([proc()]), [target], {}, t, NOW).verdicts[0]!;
-    expect(v).toEqual({ container: target.containerName, status: "healthy", reasons: [], identity: "h:1:a", heartbeatAlive: true, busy: 0, concurrency: 2, memory: { identity: "h:1:a", latencyMs: { pull: 0 } } });
+    expect(v).toEqual({ container: target.containerName, status: "healthy", reasons: [], identity: "h:1:a", heartbeatAlive: true, busy: 0, concurrency: 2, heartbeatAgeMs: 5000, memory: { identity: "h:1:a", latencyMs: { pull: 0 } } });
   });
 
   it("finds the heartbeat gone after 60 s, and after the hash expired through the remembered identity", () => {
