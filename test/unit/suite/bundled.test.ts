@@ -238,7 +238,7 @@ describe("the bundled compose file", async () => {
     const unused = variables
       .map((v) => v.name)
       .filter((name) => !new RegExp(`\\$\\{${name}\\b|environment: ${name}\\b`).test(compose))
-      .filter((name) => !new RegExp(`vars\\??\\.${name}\\b|vars\\[["']${name}["']\\]`).test(sources));
+      .filter((name) => !new RegExp(`vars\\??\\.${name}\\b|vars\\[["']${name}["']\\]|setting\\(["']${name}["']\\)`).test(sources));
     expect(unused).toEqual([]);
   });
 
