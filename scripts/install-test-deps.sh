@@ -2,10 +2,11 @@
 # Install the Debian packages micropod's tests run for real: podman (engine, hooks; netavark
 # needs iptables, which --no-install-recommends leaves out), Redis and
 # Sidekiq (health), nginx, varnish and haproxy (config checks), Alertmanager, PostgreSQL
-# (backup/restore), shellcheck. Idempotent: packages already present are not fetched again.
+# (backup/restore), shellcheck, pebble (Let's Encrypt's test ACME server and its DNS,
+# pebble-challtestsrv: certificates). Idempotent: packages already present are not fetched again.
 set -eu
 
-packages="podman runc netavark aardvark-dns iptables busybox-static redis-server ruby-sidekiq shellcheck nginx varnish haproxy prometheus-alertmanager postgresql tar openssl"
+packages="podman runc netavark aardvark-dns iptables busybox-static redis-server ruby-sidekiq shellcheck nginx varnish haproxy prometheus-alertmanager postgresql tar openssl pebble"
 
 missing=""
 for p in $packages; do
