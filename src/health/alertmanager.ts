@@ -4,7 +4,7 @@ import { hostname } from "node:os";
  * Alerts for an Alertmanager, posted through its v2 API (`POST /api/v2/alerts`) with node's
  * fetch. MONITORHOST is the seed's `host:port`; a full http(s) URL is accepted too.
  */
-export type AlertName = "SidekiqRestarted" | "SidekiqRestartFailed" | "SidekiqRestartCapReached" | "SidekiqContainerNotRunning" | "SidekiqQueueUnserved";
+export type AlertName = "SidekiqRestarted" | "SidekiqRestartFailed" | "SidekiqRestartCapReached" | "SidekiqContainerNotRunning" | "SidekiqQueueUnserved" | "CertificateRenewalFailed";
 
 export interface HealthAlert {
   readonly name: AlertName;
