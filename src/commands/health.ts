@@ -11,6 +11,8 @@ import { loadConfig } from "../config/load.js";
 import type { Context } from "../core/context.js";
 import { packageRoot, resolveComposeFile } from "../config/locations.js";
 import { requireEnvFile, withSuiteOptions } from "./suite-loading.js";
+import { certsRenewCronLine, scheduleRenewals } from "../certs/schedule.js";
+import { certsRenewQuietly } from "./certs.js";
 import type { Register } from "./index.js";
 
 interface HealthOptions {
@@ -66,8 +68,11 @@ export async function healthWatch(ctx: Context, opts: HealthOptions): Promise<vo
   ctx.logger.info({ event: "health.watch", every: every.text, containers: s.targets.map((t) => t.containerName) }, `watching ${s.targets.length} Sidekiq container(s) every ${every.text}`);
   await once();
   const watch = scheduleChecks(every, once);
+  // Certificate renewals ride on the same daemon, on their own twice-daily schedule.
+  const renewals = scheduleRenewals(s.config.vars.DOMAIN!, () => certsRenewQuietly(ctx, opts));
   await new Promise<void>((done) => (ctx.signal.aborted ? done() : ctx.signal.addEventListener("abort", () => done(), { once: true })));
   await watch.stop();
+  await renewals.stop();
   s.close();
   ctx.logger.info({ event: "health.watch-stopped" }, "health watch stopped");
 }
@@ -106,6 +111,7 @@ export const registerHealth: Register = (program, context) => {
         logFile: defaultLogFile(config.paths.logs),
         rcSource: resolve(packageRoot, "rc.d", "micropod_health"),
         force: opts.force === true,
+        certsRenewLine: certsRenewCronLine({ domain: config.vars.DOMAIN!, program: opts.program ?? "/usr/local/bin/micropod", envFile: env, logDir: config.paths.logs }),
       });
       for (const line of done) ctx.out(line);
     });

@@ -30,15 +30,18 @@ export interface InstallOptions {
   readonly rcSource: string;
   /** --rc: replace an administrator's micropod_health too (it is kept in /var/backups), as prepare-host --force does. */
   readonly force?: boolean;
+  /** The `micropod certs renew` crontab line (certs/schedule.ts) the same file carries. */
+  readonly certsRenewLine?: string;
 }
 
-export function cronFileContent(o: Pick<InstallOptions, "every" | "envFile" | "program" | "logFile">): string {
+export function cronFileContent(o: Pick<InstallOptions, "every" | "envFile" | "program" | "logFile" | "certsRenewLine">): string {
   if (!o.every.crontab) throw new MicropodError(`cron runs at most once a minute: --every ${o.every.text} needs \`micropod health install --rc\` (health watch)`);
   return [
     managedHeader("`micropod health install` wrote this system crontab").trimEnd(),
     "SHELL=/bin/sh",
     "PATH=/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin",
     `${o.every.crontab}\troot\t${o.program} health check --env ${o.envFile} >> ${o.logFile} 2>&1`,
+    ...(o.certsRenewLine ? [o.certsRenewLine] : []),
     "",
   ].join("\n");
 }
