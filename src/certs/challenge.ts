@@ -40,12 +40,22 @@ export const challengePath = (token: string) => `/.well-known/acme-challenge/${t
  * failed validation the CA counts against the account. acme-client's own pre-check is not used:
  * it resolves the name through this host's DNS, which on a NAT'ed or split-horizon host does not
  * lead back to haproxy even when the CA's view does.
+ *
+ * Only a wrong answer is conclusive. When haproxy cannot be reached from the host at all, the
+ * result says so and the caller lets the CA try: the host's own path to the container is not the
+ * one the CA takes.
  */
-export async function selfCheckChallenge(target: { host: string; port: number }, name: string, token: string, keyAuthorization: string, timeoutMs = 10_000): Promise<void> {
+export async function selfCheckChallenge(
+  target: { host: string; port: number },
+  name: string,
+  token: string,
+  keyAuthorization: string,
+  timeoutMs = 10_000,
+): Promise<{ readonly served: true } | { readonly served: false; readonly unreachable: string }> {
   const url = `http://${target.host}:${target.port}${challengePath(token)} (Host: ${name})`;
   const got = await new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = request(
-      { host: target.host.replace(/^\[|\]$/g, ""), port: target.port, path: challengePath(token), headers: { host: name }, timeout: timeoutMs },
+      { host: target.host.replace(/^\[|\]$/g, ""), port: target.port, path: challengePath(token), headers: { host: name }, timeout: timeoutMs, agent: false },
       (res) => {
         let body = "";
         res.setEncoding("utf8");
@@ -57,10 +67,10 @@ export async function selfCheckChallenge(target: { host: string; port: number },
     req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on("error", reject);
     req.end();
-  }).catch((err: Error) => {
-    throw new Error(`haproxy did not serve the challenge at ${url}: ${err.message}`);
-  });
+  }).catch((err: Error) => err);
+  if (got instanceof Error) return { served: false, unreachable: `cannot reach haproxy at ${url}: ${got.message}` };
   if (got.status !== 200 || got.body.trim() !== keyAuthorization) {
     throw new Error(`haproxy did not serve the challenge at ${url}: HTTP ${got.status}${got.status === 200 ? " with another body" : ""} (is nginx-media running, with the challenge directory mounted?)`);
   }
+  return { served: true };
 }

@@ -114,7 +114,9 @@ async function orderAndInstall(ctx: Ctx, deps: CertsDeps, chosen: CertsState): P
     async present(name, token, keyAuthorization) {
       written.add(token);
       await webroot.put(token, keyAuthorization);
-      if (layout.selfCheck) await selfCheckChallenge(layout.selfCheck, name, token, keyAuthorization);
+      if (!layout.selfCheck) return;
+      const check = await selfCheckChallenge(layout.selfCheck, name, token, keyAuthorization);
+      if (!check.served) ctx.logger.warn({ event: "certs.self-check-skipped" }, `${check.unreachable}; letting the CA check ${name} itself`);
     },
     async cleanUp(token) {
       written.delete(token);

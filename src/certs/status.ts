@@ -1,7 +1,7 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { readIfExists } from "../host/files.js";
-import { ALERT_BELOW_DAYS, RENEW_BEFORE_DAYS } from "./decide.js";
+import { ALERT_BELOW_DAYS, renewBeforeDays } from "./decide.js";
 import { coversNames } from "./names.js";
 import { type CertificateInfo, daysLeft, readCertificateInfo } from "./pem.js";
 import type { CertsState } from "./state.js";
@@ -38,7 +38,7 @@ export function renderCertStatus(s: CertStatus): string {
   if (c) {
     lines.push(`certificate  ${s.file}`);
     lines.push(`names        ${c.names.join(", ")}${coversNames(c.names, s.wanted) ? "" : `  (wanted: ${s.wanted.join(", ")}; \`micropod certs issue\` orders them)`}`);
-    lines.push(`valid        ${c.notBefore.toISOString()} to ${c.notAfter.toISOString()}: ${s.daysLeft} days left (renewal under ${RENEW_BEFORE_DAYS}, alert under ${ALERT_BELOW_DAYS})`);
+    lines.push(`valid        ${c.notBefore.toISOString()} to ${c.notAfter.toISOString()}: ${s.daysLeft} days left (renewal under ${renewBeforeDays(c)}, alert under ${ALERT_BELOW_DAYS})`);
     lines.push(`issuer       ${c.issuer}`);
     lines.push(`serial       ${c.serial}`);
   } else {
@@ -71,6 +71,6 @@ export async function certificateFinding(certFile: string, nowMs: number): Promi
   const days = daysLeft(info, nowMs);
   const what = `${info.names.join(", ")}: ${days < 0 ? `expired ${-days} days ago` : `${days} days left`} (until ${info.notAfter.toISOString()})`;
   if (days < ALERT_BELOW_DAYS) return { level: "fix", subject: "certificate", message: `${what}; renewal has not succeeded`, fix: "micropod certs renew (then micropod certs status for the error)" };
-  if (days < RENEW_BEFORE_DAYS) return { level: "warn", subject: "certificate", message: `${what}; renewal is due`, fix: "micropod certs renew" };
+  if (days < renewBeforeDays(info)) return { level: "warn", subject: "certificate", message: `${what}; renewal is due`, fix: "micropod certs renew" };
   return { level: "ok", subject: "certificate", message: what };
 }

@@ -1,10 +1,12 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accountKey } from "../../src/certs/account.js";
-import { ChallengeWebroot } from "../../src/certs/challenge.js";
+import { ChallengeWebroot, selfCheckChallenge } from "../../src/certs/challenge.js";
 import { activateCertificate, writeCertificate } from "../../src/certs/install.js";
 import type { CertLayout } from "../../src/certs/layout.js";
 import { readCertificateInfo } from "../../src/certs/pem.js";
@@ -52,6 +54,32 @@ describe("challenge files", () => {
     const w = new ChallengeWebroot(join(dir, "data", "acme-challenge"));
     await expect(w.put("../../private/x", "k")).rejects.toThrow('the CA sent a challenge token that is not base64url: "../../private/x"');
     expect(existsSync(join(dir, "data", "private", "x"))).toBe(false);
+  });
+});
+
+describe("the self-check of a challenge", () => {
+  it("passes when the token is served for the name, fails on a wrong answer, and only warns when nothing answers", async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.headers.host} ${req.url}`);
+      if (req.headers.host === "example.org" && req.url === "/.well-known/acme-challenge/tok") res.end("tok.thumb\n");
+      else res.writeHead(503).end("no server available");
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const at = { host: "127.0.0.1", port };
+      expect(await selfCheckChallenge(at, "example.org", "tok", "tok.thumb")).toEqual({ served: true });
+      await expect(selfCheckChallenge(at, "media.example.org", "tok", "tok.thumb")).rejects.toThrow(
+        `haproxy did not serve the challenge at http://127.0.0.1:${port}/.well-known/acme-challenge/tok (Host: media.example.org): HTTP 503 (is nginx-media running, with the challenge directory mounted?)`,
+      );
+      await expect(selfCheckChallenge(at, "example.org", "tok", "tok.other")).rejects.toThrow("HTTP 200 with another body");
+      expect(seen).toEqual(["example.org /.well-known/acme-challenge/tok", "media.example.org /.well-known/acme-challenge/tok", "example.org /.well-known/acme-challenge/tok"]);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+    const closed = await selfCheckChallenge({ host: "127.0.0.1", port }, "example.org", "tok", "tok.thumb", 2_000);
+    expect(closed).toEqual({ served: false, unreachable: expect.stringMatching(new RegExp(`^cannot reach haproxy at http://127\\.0\\.0\\.1:${port}/.*ECONNREFUSED`)) });
   });
 });
 

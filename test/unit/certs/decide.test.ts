@@ -5,9 +5,9 @@ import type { CertificateInfo } from "../../../src/certs/pem.js";
 
 const DAY = 86_400_000;
 const now = Date.parse("2026-06-01T00:00:00Z");
-const cert = (daysLeft: number, names = ["example.org", "media.example.org"]): CertificateInfo => ({
+const cert = (daysLeft: number, names = ["example.org", "media.example.org"], lifetimeDays = 90): CertificateInfo => ({
   names,
-  notBefore: new Date(now - 60 * DAY),
+  notBefore: new Date(now + daysLeft * DAY + 3_600_000 - lifetimeDays * DAY),
   notAfter: new Date(now + daysLeft * DAY + 3_600_000),
   serial: "01",
   issuer: "CN=test",
@@ -26,6 +26,12 @@ describe("decide: when a run orders a certificate", () => {
     ["renew", cert(-3), false, { order: true, reason: "expired 3 days ago" }],
     ["renew", cert(60), true, { order: true, reason: "forced (60 days left)" }],
     ["renew", cert(60, ["example.org"]), false, { order: true, reason: "the certificate covers example.org, not example.org, media.example.org" }],
+    // Let's Encrypt's 64-day (2027) and 45-day (2028) certificates; a 6-day one.
+    ["renew", cert(30, both, 64), false, { order: false, reason: "30 days left; renewal starts at 30" }],
+    ["renew", cert(29, both, 64), false, { order: true, reason: "29 days left, under 30" }],
+    ["renew", cert(23, both, 45), false, { order: false, reason: "23 days left; renewal starts at 22" }],
+    ["renew", cert(21, both, 45), false, { order: true, reason: "21 days left, under 22" }],
+    ["renew", cert(4, both, 6), false, { order: false, reason: "4 days left; renewal starts at 3" }],
   ] as const)("%s with %o (force %s)", (mode, current, force, expected) => {
     expect(decide(mode, current, both, now, force)).toEqual(expected);
   });
