@@ -56,21 +56,30 @@ export function renderCertStatus(s: CertStatus): string {
 }
 
 /**
- * For `micropod doctor`: days left on the suite's certificate, as one finding. `certFile` is
- * `<DATA_DIR>/certs/<DOMAIN>.pem` for the bundled suite (see layout.ts for any other).
+ * For `micropod doctor`: the certificate in haproxy's directory that expires first (doctor reads
+ * `<DATA_DIR>/certs`, the bundled suite's mount; layout.ts finds it for any compose file), as one
+ * finding: ok from the renewal point, warn below it, fix below 14 days, or when a file there is
+ * not a certificate haproxy could load.
  */
-export async function certificateFinding(certFile: string, nowMs: number): Promise<{ level: "ok" | "warn" | "fix"; subject: string; message: string; fix?: string }> {
-  const pem = await readIfExists(certFile).catch((err: Error) => `unreadable: ${err.message}`);
-  if (pem === undefined) return { level: "warn", subject: "certificate", message: `no certificate at ${certFile}: haproxy serves HTTP only`, fix: "micropod certs issue" };
-  let info: CertificateInfo;
-  try {
-    info = readCertificateInfo(pem);
-  } catch (err) {
-    return { level: "fix", subject: "certificate", message: `${certFile} holds no readable certificate (${(err as Error).message})`, fix: "micropod certs issue" };
+export async function certificateFinding(certDir: string, nowMs: number): Promise<{ level: "ok" | "warn" | "fix"; subject: string; message: string; fix?: string }> {
+  const subject = "certificate";
+  const files = (await readdir(certDir).catch(() => [] as string[])).filter((f) => !f.startsWith(".") && !/\.(key|issuer|ocsp|sctl)$/.test(f)).sort();
+  if (files.length === 0) return { level: "warn", subject, message: `no certificate in ${certDir}: haproxy serves HTTP only`, fix: "micropod certs issue" };
+  let first: { file: string; info: CertificateInfo } | undefined;
+  for (const f of files) {
+    const file = join(certDir, f);
+    let info: CertificateInfo;
+    try {
+      info = readCertificateInfo((await readIfExists(file)) ?? "");
+    } catch (err) {
+      return { level: "fix", subject, message: `${file} holds no readable certificate (${(err as Error).message}); haproxy loads every file there`, fix: "micropod certs issue, after moving the file away" };
+    }
+    if (!first || info.notAfter < first.info.notAfter) first = { file, info };
   }
+  const { file, info } = first!;
   const days = daysLeft(info, nowMs);
-  const what = `${info.names.join(", ")}: ${days < 0 ? `expired ${-days} days ago` : `${days} days left`} (until ${info.notAfter.toISOString()})`;
-  if (days < ALERT_BELOW_DAYS) return { level: "fix", subject: "certificate", message: `${what}; renewal has not succeeded`, fix: "micropod certs renew (then micropod certs status for the error)" };
-  if (days < renewBeforeDays(info)) return { level: "warn", subject: "certificate", message: `${what}; renewal is due`, fix: "micropod certs renew" };
-  return { level: "ok", subject: "certificate", message: what };
+  const what = `${info.names.join(", ")} (${file}): ${days < 0 ? `expired ${-days} days ago` : `${days} days left`}, until ${info.notAfter.toISOString()}`;
+  if (days < ALERT_BELOW_DAYS) return { level: "fix", subject, message: `${what}; renewal has not succeeded`, fix: "micropod certs renew (then micropod certs status for the error)" };
+  if (days < renewBeforeDays(info)) return { level: "warn", subject, message: `${what}; renewal is due`, fix: "micropod certs renew" };
+  return { level: "ok", subject, message: what };
 }

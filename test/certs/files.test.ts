@@ -185,20 +185,23 @@ describe("renew, status and doctor on a certificate micropod did not issue", () 
     expect(existsSync(l.certsLock)).toBe(false);
   });
 
-  it("doctor's finding: ok from 30 days, warn below, fix below 14 or without a readable certificate", async () => {
-    const file = join(dir, "doctor", "example.org.pem");
-    mkdirSync(join(dir, "doctor"));
-    expect(await certificateFinding(file, Date.now())).toEqual({ level: "warn", subject: "certificate", message: `no certificate at ${file}: haproxy serves HTTP only`, fix: "micropod certs issue" });
+  it("doctor's finding: the certificate expiring first; ok from 30 days, warn below, fix below 14 or for a file haproxy cannot load", async () => {
+    const certs = join(dir, "doctor");
+    mkdirSync(certs);
+    expect(await certificateFinding(certs, Date.now())).toEqual({ level: "warn", subject: "certificate", message: `no certificate in ${certs}: haproxy serves HTTP only`, fix: "micropod certs issue" });
+    const file = join(certs, "example.org.pem");
     writeFileSync(file, selfSigned("example.org", 90).pem);
+    writeFileSync(join(certs, "admin.example.net.pem"), selfSigned("admin.example.net", 200).pem);
+    writeFileSync(join(certs, ".example.org.pem.1a2b.tmp"), "half a file"); // haproxy ignores dot files; so does doctor
     const notAfter = readCertificateInfo(readFileSync(file, "utf8")).notAfter;
     const at = (days: number) => notAfter.getTime() - days * DAY - DAY / 2;
     const until = notAfter.toISOString();
-    expect(await certificateFinding(file, at(30))).toEqual({ level: "ok", subject: "certificate", message: `example.org: 30 days left (until ${until})` });
-    expect(await certificateFinding(file, at(29))).toEqual({ level: "warn", subject: "certificate", message: `example.org: 29 days left (until ${until}); renewal is due`, fix: "micropod certs renew" });
-    expect(await certificateFinding(file, at(13))).toMatchObject({ level: "fix", message: `example.org: 13 days left (until ${until}); renewal has not succeeded`, fix: "micropod certs renew (then micropod certs status for the error)" });
-    expect(await certificateFinding(file, notAfter.getTime() + 2 * DAY + 1)).toMatchObject({ level: "fix", message: `example.org: expired 3 days ago (until ${until}); renewal has not succeeded` });
-    writeFileSync(file, "garbage\n");
-    expect(await certificateFinding(file, Date.now())).toMatchObject({ level: "fix", message: `${file} holds no readable certificate (no certificate in the PEM)` });
+    expect(await certificateFinding(certs, at(30))).toEqual({ level: "ok", subject: "certificate", message: `example.org (${file}): 30 days left, until ${until}` });
+    expect(await certificateFinding(certs, at(29))).toEqual({ level: "warn", subject: "certificate", message: `example.org (${file}): 29 days left, until ${until}; renewal is due`, fix: "micropod certs renew" });
+    expect(await certificateFinding(certs, at(13))).toMatchObject({ level: "fix", message: `example.org (${file}): 13 days left, until ${until}; renewal has not succeeded`, fix: "micropod certs renew (then micropod certs status for the error)" });
+    expect(await certificateFinding(certs, notAfter.getTime() + 2 * DAY + 1)).toMatchObject({ level: "fix", message: `example.org (${file}): expired 3 days ago, until ${until}; renewal has not succeeded` });
+    writeFileSync(join(certs, "notes.txt"), "garbage\n");
+    expect(await certificateFinding(certs, Date.now())).toMatchObject({ level: "fix", message: `${join(certs, "notes.txt")} holds no readable certificate (no certificate in the PEM); haproxy loads every file there` });
   });
 
   it("status names the certificate, what it lacks, and the other files haproxy also serves", async () => {
