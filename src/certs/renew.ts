@@ -110,8 +110,11 @@ async function orderAndInstall(ctx: Ctx, deps: CertsDeps, chosen: CertsState): P
   if (key.created) ctx.logger.info({ event: "certs.account-key", path: layout.accountKey }, `generated the ACME account key ${layout.accountKey} (mode 0600)`);
   const webroot = new ChallengeWebroot(layout.challengeDir);
   const written = new Set<string>();
+  let abandoned = false;
   const solver: Http01Solver = {
     async present(name, token, keyAuthorization) {
+      // An order abandoned at its deadline may still reach here later: write nothing then.
+      if (abandoned) throw new Error("the order was abandoned");
       written.add(token);
       await webroot.put(token, keyAuthorization);
       if (!layout.selfCheck) return;
@@ -142,6 +145,7 @@ async function orderAndInstall(ctx: Ctx, deps: CertsDeps, chosen: CertsState): P
     );
   } finally {
     // An order abandoned at its deadline leaves its tokens behind: remove them here.
+    abandoned = true;
     for (const token of written) await webroot.remove(token);
   }
   const { info, previous } = await writeCertificate(layout, issued.pem);

@@ -3,7 +3,8 @@ import { MicropodError } from "./errors.js";
 /**
  * Settle with `work`, or reject when `ms` pass or `signal` aborts first, whichever comes first.
  * For work that takes no AbortSignal of its own (a library's network calls): it is abandoned,
- * not stopped, so the caller cleans up what it started.
+ * not stopped, so the caller cleans up what it started (its late rejection is handled: the race
+ * subscribed to it).
  */
 export async function withDeadline<T>(work: Promise<T>, ms: number, what: string, signal?: AbortSignal): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -21,7 +22,5 @@ export async function withDeadline<T>(work: Promise<T>, ms: number, what: string
   } finally {
     clearTimeout(timer);
     if (onAbort) signal?.removeEventListener("abort", onAbort);
-    // The abandoned work may still reject later: that must not become an unhandled rejection.
-    work.catch(() => undefined);
   }
 }
