@@ -1,5 +1,5 @@
 import { readdir } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { readIfExists } from "../host/files.js";
 import { ALERT_BELOW_DAYS, renewBeforeDays } from "./decide.js";
 import { coversNames } from "./names.js";
@@ -18,9 +18,17 @@ export interface CertStatus {
   readonly notes: readonly string[];
 }
 
+/**
+ * The files haproxy loads from its `crt` directory: all but dot files and the reserved
+ * extensions (HAProxy configuration manual, `crt <cert>`), in the alphabetic order it uses.
+ */
+async function servedFiles(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names.filter((f) => !f.startsWith(".") && !/\.(key|issuer|ocsp|sctl)$/.test(f)).sort().map((f) => join(dir, f));
+}
+
 export async function certificateStatus(certFile: string, wanted: readonly string[], nowMs: number, state?: CertsState, notes: readonly string[] = []): Promise<CertStatus> {
-  const dir = join(certFile, "..");
-  const others = (await readdir(dir).catch(() => [] as string[])).filter((f) => !f.startsWith(".") && join(dir, f) !== certFile).map((f) => join(dir, f));
+  const others = (await servedFiles(dirname(certFile))).filter((f) => f !== certFile);
   const base = { file: certFile, wanted, others, notes, ...(state ? { state } : {}) };
   const pem = await readIfExists(certFile);
   if (pem === undefined) return base;
@@ -63,11 +71,10 @@ export function renderCertStatus(s: CertStatus): string {
  */
 export async function certificateFinding(certDir: string, nowMs: number): Promise<{ level: "ok" | "warn" | "fix"; subject: string; message: string; fix?: string }> {
   const subject = "certificate";
-  const files = (await readdir(certDir).catch(() => [] as string[])).filter((f) => !f.startsWith(".") && !/\.(key|issuer|ocsp|sctl)$/.test(f)).sort();
+  const files = await servedFiles(certDir);
   if (files.length === 0) return { level: "warn", subject, message: `no certificate in ${certDir}: haproxy serves HTTP only`, fix: "micropod certs issue" };
   let first: { file: string; info: CertificateInfo } | undefined;
-  for (const f of files) {
-    const file = join(certDir, f);
+  for (const file of files) {
     let info: CertificateInfo;
     try {
       info = readCertificateInfo((await readIfExists(file)) ?? "");
