@@ -34,6 +34,8 @@ export interface CertsDeps {
   readonly deadlineMs?: number;
   readonly poll?: OrderOptions["poll"];
   readonly requestRetries?: number;
+  /** How long the reload waits for the suite's lock (a start under way) before deferring. */
+  readonly lockWaitMs?: number;
 }
 
 export interface CertsOutcome {
@@ -155,24 +157,21 @@ async function orderAndInstall(ctx: Ctx, deps: CertsDeps, chosen: CertsState): P
 }
 
 /** Reconfigure and reload under the suite's lock; a busy lock defers the reload to the next run. */
-async function activate(ctx: Ctx, deps: CertsDeps, state: CertsState, previous: string | undefined): Promise<boolean> {
+async function activate(ctx: Ctx, deps: CertsDeps, state: CertsState, previous: string | undefined): Promise<void> {
   const { layout, proxy } = deps;
   try {
-    const done = await withLock(layout.suiteLock, { verb: "certs reload", waitMs: 60_000, signal: ctx.signal }, async () => {
+    await withLock(layout.suiteLock, { verb: "certs reload", waitMs: deps.lockWaitMs ?? 60_000, signal: ctx.signal }, async () => {
       if (!(await proxy.running())) {
         ctx.logger.info({ event: "certs.proxy-stopped", container: layout.proxy.container }, `${layout.proxy.container} is not running: it loads the certificate when it starts`);
-        return false;
+        return;
       }
       await activateCertificate(layout, previous, proxy);
       ctx.logger.info({ event: "certs.reloaded", container: layout.proxy.container }, `${layout.proxy.container} reloaded with the new certificate`);
-      return true;
     });
     await saveCertsState(layout.stateFile, { ...((await loadCertsState(layout.stateFile)) ?? state), reloadPending: false });
-    return done;
   } catch (err) {
     if (!(err instanceof LockError)) throw err;
     ctx.logger.warn({ event: "certs.reload-deferred" }, `${err.message}: the certificate is on disk, the next \`micropod certs renew\` reloads ${layout.proxy.container}`);
-    return false;
   }
 }
 

@@ -11,6 +11,7 @@ import { type CertsDeps, obtainOrRenew } from "../../src/certs/renew.js";
 import { loadCertsState } from "../../src/certs/state.js";
 import { systemClock } from "../../src/core/clock.js";
 import { MicropodError } from "../../src/core/errors.js";
+import { acquireLock } from "../../src/core/lock.js";
 import { createLogger } from "../../src/core/logger.js";
 import { AlertmanagerSink } from "../../src/health/alertmanager.js";
 import { loadSuite } from "../../src/suite/load.js";
@@ -121,6 +122,26 @@ describe("certificates from a real ACME server through haproxy", () => {
     const check = haproxyCheck();
     expect(check.status, check.stdout + check.stderr).toBe(0);
     await waitUntil("haproxy serving the renewed certificate", async () => (await servedSerial(lab.ports.https, DOMAIN)) === info.serial);
+  });
+
+  it("with the suite locked by a start, the new certificate waits on disk and the next renew reloads haproxy", async () => {
+    const served = readCertificateInfo(readFileSync(layout.certFile, "utf8")).serial;
+    const start = await acquireLock(layout.suiteLock, { verb: "start" });
+    let ordered: string;
+    try {
+      const outcome = await obtainOrRenew(ctx(), { mode: "renew", force: true }, { ...deps, lockWaitMs: 300 });
+      expect(outcome.action).toBe("ordered");
+      ordered = outcome.certificate!.serial;
+      expect(ordered).not.toBe(served);
+      expect(await loadCertsState(layout.stateFile)).toMatchObject({ reloadPending: true, lastAttempt: { ok: true } });
+      expect(await servedSerial(lab.ports.https, DOMAIN)).toBe(served);
+    } finally {
+      await start.release();
+    }
+    const next = await obtainOrRenew(ctx(), { mode: "renew" }, deps);
+    expect(next.action).toBe("reloaded");
+    expect(await loadCertsState(layout.stateFile)).toMatchObject({ reloadPending: false });
+    await waitUntil("haproxy serving the waiting certificate", async () => (await servedSerial(lab.ports.https, DOMAIN)) === ordered);
   });
 
   it("a due renewal the CA refuses keeps the old certificate, says why, and alerts with fewer than 14 days left", async () => {
