@@ -3,10 +3,11 @@
 # needs iptables, which --no-install-recommends leaves out), Redis and
 # Sidekiq (health), nginx, varnish and haproxy (config checks), Alertmanager, Prometheus (its
 # promtool checks the health metrics and the sample rules), PostgreSQL (backup/restore),
-# shellcheck. Idempotent: packages already present are not fetched again.
+# shellcheck, pebble (Let's Encrypt's test ACME server and its DNS, pebble-challtestsrv:
+# certificates). Idempotent: packages already present are not fetched again.
 set -eu
 
-packages="podman runc netavark aardvark-dns iptables busybox-static redis-server ruby-sidekiq shellcheck nginx varnish haproxy prometheus-alertmanager prometheus postgresql tar openssl"
+packages="podman runc netavark aardvark-dns iptables busybox-static redis-server ruby-sidekiq shellcheck nginx varnish haproxy prometheus-alertmanager prometheus postgresql tar openssl pebble"
 
 missing=""
 for p in $packages; do

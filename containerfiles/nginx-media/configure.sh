@@ -10,6 +10,8 @@
 #   NGINX_USER              worker user (default www)
 #   NGINX_MEDIA_CACHE_DIR   the cache (default /var/cache/nginx-media, a volume)
 #   NGINX_MEDIA_CACHE_SIZE  its cap (default 10g)
+#   ACME_CHALLENGE_DIR      ACME HTTP-01 token files, served at /.well-known/acme-challenge/
+#                           (default /usr/local/www/acme-challenge, a read-only mount)
 set -eu
 # shellcheck source-path=SCRIPTDIR source=../base/lib.sh
 . "${MICROPOD_LIBEXEC:-/usr/local/libexec/micropod}/lib.sh"
@@ -18,7 +20,10 @@ conf_dir=${MICROPOD_CONF_DIR:-/usr/local/etc/nginx}
 NGINX_USER=${NGINX_USER:-www}
 NGINX_MEDIA_CACHE_DIR=${NGINX_MEDIA_CACHE_DIR:-/var/cache/nginx-media}
 NGINX_MEDIA_CACHE_SIZE=${NGINX_MEDIA_CACHE_SIZE:-10g}
-export NGINX_USER NGINX_MEDIA_CACHE_DIR NGINX_MEDIA_CACHE_SIZE
+ACME_CHALLENGE_DIR=${ACME_CHALLENGE_DIR:-/usr/local/www/acme-challenge}
+case $ACME_CHALLENGE_DIR in /*) ;; *) die "ACME_CHALLENGE_DIR=$ACME_CHALLENGE_DIR is not an absolute path" ;; esac
+ACME_CHALLENGE_DIR=${ACME_CHALLENGE_DIR%/}
+export NGINX_USER NGINX_MEDIA_CACHE_DIR NGINX_MEDIA_CACHE_SIZE ACME_CHALLENGE_DIR
 mkdir -p "$conf_dir"
 
 s3=$(unbracket "${S3_IP_ADDRESS_1:-}")

@@ -13,6 +13,8 @@ import { loadConfig } from "../config/load.js";
 import type { Context } from "../core/context.js";
 import { packageRoot, resolveComposeFile } from "../config/locations.js";
 import { requireEnvFile, withSuiteOptions } from "./suite-loading.js";
+import { certsRenewCronLine, scheduleRenewals } from "../certs/schedule.js";
+import { certsRenewQuietly } from "./certs.js";
 import type { Register } from "./index.js";
 
 interface HealthOptions {
@@ -77,8 +79,11 @@ export async function healthWatch(ctx: Context, opts: HealthOptions): Promise<vo
   const watch = scheduleChecks(every, once, () =>
     ctx.logger.warn({ event: "health.overlap" }, "the previous check is still running: this one is skipped (checks never overlap)"),
   );
+  // Certificate renewals ride on the same daemon, on their own twice-daily schedule.
+  const renewals = scheduleRenewals(s.config.vars.DOMAIN!, () => certsRenewQuietly(ctx, opts));
   await new Promise<void>((done) => (ctx.signal.aborted ? done() : ctx.signal.addEventListener("abort", () => done(), { once: true })));
   await watch.stop();
+  await renewals.stop();
   s.close();
   ctx.logger.info({ event: "health.watch-stopped" }, "health watch stopped");
 }
@@ -121,6 +126,7 @@ export const registerHealth: Register = (program, context) => {
         program: opts.program ?? "/usr/local/bin/micropod",
         rcSource: resolve(packageRoot, "rc.d", "micropod_health"),
         force: opts.force === true,
+        certsRenewLine: certsRenewCronLine({ domain: config.vars.DOMAIN!, program: opts.program ?? "/usr/local/bin/micropod", envFile: env }),
       });
       for (const line of done) ctx.out(line);
     });

@@ -12,6 +12,7 @@ import { registerDoctor } from "./doctor.js";
 import { registerPlan } from "./plan.js";
 import { registerPrepareHost } from "./prepare-host.js";
 import { registerHealth } from "./health.js";
+import { registerCerts } from "./certs.js";
 import { registerBuild } from "./build.js";
 import { registerStart } from "./start.js";
 import { registerStop } from "./stop.js";
@@ -24,4 +25,4 @@ import { registerLogs } from "./logs.js";
  */
 export type Register = (program: Program, context: () => Context) => void;
 
-export const commands: Register[] = [registerPlan, registerPrepareHost, registerDoctor, registerHealth, registerBuild, registerStart, registerStop, registerStatus, registerLogs, registerExec, registerTootctl, registerAdmin, registerSearch, registerDb, registerBackup, registerRestore, registerUpgrade];
+export const commands: Register[] = [registerPlan, registerPrepareHost, registerDoctor, registerHealth, registerCerts, registerBuild, registerStart, registerStop, registerStatus, registerLogs, registerExec, registerTootctl, registerAdmin, registerSearch, registerDb, registerBackup, registerRestore, registerUpgrade];

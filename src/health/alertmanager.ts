@@ -12,7 +12,8 @@ export type AlertName =
   | "SidekiqContainerNotRunning"
   | "SidekiqQueueUnserved"
   | "SidekiqRedisUnavailable"
-  | "MicropodHealthSkipped";
+  | "MicropodHealthSkipped"
+  | "CertificateRenewalFailed";
 
 export interface HealthAlert {
   readonly name: AlertName;

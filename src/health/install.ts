@@ -29,6 +29,8 @@ export interface InstallOptions {
   readonly rcSource: string;
   /** --rc: replace an administrator's micropod_health too (it is kept in /var/backups), as prepare-host --force does. */
   readonly force?: boolean;
+  /** The `micropod certs renew` crontab line (certs/schedule.ts) the same file carries. */
+  readonly certsRenewLine?: string;
 }
 
 /**
@@ -36,13 +38,14 @@ export interface InstallOptions {
  * (host/resources/logs.ts) and the rc.d service appends to: one constant for writer and rotation.
  * `--every` tells the check its own interval, which its deadline must stay below.
  */
-export function cronFileContent(o: Pick<InstallOptions, "every" | "envFile" | "program">): string {
+export function cronFileContent(o: Pick<InstallOptions, "every" | "envFile" | "program" | "certsRenewLine">): string {
   if (!o.every.crontab) throw new MicropodError(`cron runs at most once a minute: --every ${o.every.text} needs \`micropod health install --rc\` (health watch)`);
   return [
     managedHeader("`micropod health install` wrote this system crontab").trimEnd(),
     "SHELL=/bin/sh",
     "PATH=/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin",
     `${o.every.crontab}\troot\t${o.program} health check --env ${o.envFile} --every ${o.every.text} >> ${HEALTH_LOG} 2>&1`,
+    ...(o.certsRenewLine ? [o.certsRenewLine] : []),
     "",
   ].join("\n");
 }

@@ -127,6 +127,16 @@ export const removeContainer = (name: string, opts: { force?: boolean; timeoutSe
   command(["podman", "rm", ...(opts.force ? ["--force"] : []), ...(opts.timeoutSec !== undefined ? ["--time", String(opts.timeoutSec)] : []), name]);
 
 /**
+ * `podman kill --signal N`: the signal as a number. podman translates signal *names* with Linux's
+ * numbers on every OS (containers/podman pkg/signal/signal_unix.go, built for freebsd: "USR2" is
+ * 12, which is SIGSYS on FreeBSD, where SIGUSR2 is 31 per sys/sys/signal.h), while a number goes
+ * to the runtime unchanged (ParseSignal in pkg/signal/signal_common.go; ocijail's kill passes it
+ * to kill(2)). Callers pass the host's own number (os.constants.signals): the container shares
+ * the host's kernel.
+ */
+export const signalContainer = (name: string, signal: number): Command => command(["podman", "kill", "--signal", String(signal), name]);
+
+/**
  * `podman exec`: a healthcheck probe, an admin task. It only reads unless the caller says
  * otherwise, but it runs a program inside the container, so it is not marked read-only.
  */

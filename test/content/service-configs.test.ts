@@ -193,6 +193,8 @@ describe("what the configs say", () => {
     http-request set-header X-Forwarded-Proto http if !{ ssl_fc }
     http-request redirect scheme https code 301 unless { ssl_fc } || { path_beg /.well-known/acme-challenge/ }
     http-response set-header Strict-Transport-Security "max-age=31536000" if { ssl_fc }
+    # ACME HTTP-01 (micropod certs), for every host name: nginx-media serves the token files.
+    use_backend nginx_media if { path_beg /.well-known/acme-challenge/ }
     use_backend nginx_media if { req.hdr(host),field(1,:) -i media.example.org }
     default_backend varnish
 `);

@@ -76,6 +76,7 @@ describe("prepare-host on a fresh host", () => {
 /var/log/containers/build-*.log      root:wheel    640  7     10240 *    GNZ
 /var/log/micropod-health.log         root:wheel    640  7     1024  *    Z     /var/run/micropod_health.pid
 /var/log/micropod.log                root:wheel    640  7     1024  *    NZ
+/var/log/micropod-certs.log          root:wheel    640  7     1024  *    NZ
 `);
     // newsyslog signals the daemon(8) supervisor of rc.d/micropod_health, which reopens the log on SIGHUP (-H).
     const healthRc = readFileSync(join(import.meta.dirname, "..", "..", "rc.d", "micropod_health"), "utf8");

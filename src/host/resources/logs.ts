@@ -9,6 +9,8 @@ export const HEALTH_LOG = "/var/log/micropod-health.log";
 export const HEALTH_SUPERVISOR_PID = "/var/run/micropod_health.pid";
 /** rc.d/micropod's log: each boot and stop appends to it and closes it, so nothing holds it open. */
 export const RC_LOG = "/var/log/micropod.log";
+/** The twice-daily `micropod certs renew` cron line's log (certs/schedule.ts): appended and closed each run. */
+export const CERTS_LOG = "/var/log/micropod-certs.log";
 
 /**
  * newsyslog rules for micropod's own logs, 10 MB / 1 MB, 7 kept, gzip (Z).
@@ -18,13 +20,14 @@ export const RC_LOG = "/var/log/micropod.log";
  *   with the `max-size` log option each service sets in compose.yaml.
  * - The health watcher's log: daemon(8) -H reopens it on SIGHUP, sent to the supervisor's pid
  *   file (-P; the child, node, would die of SIGHUP).
- * - rc.d/micropod's log: plain rotation (N).
+ * - rc.d/micropod's log and the certificate renewals' log: plain rotation (N).
  */
 export function newsyslogRule(logDir: string): string {
   return `${managedHeader("rotation of micropod's own logs (podman's max-size caps the container logs)")}# logfilename${" ".repeat(24)}[owner:group] mode count size when flags [/pid_file]
 ${`${logDir}/build-*.log`.padEnd(36)} root:wheel    640  7     10240 *    GNZ
 ${HEALTH_LOG.padEnd(36)} root:wheel    640  7     1024  *    Z     ${HEALTH_SUPERVISOR_PID}
 ${RC_LOG.padEnd(36)} root:wheel    640  7     1024  *    NZ
+${CERTS_LOG.padEnd(36)} root:wheel    640  7     1024  *    NZ
 `;
 }
 
