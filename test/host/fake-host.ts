@@ -134,7 +134,7 @@ export function changingCalls(calls: string[][]): string[][] {
         (c[0] === "zfs" && c[1] === "list") ||
         (c[0] === "pkg" && c[1] === "query") ||
         c[0] === "route" ||
-        (c[0] === "sysrc" && !c.some((a) => a.includes("="))) ||
+        (c[0] === "sysrc" && !c.some((a) => a.includes("=") || a === "-x")) ||
         (c[0] === "service" && c[2] === "status") ||
         (c[0] === "sysctl" && !c.some((a) => a.includes("="))) ||
         (c[0] === "mount" && c[1] === "-p") ||

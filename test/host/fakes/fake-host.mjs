@@ -166,6 +166,14 @@ const tools = {
       if (!m) fail(`sysrc: ${a}: name contains characters not allowed in shell`);
       const [, name, op, value] = m;
       const vars = rcConf(root);
+      if (opts.x) {
+        // -x removes the variable from rc.conf; unknown is an error unless -i.
+        if (op !== undefined) fail(`sysrc: ${a}: -x takes variable names`);
+        if (!(name in vars)) { if (!opts.i) { process.stderr.write(`sysrc: unknown variable '${name}'\n`); rc = 1; } continue; }
+        const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+        writeFileSync(file, text.replace(new RegExp(`^\\s*${name}=.*\\n?`, "gm"), ""));
+        continue;
+      }
       if (op === undefined) {
         if (!(name in vars)) { if (!opts.i) process.stderr.write(`sysrc: unknown variable '${name}'\n`); rc = opts.i ? rc : 1; continue; }
         if (opts.c) continue;
