@@ -14,6 +14,24 @@ const repo = resolve(import.meta.dirname, "..", "..");
 export const FAKES = join(repo, "test", "host", "fakes");
 export const FREEBSD_15: PlatformFacts = { isRoot: true, system: "FreeBSD", release: "15.0-RELEASE" };
 
+/**
+ * The fake repository: the host's packages with their origins, versions overridable. git has a
+ * second flavour, as in the ports tree, so installing devel/git by origin would pull both.
+ */
+export function pkgCatalog(versions: Record<string, string> = {}, omit: readonly string[] = []): Record<string, { version: string; origin: string }> {
+  const all: Record<string, { version: string; origin: string }> = {
+    "podman-suite": { version: "20240605", origin: "sysutils/podman-suite" },
+    ocijail: { version: "0.4.0", origin: "sysutils/ocijail" },
+    jq: { version: "1.7.1", origin: "textproc/jq" },
+    git: { version: "2.51.0", origin: "devel/git" },
+    "git-lite": { version: "2.51.0", origin: "devel/git" },
+    "py311-podman-compose": { version: "1.5.0", origin: "sysutils/podman-compose" },
+  };
+  for (const [n, v] of Object.entries(versions)) all[n]!.version = v;
+  for (const n of omit) delete all[n];
+  return all;
+}
+
 /** Runs the real commands found on PATH, with the fake FreeBSD commands first and their state dirs. */
 class FakeHostRunner implements Runner {
   private readonly inner = new ExecaRunner();
@@ -66,7 +84,7 @@ export function createFakeHost(): FakeHost {
   const put = (name: string, v: unknown) => writeFileSync(join(state, name), `${JSON.stringify(v, null, 2)}\n`);
   put("zfs.json", { datasets: { zroot: { mountpoint: "/zroot" }, "zroot/ROOT": { mountpoint: "none" } } });
   put("route.json", { inet: "vtnet0", inet6: "vtnet0" });
-  put("pkg.json", { installed: {}, catalog: { "podman-suite": "5.6.2", ocijail: "0.4.0", jq: "1.7.1", git: "2.51.0", "podman-compose": "1.5.0" } });
+  put("pkg.json", { installed: {}, catalog: pkgCatalog({ ocijail: "0.4.0" }) });
   put("sysctl.json", { "hw.ncpu": 16, "hw.physmem": 25_669_640_192, "net.inet.ip.forwarding": 0, "net.inet6.ip6.forwarding": 0, "net.inet6.ip6.rfc6204w3": 0, "net.pf.filter_local": 0, "kern.init_shutdown_timeout": 120 });
   put("system.json", { userland: "15.0-RELEASE-p1", kernel: "15.0-RELEASE-p1", diskKB: 97_000_000 });
   put("mounts.json", [{ device: "zroot/ROOT/default", mountpoint: "/", fstype: "zfs" }, { device: "devfs", mountpoint: "/dev", fstype: "devfs" }]);

@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MicropodError } from "../../src/core/errors.js";
 import { jailProfiles } from "../../src/host/resources/jail-profiles.js";
 import { gateway } from "../../src/host/resources/kernel.js";
-import { type FakeHost, changingCalls, createFakeHost } from "./fake-host.js";
+import { packages } from "../../src/host/resources/packages.js";
+import { type FakeHost, changingCalls, createFakeHost, pkgCatalog } from "./fake-host.js";
 
 let host: FakeHost;
 beforeEach(() => {
@@ -207,7 +208,7 @@ fix the cause and run \`micropod prepare-host\` again: finished steps are found 
   });
 
   it("a failing step stops the run, says what was applied, and a rerun completes", async () => {
-    host.setJson("pkg.json", { installed: {}, catalog: { "podman-suite": "5.6.2", ocijail: "0.5.2", git: "2.51.0" } });
+    host.setJson("pkg.json", { installed: {}, catalog: pkgCatalog({ ocijail: "0.5.2" }, ["jq"]) });
     const e = (await host.prepare().catch((x: unknown) => x)) as MicropodError;
     expect(e.message).toBe("prepare-host stopped at packages: command failed with exit code 1: ASSUME_ALWAYS_YES=yes pkg install -y podman-suite ocijail jq git");
     expect(e.details).toEqual([
@@ -215,11 +216,26 @@ fix the cause and run \`micropod prepare-host\` again: finished steps are found 
       "already applied: pkg-repo",
       "fix the cause and run `micropod prepare-host` again: finished steps are found in place and skipped",
     ]);
-    host.setJson("pkg.json", { installed: {}, catalog: { "podman-suite": "5.6.2", ocijail: "0.5.2", git: "2.51.0", jq: "1.7.1" } });
+    host.setJson("pkg.json", { installed: {}, catalog: pkgCatalog({ ocijail: "0.5.2" }) });
     const rerun = await host.prepare();
     expect(rerun.changed).toBe(12);
     expect(rerun.out).toMatch(/^ok      pkg-repo /);
     expect(rerun.out).toContain("note: ocijail 0.5.2 applies the org.freebsd.jail.* annotations (allow.* and sysv*); the hook is a fallback\n");
+  });
+});
+
+describe("packages", () => {
+  it("installs by origin where the name follows a default version (--with-compose: sysutils/podman-compose is py311-podman-compose), and finds it by origin", async () => {
+    const r = await host.prepare({ resources: [packages], options: { withCompose: true } });
+    expect(r.out).toBe(`changed packages        install podman-suite ocijail jq git sysutils/podman-compose
+    $ ASSUME_ALWAYS_YES=yes pkg install -y podman-suite ocijail jq git sysutils/podman-compose
+changed 1 of 1 resources
+`);
+    // git by name: its origin would also match the git-lite flavour.
+    expect(Object.keys(host.json<{ installed: object }>("pkg.json").installed).sort()).toEqual(["git", "jq", "ocijail", "podman-suite", "py311-podman-compose"]);
+    const again = await host.prepare({ resources: [packages], options: { withCompose: true } });
+    expect(again.out).toBe("ok      packages        installed: podman-suite ocijail jq git sysutils/podman-compose\nnothing changed: all 1 resources were already in place\n");
+    expect(host.calls().filter((c) => c[0] === "pkg" && c[1] === "query").at(-1)).toEqual(["pkg", "query", "%o", "podman-suite", "ocijail", "jq", "git", "sysutils/podman-compose"]);
   });
 });
 
