@@ -79,6 +79,19 @@ exec_as() {
     eval "exec $_prefix \"\$@\""
 }
 
+# exec_limited_as USER LIMITS COMMAND ARGS...: exec_as under limits(1) with the flags LIMITS
+# (soft and hard alike, see limits(1)). limits runs first, as root, because only root may raise
+# a hard limit; the user switch after it keeps the limits. The container's own limits, because
+# ocijail ignores the OCI spec's process.rlimits (podman's --ulimit, compose's `ulimits`).
+exec_limited_as() {
+    _limits=$2
+    _prefix=$(as_user_prefix "$1") || exit 1
+    HOME=$(awk -F: -v u="$1" '$1 == u { print $6 }' /etc/passwd)
+    export HOME
+    shift 2
+    eval "exec limits $_limits $_prefix \"\$@\""
+}
+
 run_as() {
     (exec_as "$@")
 }
