@@ -1,7 +1,8 @@
 import { UsageError } from "../core/errors.js";
 
 /**
- * Every number the health check judges by. Defaults follow ../shared/reference/sidekiq.md:
+ * Every number the health check judges by (docs/health.md, "Verdicts"; Sidekiq's own timings from
+ * sidekiq/sidekiq lib/sidekiq/launcher.rb):
  * heartbeat gone after 60 s (the process hash's TTL), threads stuck after 5 min on the same
  * jobs, quiet for longer than the shutdown timeout plus a margin, a queue starving past 120 s.
  */

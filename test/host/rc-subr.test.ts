@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { requireTool } from "../support/require-tool.js";
 
 /**
  * micropod's rc.d scripts against rc.subr's rules. FreeBSD's rc.subr reads a family of
@@ -79,6 +80,8 @@ describe("rc.d scripts define no variable rc.subr reserves", () => {
 describe("rc.d scripts under a model of run_rc_command", () => {
   let dir: string;
   beforeEach(() => {
+    // rc.subr's pid checks read ps(1).
+    requireTool("ps", "procps");
     dir = mkdtempSync(join(tmpdir(), "micropod-rcsubr-"));
     mkdirSync(join(dir, "etc"));
     mkdirSync(join(dir, "run"));
@@ -87,7 +90,13 @@ describe("rc.d scripts under a model of run_rc_command", () => {
   afterEach(() => {
     for (const f of existsSync(join(dir, "run")) ? readdirSync(join(dir, "run")) : []) {
       const pid = Number(readFileSync(join(dir, "run", f), "utf8").trim());
-      if (pid > 0) spawnSync("kill", ["-TERM", String(pid)]);
+      if (pid > 0) {
+        try {
+          process.kill(pid, "SIGTERM");
+        } catch {
+          /* gone already */
+        }
+      }
     }
     rmSync(dir, { recursive: true, force: true });
   });
