@@ -7,6 +7,10 @@ import { type HostContext, type HostResource, ReadOnlyRunner } from "./resource.
 import { hostResources } from "./resources/index.js";
 import { ocijailVersion } from "./resources/jail-profiles.js";
 import { diskFree, hardware } from "./tools/system.js";
+import type { Runner } from "../core/runner.js";
+import { JAIL_PROFILE_FIX, OCIJAIL_STATE_DIR, checkJailProfile } from "../engine/jail-profile.js";
+import { inspectContainer, runningContainerNames } from "../podman/container.js";
+import { readContainerInspect } from "../podman/readers.js";
 
 export interface Finding {
   /** ok: in place; warn: works, but not as the seed advises; fix: prepare-host (or the fix) must run. */
@@ -90,6 +94,33 @@ async function capacity(ctx: HostContext): Promise<Finding[]> {
         fix: `leave room beyond ${GUIDANCE.diskGB} GB for media and prune its cache with \`tootctl media remove\`, or set S3_ENABLED=true with a bucket`,
       });
     } else out.push(enough ? { level: "ok", subject: "disk", message: what } : { level: "warn", subject: "disk", message: `${what}, ~100 users want ${GUIDANCE.diskGB} GB with media on S3`, fix: resize });
+  }
+  return out;
+}
+
+/**
+ * Every running container that asks for a jail profile, checked in its jail (engine/jail-profile.ts):
+ * a profile not in effect is a finding to fix, naming what is missing.
+ */
+export async function jailProfileFindings(runner: Runner, stateDir = OCIJAIL_STATE_DIR): Promise<Finding[]> {
+  const names = (await runner.run(runningContainerNames())).stdout.split("\n").map((l) => l.trim()).filter(Boolean);
+  if (names.length === 0) return [];
+  const out: Finding[] = [];
+  for (const c of readContainerInspect((await runner.run(inspectContainer(...names))).stdout)) {
+    const check = await checkJailProfile(runner, c, stateDir);
+    if (!check) continue;
+    const subject = "jail-profile";
+    if (check.status === "in-effect") out.push({ level: "ok", subject, message: `${c.name}: jail ${check.jid} has the ${check.profile} profile` });
+    else if (check.status === "not-a-jail") out.push({ level: "warn", subject, message: `${c.name}: runs under ${check.runtime}, not in a jail: the ${check.profile} profile does not apply` });
+    else if (check.status === "unknown-profile") out.push({ level: "warn", subject, message: `${c.name}: unknown jail profile ${check.profile}: nothing applies it` });
+    else {
+      out.push({
+        level: "fix",
+        subject,
+        message: `${c.name}: the ${check.profile} profile is not in effect${check.jid ? ` in jail ${check.jid}` : ""}: ${check.problems.join("; ")}`,
+        fix: `${JAIL_PROFILE_FIX.join("; ")}; then micropod stop && micropod start`,
+      });
+    }
   }
   return out;
 }
