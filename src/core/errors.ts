@@ -14,6 +14,8 @@ export const ExitCode = {
   notReady: 8,
   /** `--check` found changes it would make (prepare-host, upgrade). */
   changesPending: 10,
+  /** `prepare-host --check`: some resources could not be inspected here (not FreeBSD, a tool missing). */
+  notInspected: 11,
   interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { type Command, renderCommand } from "../../src/core/command.js";
@@ -37,13 +37,13 @@ class FakeHostRunner implements Runner {
   private readonly inner = new ExecaRunner();
   constructor(private readonly env: Record<string, string>) {}
   async run(c: Command, opts?: RunOptions): Promise<RunResult> {
-    try {
-      return await this.inner.run({ ...c, env: { ...this.env, ...c.env } }, opts);
-    } catch (err) {
-      // Show the command as micropod built it, not with the fakes' PATH and state dirs.
-      if (err instanceof CommandFailedError) throw new CommandFailedError(renderCommand(c), err.result);
-      throw err;
-    }
+    const r = await this.inner.run({ ...c, env: { ...this.env, ...c.env } }, { ...opts, allowFailure: true });
+    // A fake standing for a program its package has not installed yet (podman before
+    // podman-suite) exits 127 "not found": on the host exec would fail, nothing would run.
+    const result = r.exitCode === 127 && /not found/.test(r.stderr) ? { ...r, notFound: true } : r;
+    // Failures show the command as micropod built it, not with the fakes' PATH and state dirs.
+    if (result.exitCode !== 0 && !opts?.allowFailure) throw new CommandFailedError(renderCommand(c), result);
+    return result;
   }
 }
 
@@ -65,11 +65,15 @@ export interface FakeHost {
   calls(): string[][];
   /** Every file under root and state (but calls.log), for "nothing changed" comparisons. */
   snapshot(): Record<string, string>;
-  prepare(opts?: { check?: boolean; options?: HostOptionsInput; platform?: PlatformFacts; resources?: readonly HostResource[] }): Promise<{ out: string; changed: number }>;
+  prepare(opts?: { check?: boolean; options?: HostOptionsInput; platform?: PlatformFacts; resources?: readonly HostResource[] }): Promise<{ out: string; changed: number; notInspected: number }>;
   cleanup(): void;
 }
 
-export function createFakeHost(): FakeHost {
+/**
+ * A fake FreeBSD host in a temp dir. `without`: FreeBSD tools this host lacks (not installed):
+ * PATH then holds only the other fakes and /usr/bin:/bin, so those tools are not found at all.
+ */
+export function createFakeHost(opts: { without?: readonly string[] } = {}): FakeHost {
   const dir = mkdtempSync(join(tmpdir(), "micropod-host-"));
   const root = join(dir, "root");
   const state = join(dir, "state");
@@ -88,7 +92,14 @@ export function createFakeHost(): FakeHost {
   put("sysctl.json", { "hw.ncpu": 16, "hw.physmem": 25_669_640_192, "net.inet.ip.forwarding": 0, "net.inet6.ip6.forwarding": 0, "net.inet6.ip6.rfc6204w3": 0, "net.pf.filter_local": 0, "kern.init_shutdown_timeout": 120 });
   put("system.json", { userland: "15.0-RELEASE-p1", kernel: "15.0-RELEASE-p1", diskKB: 97_000_000 });
   put("mounts.json", [{ device: "zroot/ROOT/default", mountpoint: "/", fstype: "zfs" }, { device: "devfs", mountpoint: "/dev", fstype: "devfs" }]);
-  const env = { PATH: `${FAKES}:${process.env.PATH ?? "/usr/bin:/bin"}`, FAKE_STATE: state, FAKE_ROOT: root };
+  let path = `${FAKES}:${process.env.PATH ?? "/usr/bin:/bin"}`;
+  if (opts.without?.length) {
+    const bin = join(dir, "bin");
+    mkdirSync(bin);
+    for (const tool of readdirSync(FAKES)) if (!tool.endsWith(".mjs") && !opts.without.includes(tool)) symlinkSync(join(FAKES, tool), join(bin, tool));
+    path = `${bin}:/usr/bin:/bin`;
+  }
+  const env = { PATH: path, FAKE_STATE: state, FAKE_ROOT: root };
   const runner = new FakeHostRunner(env);
   const host: FakeHost = {
     dir,
@@ -137,7 +148,7 @@ export function createFakeHost(): FakeHost {
           resources: o.resources,
         },
       );
-      return { out: `${lines.join("\n")}\n`.replaceAll(root, "$ROOT"), changed: report.changed };
+      return { out: `${lines.join("\n")}\n`.replaceAll(root, "$ROOT"), changed: report.changed, notInspected: report.notInspected };
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };

@@ -30,6 +30,7 @@ const atLeast = (min: number) => (v: string) => /^\d+$/.test(v.trim()) && Number
  */
 export const boot: HostResource = {
   name: "boot",
+  checks: () => "rc.d/micropod and rc.d/micropod_health in /usr/local/etc/rc.d; micropod_enable, micropod_envfile and rcshutdown_timeout in rc.conf (sysrc); kern.init_shutdown_timeout live (sysctl) and in /etc/sysctl.conf",
   async plan(ctx) {
     const actions: Action[] = [];
     const todo: string[] = [];

@@ -8,6 +8,7 @@ export const REQUIRED_PACKAGES = packagesFor("host").filter((p) => p !== PODMAN_
 
 export const packages: HostResource = {
   name: "packages",
+  checks: (o) => `pkg query %o: ${[...REQUIRED_PACKAGES, ...(o.withCompose ? [PODMAN_COMPOSE] : [])].map(installSpec).join(" ")} installed`,
   async plan(ctx) {
     const wanted = [...REQUIRED_PACKAGES, ...(ctx.options.withCompose ? [PODMAN_COMPOSE] : [])];
     const specs = wanted.map(installSpec);

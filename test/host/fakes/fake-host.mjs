@@ -350,6 +350,12 @@ const tools = {
       print("Writing manifest to image destination");
       return;
     }
+    if (argv[0] === "ps") {
+      // containers.json: the running containers' names (the fake host runs none unless a test says so).
+      if (argv.length !== 3 || argv[1] !== "--format" || argv[2] !== "{{.Names}}") fail(`fake podman: ps ${argv.slice(1).join(" ")} is not used by micropod's host checks`, 125);
+      for (const n of load("containers.json", [])) print(n);
+      return;
+    }
     fail(`Error: unrecognized command \`podman ${argv.join(" ")}\``, 125);
   },
 
@@ -363,8 +369,10 @@ const tools = {
 
   uname(argv) {
     const { opts } = getopt("uname", argv, "abiKmnoprsUv", "usage: uname [-abiKmnoprsUv]");
+    // system.json: { sysname (default FreeBSD), kernel, userland, diskKB }.
     const sys = load("system.json", {});
-    print(opts.r ? sys.kernel : "FreeBSD");
+    const words = [...(opts.s || opts.a || !Object.keys(opts).length ? [sys.sysname ?? "FreeBSD"] : []), ...(opts.r || opts.a ? [sys.kernel] : [])];
+    print(words.join(" "));
   },
 
   df(argv) {
