@@ -1,11 +1,12 @@
 #!/bin/sh
 # Install the Debian packages micropod's tests run for real: podman (engine, hooks; netavark
-# needs iptables, which --no-install-recommends leaves out), procps (ps, for the rc.d tests), Redis and
+# needs iptables, which --no-install-recommends leaves out), procps (ps, for the rc.d tests), git
+# (test/content/ci.test.ts lists the tracked files), Redis and
 # Sidekiq (health), nginx, varnish and haproxy (config checks), Alertmanager, PostgreSQL
 # (backup/restore), shellcheck. Idempotent: packages already present are not fetched again.
 set -eu
 
-packages="podman runc netavark aardvark-dns iptables busybox-static procps redis-server ruby-sidekiq shellcheck nginx varnish haproxy prometheus-alertmanager postgresql tar openssl"
+packages="podman runc netavark aardvark-dns iptables busybox-static procps git redis-server ruby-sidekiq shellcheck nginx varnish haproxy prometheus-alertmanager postgresql tar openssl"
 
 missing=""
 for p in $packages; do

@@ -22,7 +22,7 @@ export const JAIL_PROFILE_ANNOTATION = "com.micropod.jail.profile";
 
 /**
  * Each profile's jail parameters, in jail(8)'s `name=value` / boolean `name` form. The hook
- * passes the same to `jail -m` (test/content/jail-hook.test.ts holds the two together).
+ * passes the same to `jail -m` (test/podman/jail-profile.test.ts holds the two together).
  * postgresql: a private System V IPC namespace (not allow.sysvipc, which shares the host's);
  * opensearch: fdescfs and procfs mounts, locked heap.
  */

@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { requireTool } from "../support/require-tool.js";
 
 /**
  * A fresh machine runs what the README says and nothing else: `.ci/run` is exactly the README's
@@ -47,6 +48,7 @@ describe("CI and a fresh machine", () => {
   });
 
   it("nothing in the repository points at files outside it", () => {
+    requireTool("git", "git");
     const tracked = execFileSync("git", ["ls-files", "-z"], { cwd: repo, encoding: "utf8" }).split("\0").filter(Boolean);
     const outside = ["..", "shared"].join("/");
     const hits = tracked.filter((f) => !/\.(png|jpg|gz|tar)$/.test(f) && readFileSync(join(repo, f), "utf8").includes(outside));
