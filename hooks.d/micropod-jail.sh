@@ -11,8 +11,10 @@
 # Input: the OCI state JSON on stdin (id, annotations). The jail id comes from ocijail's state
 # file <state dir>/<container id>/state.json; the state dir is /var/run/ocijail, or
 # MICROPOD_OCIJAIL_STATE_DIR when set (tests). A known profile that cannot be applied exits 1
-# with a message on stderr, so the container does not start without its jail parameters; an
-# unknown profile is logged and ignored. JSON is read with sed: FreeBSD's base has no jq.
+# with the reason on stderr and in syslog. ocijail ignores a hook's exit status (dfr/ocijail
+# ocijail/hook.cpp), so that alone does not stop the container: micropod checks the jail's
+# parameters once the container started (src/engine/jail-profile.ts) and stops it without them.
+# An unknown profile is logged and ignored. JSON is read with sed: FreeBSD's base has no jq.
 set -u
 
 # OCI runtimes run hooks with only the environment the hook JSON gives them.

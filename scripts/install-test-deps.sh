@@ -1,13 +1,14 @@
 #!/bin/sh
 # Install the Debian packages micropod's tests run for real: podman (engine, hooks; netavark
-# needs iptables, which --no-install-recommends leaves out), Redis and
-# Sidekiq (health), nginx, varnish and haproxy (config checks), Alertmanager, Prometheus (its
-# promtool checks the health metrics and the sample rules), PostgreSQL (backup/restore),
-# shellcheck, pebble (Let's Encrypt's test ACME server and its DNS, pebble-challtestsrv:
-# certificates). Idempotent: packages already present are not fetched again.
+# needs iptables, which --no-install-recommends leaves out), procps (ps, for the rc.d tests), git
+# (test/content/ci.test.ts lists the tracked files), Redis and Sidekiq (health), nginx, varnish and
+# haproxy (config checks), Alertmanager, Prometheus (its promtool checks the health metrics and the
+# sample rules), PostgreSQL (backup/restore), shellcheck, pebble (Let's Encrypt's test ACME server
+# and its DNS, pebble-challtestsrv: certificates). Idempotent: packages already present are not
+# fetched again.
 set -eu
 
-packages="podman runc netavark aardvark-dns iptables busybox-static redis-server ruby-sidekiq shellcheck nginx varnish haproxy prometheus-alertmanager prometheus postgresql tar openssl pebble"
+packages="podman runc netavark aardvark-dns iptables busybox-static procps git redis-server ruby-sidekiq shellcheck nginx varnish haproxy prometheus-alertmanager prometheus postgresql tar openssl pebble"
 
 missing=""
 for p in $packages; do

@@ -72,11 +72,29 @@ as_user_prefix() {
 }
 
 exec_as() {
-    _prefix=$(as_user_prefix "$1") || exit 1
-    HOME=$(awk -F: -v u="$1" '$1 == u { print $6 }' /etc/passwd)
+    _exec_wrapped_as "" "$@"
+}
+
+# exec_limited_as USER LIMITS COMMAND ARGS...: exec_as under limits(1) with the flags LIMITS
+# (soft and hard alike, see limits(1)). limits runs first, as root, because only root may raise
+# a hard limit; the user switch after it keeps the limits. The container's own limits, because
+# ocijail ignores the OCI spec's process.rlimits (podman's --ulimit, compose's `ulimits`).
+exec_limited_as() {
+    _user=$1
+    _limits=$2
+    shift 2
+    _exec_wrapped_as "limits $_limits" "$_user" "$@"
+}
+
+# _exec_wrapped_as WRAPPER USER COMMAND ARGS...: exec WRAPPER (words, may be empty), then the
+# switch to USER with its HOME, then the command.
+_exec_wrapped_as() {
+    _wrapper=$1
+    _prefix=$(as_user_prefix "$2") || exit 1
+    HOME=$(awk -F: -v u="$2" '$1 == u { print $6 }' /etc/passwd)
     export HOME
-    shift
-    eval "exec $_prefix \"\$@\""
+    shift 2
+    eval "exec $_wrapper $_prefix \"\$@\""
 }
 
 run_as() {

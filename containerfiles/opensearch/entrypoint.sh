@@ -1,6 +1,7 @@
 #!/bin/sh
 # opensearch entrypoint: mount fdescfs and procfs inside the jail (allowed by the jail profile
-# `opensearch`), render opensearch.yml, run OpenSearch as its user.
+# `opensearch`), render opensearch.yml, run OpenSearch as its user with the resource limits it
+# needs.
 #   ELASTIC_PORT          (default 9200)
 #   OPENSEARCH_DATA_DIR   (default /var/db/opensearch, the volume)
 #   OPENSEARCH_JAVA_OPTS  heap size etc., read by OpenSearch itself
@@ -26,4 +27,8 @@ export ELASTIC_PORT OPENSEARCH_DATA_DIR
 render opensearch.yml.template /usr/local/etc/opensearch/opensearch.yml
 mkdir -p "$OPENSEARCH_DATA_DIR" /var/log/opensearch
 chown -R opensearch:opensearch "$OPENSEARCH_DATA_DIR" /var/log/opensearch
-exec_as opensearch "$@"
+# ocijail does not apply the OCI spec's process.rlimits (dfr/ocijail has no rlimit code), so
+# compose's `ulimits` for this service do nothing on FreeBSD: limits(1) sets them here instead.
+# memorylocked unlimited: bootstrap.memory_lock locks the heap (with the jail's allow.mlock);
+# openfiles 65536: OpenSearch's bootstrap check wants at least 65535.
+exec_limited_as opensearch "-l unlimited -n 65536" "$@"

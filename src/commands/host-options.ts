@@ -3,11 +3,15 @@ import { loadConfig } from "../config/load.js";
 import { type HostOptions, type HostOptionsInput, hostOptions, withConfig } from "../host/options.js";
 import { defaultEnvFiles, resolveEnvFile } from "../config/locations.js";
 
-/** The options prepare-host and doctor share: where things are on the host. */
-export function addHostOptions(cmd: Program): Program {
-  return cmd
+/**
+ * The options prepare-host and doctor share: where things are on the host. `--with-compose` only
+ * means something to prepare-host; doctor keeps `--root` for tests but does not offer it.
+ */
+export function addHostOptions(cmd: Program, verb: "prepare-host" | "doctor"): Program {
+  const root = new Option("--root <dir>", "resolve every file path under this directory (a test tree)").default("/");
+  cmd
     .option("--env <file>", `the suite's .env: DATA_DIR, LOG_DIR, FREEBSD_RELEASE, S3_ENABLED (default: MICROPOD_ENV, ${defaultEnvFiles.join(", ")}; without one, the defaults below)`)
-    .option("--root <dir>", "resolve every file path under this directory (testing)", "/")
+    .addOption(verb === "doctor" ? root.hideHelp() : root)
     .option("--pool <name>", "ZFS pool for the datasets", "zroot")
     .option("--containers-dataset <name>", "dataset for podman's storage (default <pool>/containers)")
     .option("--containers-mountpoint <path>", "its mountpoint", "/var/db/containers")
@@ -15,10 +19,10 @@ export function addHostOptions(cmd: Program): Program {
     .option("--data-dir <path>", "DATA_DIR: its mountpoint (default: the .env's, else /var/db/micropod)")
     .option("--log-dir <path>", "LOG_DIR: container logs, rotated by newsyslog (default: the .env's, else /var/log/containers)")
     .option("--egress-v4 <if>", "IPv4 egress interface for NAT (default: from `route -n get default`)")
-    .option("--egress-v6 <if>", "IPv6 egress interface for NAT (default: from `route -n get -inet6 default`)")
-    .option("--with-compose", "also install podman-compose")
-    // Where pf/ and hooks.d/ are read from: the installed package unless testing a checkout.
-    .addOption(new Option("--package-dir <dir>").hideHelp());
+    .option("--egress-v6 <if>", "IPv6 egress interface for NAT (default: from `route -n get -inet6 default`)");
+  if (verb === "prepare-host") cmd.option("--with-compose", "also install podman-compose (sysutils/podman-compose)");
+  // Where pf/ and hooks.d/ are read from: the installed package unless testing a checkout.
+  return cmd.addOption(new Option("--package-dir <dir>").hideHelp());
 }
 
 export function hostOptionsInput(o: Record<string, unknown>): HostOptionsInput {

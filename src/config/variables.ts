@@ -132,7 +132,7 @@ export const variables: readonly VariableSpec[] = [
   { name: "DEEPL_API_KEY", group: "Translation", kind: kinds.password, secret: true, description: "DeepL API key; translation is off without it." },
   { name: "DEEPL_PLAN", group: "Translation", kind: kinds.deeplPlan, default: "free", description: "DeepL plan the key belongs to." },
   // build and runtime
-  { name: "MASTODON_VERSION", group: "Build and runtime", kind: kinds.gitTag, default: "v4.5.13", description: "Mastodon release built into the mastodon image." },
+  { name: "MASTODON_VERSION", group: "Build and runtime", kind: kinds.gitTag, default: "v4.5.16", description: "Mastodon release built into the mastodon image." },
   { name: "FREEBSD_RELEASE", group: "Build and runtime", kind: kinds.freebsdRelease, default: "15.0", description: "FreeBSD release of the base images." },
   { name: "SIDEKIQ_THREADS", group: "Build and runtime", kind: kinds.threads, default: "25",
     description: "Threads per Sidekiq container; DB_POOL follows it." },

@@ -18,6 +18,8 @@ export const ExitCode = {
   changesPending: 10,
   /** `health check` passed its deadline and stopped. */
   deadline: 11,
+  /** `prepare-host --check`: some resources could not be inspected here (not FreeBSD, a tool missing). */
+  notInspected: 12,
   interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -7,6 +7,8 @@ export interface RunResult {
   readonly exitCode: number;
   readonly stdout: string;
   readonly stderr: string;
+  /** The program itself was not found (spawn ENOENT): nothing ran. */
+  readonly notFound?: boolean;
 }
 
 export interface RunOptions {
@@ -64,6 +66,7 @@ export class ExecaRunner implements Runner {
       exitCode: r.exitCode ?? (r.isCanceled || r.timedOut || r.signal ? 128 + 15 : 1),
       stdout: String(r.stdout ?? ""),
       stderr: r.failed && r.exitCode === undefined ? `${String(r.stderr ?? "")}${r.shortMessage ?? ""}` : String(r.stderr ?? ""),
+      ...(r.failed && (r as { code?: string }).code === "ENOENT" ? { notFound: true } : {}),
     };
     if (result.exitCode !== 0 && !opts.allowFailure) {
       throw new CommandFailedError(renderCommand(c, this.redactor), redactResult(result, this.redactor));

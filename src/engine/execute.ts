@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import { mkdir } from "node:fs/promises";
 import type { Clock } from "../core/clock.js";
-import { CommandFailedError, InterruptedError, MicropodError, lastLines } from "../core/errors.js";
+import { CommandFailedError, ExitCode, InterruptedError, MicropodError, lastLines } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { Runner } from "../core/runner.js";
 import { readFile } from "node:fs/promises";
@@ -9,6 +9,9 @@ import { renderCommand } from "../core/command.js";
 import type { Redactor } from "../core/redact.js";
 import type { DependencyCondition } from "../suite/model.js";
 import type { BuildStep, ContainerStep, StartPlan } from "./plan.js";
+import { inspectContainer, stopContainer } from "../podman/container.js";
+import { readContainerInspect } from "../podman/readers.js";
+import { JAIL_PROFILE_FIX, checkJailProfile } from "./jail-profile.js";
 import { waitCompleted, waitHealthy } from "./readiness.js";
 
 export interface ExecuteDeps {
@@ -19,6 +22,8 @@ export interface ExecuteDeps {
   readonly redactor?: Redactor;
   /** Concurrent builds (and pulls). */
   readonly jobs: number;
+  /** ocijail's state database, where a started jail's id is read (default /var/run/ocijail). */
+  readonly ocijailStateDir?: string;
 }
 
 /** What happened, for the verb's summary and for tests. */
@@ -196,6 +201,7 @@ export async function executeStart(plan: StartPlan, deps: ExecuteDeps): Promise<
         // Create/start are short and must not be cut in half: no signal here.
         for (const c of step.launch) await runner.run(c);
         logger.info(`${step.service}: started`);
+        if (step.jailProfile) await requireJailProfile(step, deps);
       } else logger.info(`${step.service}: ${step.reason}`);
       mark(step.service, "service_started");
       started.resolve();
@@ -230,4 +236,27 @@ export async function executeStart(plan: StartPlan, deps: ExecuteDeps): Promise<
     throw rootError instanceof Error ? rootError : new MicropodError(String(rootError));
   }
   return report;
+}
+
+/**
+ * A container that asked for a jail profile runs only with it: ocijail ignores a failing hook, so
+ * the jail is checked once the container started (engine/jail-profile.ts). Without the profile the
+ * container is stopped and the start fails naming what is missing.
+ */
+async function requireJailProfile(step: ContainerStep, deps: ExecuteDeps): Promise<void> {
+  const details = readContainerInspect((await deps.runner.run(inspectContainer(step.container))).stdout)[0];
+  if (!details) throw new MicropodError(`${step.service}: podman has no container ${step.container} right after starting it`);
+  const check = await checkJailProfile(deps.runner, details, deps.ocijailStateDir);
+  if (!check) return;
+  if (check.status === "in-effect") deps.logger.info(`${step.service}: jail ${check.jid} has the ${check.profile} profile`);
+  else if (check.status === "not-a-jail") deps.logger.debug(`${step.service}: runtime ${check.runtime} makes no jail; the ${check.profile} profile is not checked`);
+  else if (check.status === "unknown-profile") deps.logger.warn(`${step.service}: unknown jail profile ${check.profile}: nothing applies it`);
+  else {
+    await deps.runner.run(stopContainer(step.container, step.stopTimeoutSec), { allowFailure: true });
+    throw new MicropodError(
+      `${step.service}: the jail profile ${check.profile} is not in effect${check.jid ? ` in jail ${check.jid}` : ""}: ${check.problems.join("; ")}; ${step.container} was stopped`,
+      ExitCode.prerequisite,
+      JAIL_PROFILE_FIX.map((f) => `fix: ${f}`),
+    );
+  }
 }

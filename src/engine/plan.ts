@@ -11,6 +11,7 @@ import type { Dependency, DependencyCondition, Healthcheck, Service, Suite } fro
 import { normaliseImageRef } from "./build-context.js";
 import { CONFIG_HASH_LABEL, INPUT_HASH_LABEL, SECRET_HASH_LABEL, hashOf, secretFingerprint } from "./hash.js";
 import type { ObservedState } from "./observe.js";
+import { JAIL_PROFILE_ANNOTATION } from "./jail-profile.js";
 import { containerSpec, podmanSecretName } from "./spec.js";
 import { type MissingSecret, missingSecretWarnings } from "./secret-warnings.js";
 
@@ -106,6 +107,8 @@ export interface ContainerStep {
   readonly build?: string;
   readonly readiness: Readiness;
   readonly stopTimeoutSec?: number;
+  /** The `com.micropod.jail.profile` the container asks for: checked in its jail once it started. */
+  readonly jailProfile?: string;
 }
 
 export interface StartPlan {
@@ -346,6 +349,7 @@ export function planStart(suite: Suite, config: PlanVars, observed: ObservedStat
       ...(build ? { build: build.service } : {}),
       readiness,
       ...(grace !== undefined ? { stopTimeoutSec: grace } : {}),
+      ...(s.annotations[JAIL_PROFILE_ANNOTATION] ? { jailProfile: s.annotations[JAIL_PROFILE_ANNOTATION] } : {}),
     };
   });
 

@@ -19,6 +19,8 @@ export interface EngineDeps {
   readonly logger: Logger;
   readonly signal: AbortSignal;
   readonly redactor?: Redactor;
+  /** ocijail's state database (tests point it elsewhere); default /var/run/ocijail. */
+  readonly ocijailStateDir?: string;
 }
 
 export interface EnginePaths {

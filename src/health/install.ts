@@ -4,10 +4,10 @@ import type { Logger } from "../core/logger.js";
 import type { Runner } from "../core/runner.js";
 import { isManaged, managedHeader, readIfExists } from "../host/files.js";
 import { hostPath } from "../host/options.js";
-import { HEALTH_RC_SCRIPT, inspectRcScript, packagedRcScript, rcScriptAction, rcScriptBackup } from "../host/rc-script.js";
+import { HEALTH_RC_SCRIPT, RENAMED_RC_KNOBS, inspectRcScript, packagedRcScript, rcScriptAction, rcScriptBackup } from "../host/rc-script.js";
 import { HEALTH_LOG } from "../host/resources/logs.js";
 import { serviceStart } from "../host/tools/service.js";
-import { sysrcSet } from "../host/tools/sysrc.js";
+import { sysrcRemove, sysrcSet } from "../host/tools/sysrc.js";
 import type { Every } from "./schedule.js";
 
 /**
@@ -64,8 +64,10 @@ export async function installHealth(ctx: { runner: Runner; logger: Logger }, o: 
     done.push(`wrote ${CRON_FILE}: micropod health check every ${o.every.text}`);
   } else {
     done.push(await installRcScript(o));
-    const values = { micropod_health_enable: "YES", micropod_health_envfile: o.envFile, micropod_health_every: o.every.text, micropod_health_program: o.program };
+    const values = { micropod_health_enable: "YES", micropod_health_envfile: o.envFile, micropod_health_every: o.every.text, micropod_health_bin: o.program };
     await ctx.runner.run(sysrcSet(o.root, values));
+    // micropod_health_bin's old name: rc.subr reads ${name}_program as the command to run.
+    await ctx.runner.run(sysrcRemove(o.root, RENAMED_RC_KNOBS.filter((k) => k.now === "micropod_health_bin").map((k) => k.old)));
     done.push(`enabled micropod_health in rc.conf (${Object.entries(values).map(([k, v]) => `${k}=${v}`).join(" ")})`);
     if (o.root === "/") {
       await ctx.runner.run(serviceStart("micropod_health"));

@@ -5,8 +5,9 @@ import { describeRedisFailure, redisTimedOut, unknownLayout } from "./redis-fail
  * What Sidekiq (6.5 to 8.1, the versions Mastodon 4.3 to 4.6 run) keeps in Redis about its
  * processes and queues, read in one round trip: a Lua script gathers the process set, each
  * process hash, its work hash and every queue's size and oldest job on the server.
- * Layouts (docs/health.md, "What is read"; `:work` from 6.4.2, `:workers` before; concurrency in
- * `info` up to 8.1.1, a hash field from 8.1.2; enqueued_at in seconds up to 7.x, ms from 8.0).
+ * Layouts (docs/health.md, "What is read"; sidekiq/sidekiq lib/sidekiq/launcher.rb and api.rb of
+ * each release): `:work` from 6.4.2, `:workers` before; concurrency in `info` up to 8.1.1, a hash
+ * field from 8.1.2; enqueued_at in seconds up to 7.x, ms from 8.0.
  */
 export interface RunningJob {
   /** Sidekiq's thread id (the work hash field). */

@@ -3,10 +3,10 @@ import type { Every } from "./schedule.js";
 import type { SidekiqTarget } from "./targets.js";
 
 /**
- * Every number the health check judges by. Defaults follow the rules existing tools use
- * (docs/health.md, "Verdicts"): heartbeat gone after 60 s (the process hash's TTL), threads
- * stuck after 5 min on the same jobs, quiet for longer than the shutdown timeout plus a margin,
- * a queue starving past 120 s.
+ * Every number the health check judges by (docs/health.md, "Verdicts"; Sidekiq's own timings from
+ * sidekiq/sidekiq lib/sidekiq/launcher.rb):
+ * heartbeat gone after 60 s (the process hash's TTL), threads stuck after 5 min on the same
+ * jobs, quiet for longer than the shutdown timeout plus a margin, a queue starving past 120 s.
  */
 export interface HealthThresholds {
   readonly heartbeatStaleMs: number;

@@ -1,8 +1,10 @@
 import { release, type } from "node:os";
+import { inspect } from "../core/command.js";
 import { PrerequisiteError } from "../core/errors.js";
 import { releaseAtLeast } from "../core/version.js";
+import type { Runner } from "../core/runner.js";
 
-/** The facts that decide whether prepare-host may change this machine; tests inject them. */
+/** The facts that decide whether prepare-host may change this machine, and what doctor judges. */
 export interface PlatformFacts {
   readonly isRoot: boolean;
   /** `uname -s`: FreeBSD, Linux, ... */
@@ -11,15 +13,27 @@ export interface PlatformFacts {
   readonly release: string;
 }
 
-export function currentPlatform(): PlatformFacts {
-  return { isRoot: process.getuid?.() === 0, system: type(), release: release() };
+export const isFreeBSD = (p: Pick<PlatformFacts, "system">): boolean => p.system === "FreeBSD";
+
+/**
+ * This machine's system and release, from uname(1) (POSIX: the same answer on every system),
+ * through the runner so a test's fake host can be FreeBSD; node's own view when uname is missing.
+ */
+export async function detectPlatform(runner: Runner): Promise<PlatformFacts> {
+  const isRoot = process.getuid?.() === 0;
+  const ask = async (flag: "-s" | "-r") => {
+    const r = await runner.run(inspect(["uname", flag]), { allowFailure: true });
+    return r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
+  };
+  const [system, rel] = await Promise.all([ask("-s"), ask("-r")]);
+  return { isRoot, system: system ?? type(), release: rel ?? release() };
 }
 
 export const MIN_FREEBSD_MAJOR = 15;
 
 /** Throw unless this is a FreeBSD 15+ host and we are root; the message says which and why. */
 export function requireChangeablePlatform(p: PlatformFacts): void {
-  if (p.system !== "FreeBSD") {
+  if (!isFreeBSD(p)) {
     throw new PrerequisiteError(
       `prepare-host changes a FreeBSD host, and this is ${p.system} ${p.release}: nothing was changed`,
       "run it on the FreeBSD 15 host, or use `micropod prepare-host --check` to see what it would do",

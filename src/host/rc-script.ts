@@ -21,6 +21,16 @@ export const RC_SCRIPT_MODE = 0o555;
 export const RC_SCRIPT_NAMES = ["micropod", "micropod_health"] as const;
 export type RcScriptName = (typeof RC_SCRIPT_NAMES)[number];
 
+/**
+ * rc.conf knobs the scripts once had under names rc.subr reserves (`${name}_program` replaces
+ * rc.subr's `command`, see rc.subr(8)), and their names now. The scripts still read the old
+ * name (with a warning); prepare-host and `health install --rc` move the value to the new one.
+ */
+export const RENAMED_RC_KNOBS = [
+  { old: "micropod_program", now: "micropod_bin" },
+  { old: "micropod_health_program", now: "micropod_health_bin" },
+] as const;
+
 export const rcScriptTarget = (name: RcScriptName): string => `${RC_DIR}/${name}`;
 export const rcScriptBackup = (name: RcScriptName): string => `${RC_BACKUP_DIR}/${name}.micropod-backup`;
 export const BOOT_RC_SCRIPT = rcScriptTarget("micropod");

@@ -1,4 +1,5 @@
 import { type Command, isReadOnly, renderCommand } from "../core/command.js";
+import { CommandFailedError, PrerequisiteError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { Runner, RunOptions, RunResult } from "../core/runner.js";
 import type { HostOptions } from "./options.js";
@@ -38,6 +39,8 @@ export interface ResourceResult {
   readonly notes: readonly string[];
   readonly refusal?: string;
   readonly fix?: string;
+  /** Check mode: why it could not be inspected here, the command that could not run, what it checks. */
+  readonly notInspected?: { readonly reason: string; readonly command: string; readonly checks: string };
 }
 
 /**
@@ -53,6 +56,8 @@ export interface HostContext {
 
 export interface HostResource {
   readonly name: string;
+  /** What it inspects on the host, in a few words: what --check reports when it cannot look. */
+  checks(o: HostOptions): string;
   plan(ctx: HostContext): Promise<Plan>;
 }
 
@@ -63,11 +68,39 @@ export function runAction(ctx: Pick<HostContext, "runner">, c: Command): Action 
   return { diff: [`$ ${renderCommand(c)}`], apply: async () => void (await ctx.runner.run(c)) };
 }
 
-/** A runner that executes read-only commands and refuses every other one. */
-export class ReadOnlyRunner implements Runner {
-  constructor(private readonly inner: Runner) {}
-  run(c: Command, opts?: RunOptions): Promise<RunResult> {
-    if (!isReadOnly(c)) return Promise.reject(new Error(`refusing to run a changing command while inspecting: ${renderCommand(c)}`));
-    return this.inner.run(c, opts);
+/**
+ * A resource could not be inspected here: the machine is not FreeBSD (its zfs, route, sysctl,
+ * mount and service are another system's, or absent), or a tool is not installed yet (podman
+ * before the packages step). `--check` reports it and goes on; a real run stops, as for any
+ * missing prerequisite.
+ */
+export class NotInspectableError extends PrerequisiteError {
+  constructor(
+    readonly reason: string,
+    readonly command: string,
+    /** The program that is not installed, when that is the reason. */
+    readonly missingTool?: string,
+  ) {
+    super(`could not inspect: ${reason} (\`${command}\` not run)`);
+  }
+}
+
+/**
+ * The runner resources inspect the host with: read-only commands only, and on a machine that is
+ * not FreeBSD none at all (`foreign` names that system), since their answers would be about
+ * something else. A program that is not installed is NotInspectableError too.
+ */
+export class HostInspector implements Runner {
+  constructor(
+    private readonly inner: Runner,
+    private readonly foreign?: string,
+  ) {}
+  async run(c: Command, opts?: RunOptions): Promise<RunResult> {
+    if (!isReadOnly(c)) throw new Error(`refusing to run a changing command while inspecting: ${renderCommand(c)}`);
+    if (this.foreign) throw new NotInspectableError(`this is ${this.foreign}, not FreeBSD`, renderCommand(c));
+    const r = await this.inner.run(c, { ...opts, allowFailure: true });
+    if (r.notFound) throw new NotInspectableError(`${c.argv[0]} is not installed`, renderCommand(c), c.argv[0]);
+    if (r.exitCode !== 0 && !opts?.allowFailure) throw new CommandFailedError(renderCommand(c), r);
+    return r;
   }
 }

@@ -35,6 +35,8 @@ export interface ContainerDetails {
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
   readonly stopTimeoutSec?: number;
+  /** The OCI runtime podman ran it with (`OCIRuntime`: runc, crun, ocijail). */
+  readonly ociRuntime: string;
 }
 
 export interface ImageDetails {
@@ -116,6 +118,7 @@ export function readContainerInspect(text: string): ContainerDetails[] {
       labels: strMap(config.Labels),
       annotations: strMap(config.Annotations),
       ...(typeof stop === "number" ? { stopTimeoutSec: stop } : {}),
+      ociRuntime: str(c.OCIRuntime),
     };
   });
 }

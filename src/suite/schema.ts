@@ -7,8 +7,8 @@ import type { Problem } from "../core/errors.js";
 /**
  * The Compose Specification's JSON schema, copied verbatim from
  * https://github.com/compose-spec/compose-spec/blob/main/schema/compose-spec.json
- * (Apache-2.0; the same file as ../shared/schemas/compose-spec.json) so the package validates
- * without the shared tree. It is draft-07; its `$schema` URI is spelled with https, which ajv
+ * (Apache-2.0; at commit a08f8d51631b7127ddac3d2c65537db429d0f1d0, see README.md) so the package
+ * validates offline. It is draft-07; its `$schema` URI is spelled with https, which ajv
  * does not know as a meta-schema, so it is dropped before compiling.
  */
 let compiled: ValidateFunction | undefined;

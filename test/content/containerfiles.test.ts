@@ -4,6 +4,8 @@ import { join, relative, resolve } from "node:path";
 import { DockerfileParser, type Dockerfile } from "dockerfile-ast";
 import { describe, expect, it } from "vitest";
 import { parseEnvText } from "../../src/config/env-file.js";
+import { variables } from "../../src/config/variables.js";
+import { FREEBSD_PACKAGES, installSpec, packagesFor } from "../../src/host/freebsd-packages.js";
 import { baseImage, DEFAULT_FREEBSD_RELEASE } from "../../src/suite/base-images.js";
 import { loadSuite } from "../../src/suite/load.js";
 import { requireTool } from "../support/require-tool.js";
@@ -60,11 +62,14 @@ describe("Containerfiles", () => {
     expect(df.getFROMs().map((f) => f.getImage())).toEqual(["${MASTODON_IMAGE}"]);
   });
 
-  it("mastodon pins a Mastodon 4.x release tag", () => {
+  it("mastodon builds the newest Mastodon 4.5 patch release by default, the tag the configuration defaults to", () => {
     const arg = parse("mastodon")
       .getARGs()
       .find((a) => a.getProperty()!.getName() === "MASTODON_VERSION");
-    expect(arg?.getProperty()!.getValue()).toMatch(/^v4\.\d+\.\d+$/);
+    // The newest 4.5.x release tag found: mastodon/mastodon pull request #40152 ("Bump version
+    // to v4.5.16"); docs/images.md says how to find a newer one.
+    expect(arg?.getProperty()!.getValue()).toBe("v4.5.16");
+    expect(variables.find((v) => v.name === "MASTODON_VERSION")?.default).toBe(arg?.getProperty()!.getValue());
   });
 
   it.each(images)("%s bakes no secret in: no ENV or ARG named or valued like one", (image) => {
@@ -94,6 +99,35 @@ describe("Containerfiles", () => {
     const suite = await loadSuite(join(containerfiles, "compose.yaml"), vars);
     const contexts = new Set([...suite.services.values()].flatMap((s) => (s.build ? [relative(containerfiles, s.build.context)] : [])));
     for (const image of images.filter((i) => i !== "base")) expect(contexts.has(image), image).toBe(true);
+  });
+});
+
+/** The words after `pkg install -y` in the image's RUN lines, ARGs replaced by their defaults. */
+function pkgInstallArgs(image: string): string[] {
+  const df = parse(image);
+  const args = Object.fromEntries(df.getARGs().map((a) => [a.getProperty()!.getName(), a.getProperty()!.getValue() ?? ""]));
+  const expand = (t: string) => t.replace(/\$\{(\w+)\}/g, (_, n: string) => args[n] ?? `\${${n}}`);
+  return df
+    .getInstructions()
+    .filter((i) => i.getKeyword() === "RUN")
+    .flatMap((i) => [...expand(i.getRawArgumentsContent() ?? "").replace(/\\\n/g, " ").matchAll(/pkg install -y ((?:(?!&&)[^;|\n])*)/g)])
+    .flatMap((m) => m[1]!.trim().split(/\s+/));
+}
+
+describe("the packages each image installs are src/host/freebsd-packages.ts's", () => {
+  it.each(images)("%s", (image) => {
+    expect(pkgInstallArgs(image).sort()).toEqual(packagesFor(image).map(installSpec).sort());
+  });
+
+  it("the table names only images that exist, and no package twice", () => {
+    const places = new Set(FREEBSD_PACKAGES.flatMap((p) => p.for));
+    expect([...places].filter((p) => p !== "host" && !images.includes(p))).toEqual([]);
+    expect(new Set(FREEBSD_PACKAGES.map((p) => p.origin)).size).toBe(FREEBSD_PACKAGES.length);
+    // Origins are category/port; a name that follows a default version is installed by origin.
+    for (const p of FREEBSD_PACKAGES) {
+      expect(p.origin, p.name).toMatch(/^[a-z0-9-]+\/[A-Za-z0-9._+-]+$/);
+      if (/^(py\d+|ruby\d+|php\d+|p5)-/.test(p.name)) expect(p.by, p.name).toBe("origin");
+    }
   });
 });
 

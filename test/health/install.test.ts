@@ -39,7 +39,8 @@ function setup(name: string) {
 }
 
 const sysrc = (root: string) =>
-  `sysrc -R ${root} micropod_health_enable=YES micropod_health_envfile=/usr/local/etc/micropod/micropod.env micropod_health_every=2m micropod_health_program=/usr/local/bin/micropod`;
+  `sysrc -R ${root} micropod_health_enable=YES micropod_health_envfile=/usr/local/etc/micropod/micropod.env micropod_health_every=2m micropod_health_bin=/usr/local/bin/micropod`;
+const dropOldKnob = (root: string) => `sysrc -R ${root} -i -x micropod_health_program`;
 
 describe("micropod health install --rc", () => {
   it("installs the packaged script 0555 and enables it; a second run finds it up to date", async () => {
@@ -48,7 +49,7 @@ describe("micropod health install --rc", () => {
     expect(readFileSync(script, "utf8")).toBe(readFileSync(packaged, "utf8"));
     expect(statSync(script).mode & 0o7777).toBe(0o555);
     expect((await install())[0]).toBe(`${RC_SCRIPT} is up to date`);
-    expect(runner.argvs).toEqual([sysrc(root), sysrc(root)]);
+    expect(runner.argvs).toEqual([sysrc(root), dropOldKnob(root), sysrc(root), dropOldKnob(root)]);
     chmodSync(script, 0o755);
     expect((await install())[0]).toBe(`${RC_SCRIPT}: mode set to 555`);
     expect(statSync(script).mode & 0o7777).toBe(0o555);
@@ -89,7 +90,7 @@ describe("micropod health install --rc", () => {
     expect(statSync(backup).mode & 0o7777).toBe(0o444);
     // rc(8) would run a copy that says PROVIDE if it sat in rc.d.
     expect(readdirSync(join(script, ".."))).toEqual(["micropod_health"]);
-    expect(runner.argvs).toEqual([sysrc(root)]);
+    expect(runner.argvs).toEqual([sysrc(root), dropOldKnob(root)]);
     // The replaced script is micropod's now: the next run needs no --force and keeps the backup.
     expect((await install())[0]).toBe(`${RC_SCRIPT} is up to date`);
     expect(readFileSync(backup, "utf8")).toBe(own);

@@ -1,8 +1,9 @@
 import type { Redis } from "ioredis";
 
 /**
- * Sidekiq's Redis layouts per version, written exactly as docs/health.md ("What is read")
- * documents them, so the reader is tested on 6.5 (namespaced), 7.3, 8.0 and 8.1.2 data.
+ * Sidekiq's Redis layouts per version, as each release's lib/sidekiq/launcher.rb (sidekiq/sidekiq)
+ * writes them and docs/health.md describes them, so the reader is tested on 6.5 (namespaced),
+ * 7.3, 8.0 and 8.1.2 data.
  */
 export type Layout = "6.5" | "7.3" | "8.0" | "8.1.2";
 

@@ -11,7 +11,7 @@ describe("rc.d/micropod_health", () => {
     const text = readFileSync("rc.d/micropod_health", "utf8");
     expect(text).toContain("# REQUIRE: LOGIN podman podman_service\n");
     expect(text).toContain('rcvar="micropod_health_enable"\n');
-    expect(text).toContain("${micropod_health_program} --json health watch --env ${micropod_health_envfile} --every ${micropod_health_every}\"\n");
+    expect(text).toContain("${micropod_health_bin} --json health watch --env ${micropod_health_envfile} --every ${micropod_health_every}\"\n");
     expect(statSync("rc.d/micropod_health").mode & 0o111).not.toBe(0);
     // The service writes where the cron line writes and newsyslog rotates: one constant.
     expect(text).toContain(`: "\${micropod_health_logfile:=${HEALTH_LOG}}"\n`);

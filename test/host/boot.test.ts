@@ -48,6 +48,20 @@ ${script("micropod_health")}
     expect(host.snapshot()).toEqual(before);
   });
 
+  it("moves a knob from its old, rc.subr-reserved name (micropod_health_program, micropod_program) to the new one", async () => {
+    host.write("/usr/local/etc/micropod/micropod.env", "DOMAIN=example.org\n");
+    host.write("/etc/rc.conf", 'hostname="mastodon.example"\nmicropod_health_enable="YES"\nmicropod_health_program="/opt/micropod/bin/micropod"\nmicropod_program="/opt/micropod/bin/micropod"\nmicropod_bin="/usr/local/bin/micropod"\n');
+    const first = await host.prepare({ resources: [boot] });
+    expect(first.out.split("\n")[0]).toContain(
+      "set micropod_enable=YES micropod_health_bin=/opt/micropod/bin/micropod rcshutdown_timeout=300; remove micropod_program micropod_health_program (renamed: rc.subr reserves ${name}_program)",
+    );
+    // The new name set where it was not; an administrator's micropod_bin is kept.
+    expect(host.file("/etc/rc.conf")).toBe(
+      'hostname="mastodon.example"\nmicropod_health_enable="YES"\nmicropod_bin="/usr/local/bin/micropod"\nmicropod_enable="YES"\nmicropod_health_bin="/opt/micropod/bin/micropod"\nrcshutdown_timeout="300"\n',
+    );
+    expect((await host.prepare({ resources: [boot] })).changed).toBe(0);
+  });
+
   it("enables micropod only; the health watcher is installed but left to `micropod health install --rc`; a rerun changes nothing", async () => {
     host.write("/usr/local/etc/micropod/micropod.env", "DOMAIN=example.org\n");
     const first = await host.prepare({ resources: [boot] });
@@ -157,8 +171,8 @@ describe("the package's rc scripts", () => {
     expect(text).toContain("# PROVIDE: micropod\n# REQUIRE: LOGIN podman podman_service\n# KEYWORD: shutdown\n");
     // The same .env `micropod start` finds by itself (context.ts defaultEnvFiles).
     expect(BOOT_ENV_DEFAULT).toBe("/usr/local/etc/micropod/micropod.env");
-    expect(text).toContain(`: "\${micropod_envfile:=${BOOT_ENV_DEFAULT}}"\n: "\${micropod_program:=/usr/local/bin/micropod}"\n`);
-    expect(text).toContain('"${micropod_program}" --json start --env "${micropod_envfile}"');
-    expect(text).toContain('"${micropod_program}" --json stop --env "${micropod_envfile}"');
+    expect(text).toContain(`: "\${micropod_envfile:=${BOOT_ENV_DEFAULT}}"\n: "\${micropod_bin:=/usr/local/bin/micropod}"\n`);
+    expect(text).toContain('"${micropod_bin}" --json start --env "${micropod_envfile}"');
+    expect(text).toContain('"${micropod_bin}" --json stop --env "${micropod_envfile}"');
   });
 });

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { type Command, renderCommand } from "../../src/core/command.js";
@@ -14,18 +14,36 @@ const repo = resolve(import.meta.dirname, "..", "..");
 export const FAKES = join(repo, "test", "host", "fakes");
 export const FREEBSD_15: PlatformFacts = { isRoot: true, system: "FreeBSD", release: "15.0-RELEASE" };
 
+/**
+ * The fake repository: the host's packages with their origins, versions overridable. git has a
+ * second flavour, as in the ports tree, so installing devel/git by origin would pull both.
+ */
+export function pkgCatalog(versions: Record<string, string> = {}, omit: readonly string[] = []): Record<string, { version: string; origin: string }> {
+  const all: Record<string, { version: string; origin: string }> = {
+    "podman-suite": { version: "20240605", origin: "sysutils/podman-suite" },
+    ocijail: { version: "0.4.0", origin: "sysutils/ocijail" },
+    jq: { version: "1.7.1", origin: "textproc/jq" },
+    git: { version: "2.51.0", origin: "devel/git" },
+    "git-lite": { version: "2.51.0", origin: "devel/git" },
+    "py311-podman-compose": { version: "1.5.0", origin: "sysutils/podman-compose" },
+  };
+  for (const [n, v] of Object.entries(versions)) all[n]!.version = v;
+  for (const n of omit) delete all[n];
+  return all;
+}
+
 /** Runs the real commands found on PATH, with the fake FreeBSD commands first and their state dirs. */
 class FakeHostRunner implements Runner {
   private readonly inner = new ExecaRunner();
   constructor(private readonly env: Record<string, string>) {}
   async run(c: Command, opts?: RunOptions): Promise<RunResult> {
-    try {
-      return await this.inner.run({ ...c, env: { ...this.env, ...c.env } }, opts);
-    } catch (err) {
-      // Show the command as micropod built it, not with the fakes' PATH and state dirs.
-      if (err instanceof CommandFailedError) throw new CommandFailedError(renderCommand(c), err.result);
-      throw err;
-    }
+    const r = await this.inner.run({ ...c, env: { ...this.env, ...c.env } }, { ...opts, allowFailure: true });
+    // A fake standing for a program its package has not installed yet (podman before
+    // podman-suite) exits 127 "not found": on the host exec would fail, nothing would run.
+    const result = r.exitCode === 127 && /not found/.test(r.stderr) ? { ...r, notFound: true } : r;
+    // Failures show the command as micropod built it, not with the fakes' PATH and state dirs.
+    if (result.exitCode !== 0 && !opts?.allowFailure) throw new CommandFailedError(renderCommand(c), result);
+    return result;
   }
 }
 
@@ -47,11 +65,15 @@ export interface FakeHost {
   calls(): string[][];
   /** Every file under root and state (but calls.log), for "nothing changed" comparisons. */
   snapshot(): Record<string, string>;
-  prepare(opts?: { check?: boolean; options?: HostOptionsInput; platform?: PlatformFacts; resources?: readonly HostResource[] }): Promise<{ out: string; changed: number }>;
+  prepare(opts?: { check?: boolean; options?: HostOptionsInput; platform?: PlatformFacts; resources?: readonly HostResource[] }): Promise<{ out: string; changed: number; notInspected: number }>;
   cleanup(): void;
 }
 
-export function createFakeHost(): FakeHost {
+/**
+ * A fake FreeBSD host in a temp dir. `without`: FreeBSD tools this host lacks (not installed):
+ * PATH then holds only the other fakes and /usr/bin:/bin, so those tools are not found at all.
+ */
+export function createFakeHost(opts: { without?: readonly string[] } = {}): FakeHost {
   const dir = mkdtempSync(join(tmpdir(), "micropod-host-"));
   const root = join(dir, "root");
   const state = join(dir, "state");
@@ -66,11 +88,18 @@ export function createFakeHost(): FakeHost {
   const put = (name: string, v: unknown) => writeFileSync(join(state, name), `${JSON.stringify(v, null, 2)}\n`);
   put("zfs.json", { datasets: { zroot: { mountpoint: "/zroot" }, "zroot/ROOT": { mountpoint: "none" } } });
   put("route.json", { inet: "vtnet0", inet6: "vtnet0" });
-  put("pkg.json", { installed: {}, catalog: { "podman-suite": "5.6.2", ocijail: "0.4.0", jq: "1.7.1", git: "2.51.0", "podman-compose": "1.5.0" } });
+  put("pkg.json", { installed: {}, catalog: pkgCatalog({ ocijail: "0.4.0" }) });
   put("sysctl.json", { "hw.ncpu": 16, "hw.physmem": 25_669_640_192, "net.inet.ip.forwarding": 0, "net.inet6.ip6.forwarding": 0, "net.inet6.ip6.rfc6204w3": 0, "net.pf.filter_local": 0, "kern.init_shutdown_timeout": 120 });
   put("system.json", { userland: "15.0-RELEASE-p1", kernel: "15.0-RELEASE-p1", diskKB: 97_000_000 });
   put("mounts.json", [{ device: "zroot/ROOT/default", mountpoint: "/", fstype: "zfs" }, { device: "devfs", mountpoint: "/dev", fstype: "devfs" }]);
-  const env = { PATH: `${FAKES}:${process.env.PATH ?? "/usr/bin:/bin"}`, FAKE_STATE: state, FAKE_ROOT: root };
+  let path = `${FAKES}:${process.env.PATH ?? "/usr/bin:/bin"}`;
+  if (opts.without?.length) {
+    const bin = join(dir, "bin");
+    mkdirSync(bin);
+    for (const tool of readdirSync(FAKES)) if (!tool.endsWith(".mjs") && !opts.without.includes(tool)) symlinkSync(join(FAKES, tool), join(bin, tool));
+    path = `${bin}:/usr/bin:/bin`;
+  }
+  const env = { PATH: path, FAKE_STATE: state, FAKE_ROOT: root };
   const runner = new FakeHostRunner(env);
   const host: FakeHost = {
     dir,
@@ -119,7 +148,7 @@ export function createFakeHost(): FakeHost {
           resources: o.resources,
         },
       );
-      return { out: `${lines.join("\n")}\n`.replaceAll(root, "$ROOT"), changed: report.changed };
+      return { out: `${lines.join("\n")}\n`.replaceAll(root, "$ROOT"), changed: report.changed, notInspected: report.notInspected };
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
@@ -134,7 +163,7 @@ export function changingCalls(calls: string[][]): string[][] {
         (c[0] === "zfs" && c[1] === "list") ||
         (c[0] === "pkg" && c[1] === "query") ||
         c[0] === "route" ||
-        (c[0] === "sysrc" && !c.some((a) => a.includes("="))) ||
+        (c[0] === "sysrc" && !c.some((a) => a.includes("=") || a === "-x")) ||
         (c[0] === "service" && c[2] === "status") ||
         (c[0] === "sysctl" && !c.some((a) => a.includes("="))) ||
         (c[0] === "mount" && c[1] === "-p") ||

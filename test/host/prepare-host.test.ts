@@ -1,10 +1,13 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { MicropodError } from "../../src/core/errors.js";
+import { ExitCode, MicropodError } from "../../src/core/errors.js";
+import { pkgRepo } from "../../src/host/resources/pkg-repo.js";
+import { zfsDatasets } from "../../src/host/resources/zfs-datasets.js";
 import { jailProfiles } from "../../src/host/resources/jail-profiles.js";
 import { gateway } from "../../src/host/resources/kernel.js";
-import { type FakeHost, changingCalls, createFakeHost } from "./fake-host.js";
+import { packages } from "../../src/host/resources/packages.js";
+import { type FakeHost, changingCalls, createFakeHost, pkgCatalog } from "./fake-host.js";
 
 let host: FakeHost;
 beforeEach(() => {
@@ -117,9 +120,9 @@ nothing changed: all 13 resources were already in place
     expect(host.snapshot()).toEqual(before);
   });
 
-  it("--check lists every change, runs no changing command and writes nothing, even off FreeBSD and not as root", async () => {
+  it("--check lists every change, runs no changing command and writes nothing, even not as root", async () => {
     const before = host.snapshot();
-    const check = await host.prepare({ check: true, platform: { isRoot: false, system: "Linux", release: "6.1.0-28-amd64" } });
+    const check = await host.prepare({ check: true, platform: { isRoot: false, system: "FreeBSD", release: "15.0-RELEASE" } });
     expect(check.changed).toBe(13);
     const statuses = check.out.split("\n").filter((l) => /^\S/.test(l)).map((l) => l.slice(0, 24).trimEnd());
     expect(statuses).toEqual([
@@ -160,6 +163,61 @@ change  sysctl          net.pf.filter_local=1 live and in /etc/sysctl.conf
 change  fdescfs  `);
     expect(changingCalls(host.calls())).toEqual([]);
     expect(host.snapshot()).toEqual(before);
+  });
+});
+
+describe("--check where the host cannot be inspected", () => {
+  it("off FreeBSD: runs no command at all, lists all thirteen, calls none applied, and says which could not be inspected and what they check", async () => {
+    const before = host.snapshot();
+    const check = await host.prepare({ check: true, platform: { isRoot: false, system: "Linux", release: "6.1.0-28-amd64" } });
+    expect(check.changed).toBe(2);
+    expect(check.notInspected).toBe(11);
+    const statuses = check.out.split("\n").filter((l) => /^\S/.test(l)).map((l) => l.slice(0, 24).trimEnd());
+    expect(statuses).toEqual([
+      "change  pkg-repo",
+      "unknown packages",
+      "unknown zfs-datasets",
+      "change  logs",
+      "unknown pf",
+      "unknown pf-service",
+      "unknown sysctl",
+      "unknown gateway",
+      "unknown fdescfs",
+      "unknown jail-profiles",
+      "unknown podman-services",
+      "unknown boot",
+      "unknown base-images",
+      "2 of 13 resources would",
+    ]);
+    expect(check.out).toContain(`unknown zfs-datasets    could not inspect: this is Linux 6.1.0-28-amd64, not FreeBSD (\`zfs list -H -o name,mountpoint zroot\` not run)
+    on a FreeBSD host it checks: zfs list: pool zroot, zroot/containers at /var/db/containers, zroot/micropod at /var/db/micropod
+`);
+    expect(check.out).toContain(
+      "2 of 13 resources would change; 11 could not be inspected here (this is Linux 6.1.0-28-amd64, not FreeBSD): run `micropod prepare-host --check` on the FreeBSD host for them. Nothing was changed\n",
+    );
+    expect(check.out).not.toMatch(/applied|changed \d/);
+    // Linux's route, sysctl, mount and service would answer about Linux: none of them ran.
+    expect(host.calls()).toEqual([]);
+    expect(host.snapshot()).toEqual(before);
+  });
+
+  it("on FreeBSD without a tool (zfs not installed): that resource could not be inspected, the run goes on through the rest", async () => {
+    const bare = createFakeHost({ without: ["zfs"] });
+    try {
+      const check = await bare.prepare({ check: true });
+      expect(check.changed).toBe(12);
+      expect(check.notInspected).toBe(1);
+      expect(check.out).toContain(`unknown zfs-datasets    could not inspect: zfs is not installed (\`zfs list -H -o name,mountpoint zroot\` not run)\n`);
+      expect(check.out).toContain("change  base-images     pull docker.io/freebsd/freebsd-notoolchain:15.0");
+      expect(check.out).toMatch(/12 of 13 resources would change; 1 could not be inspected here \(zfs is not installed\)/);
+      // A real run stops there, as at any missing prerequisite, saying what was applied before.
+      const e = (await bare.prepare({ resources: [pkgRepo, zfsDatasets] }).catch((x: unknown) => x)) as MicropodError;
+      expect(e.message).toBe("prepare-host stopped at zfs-datasets: could not inspect: zfs is not installed (`zfs list -H -o name,mountpoint zroot` not run)");
+      expect(e.exitCode).toBe(ExitCode.prerequisite);
+      expect(e.details).toContain("already applied: pkg-repo");
+    } finally {
+      bare.cleanup();
+    }
   });
 });
 
@@ -208,7 +266,7 @@ fix the cause and run \`micropod prepare-host\` again: finished steps are found 
   });
 
   it("a failing step stops the run, says what was applied, and a rerun completes", async () => {
-    host.setJson("pkg.json", { installed: {}, catalog: { "podman-suite": "5.6.2", ocijail: "0.5.2", git: "2.51.0" } });
+    host.setJson("pkg.json", { installed: {}, catalog: pkgCatalog({ ocijail: "0.5.2" }, ["jq"]) });
     const e = (await host.prepare().catch((x: unknown) => x)) as MicropodError;
     expect(e.message).toBe("prepare-host stopped at packages: command failed with exit code 1: ASSUME_ALWAYS_YES=yes pkg install -y podman-suite ocijail jq git");
     expect(e.details).toEqual([
@@ -216,11 +274,26 @@ fix the cause and run \`micropod prepare-host\` again: finished steps are found 
       "already applied: pkg-repo",
       "fix the cause and run `micropod prepare-host` again: finished steps are found in place and skipped",
     ]);
-    host.setJson("pkg.json", { installed: {}, catalog: { "podman-suite": "5.6.2", ocijail: "0.5.2", git: "2.51.0", jq: "1.7.1" } });
+    host.setJson("pkg.json", { installed: {}, catalog: pkgCatalog({ ocijail: "0.5.2" }) });
     const rerun = await host.prepare();
     expect(rerun.changed).toBe(12);
     expect(rerun.out).toMatch(/^ok      pkg-repo /);
     expect(rerun.out).toContain("note: ocijail 0.5.2 applies the org.freebsd.jail.* annotations (allow.* and sysv*); the hook is a fallback\n");
+  });
+});
+
+describe("packages", () => {
+  it("installs by origin where the name follows a default version (--with-compose: sysutils/podman-compose is py311-podman-compose), and finds it by origin", async () => {
+    const r = await host.prepare({ resources: [packages], options: { withCompose: true } });
+    expect(r.out).toBe(`changed packages        install podman-suite ocijail jq git sysutils/podman-compose
+    $ ASSUME_ALWAYS_YES=yes pkg install -y podman-suite ocijail jq git sysutils/podman-compose
+changed 1 of 1 resources
+`);
+    // git by name: its origin would also match the git-lite flavour.
+    expect(Object.keys(host.json<{ installed: object }>("pkg.json").installed).sort()).toEqual(["git", "jq", "ocijail", "podman-suite", "py311-podman-compose"]);
+    const again = await host.prepare({ resources: [packages], options: { withCompose: true } });
+    expect(again.out).toBe("ok      packages        installed: podman-suite ocijail jq git sysutils/podman-compose\nnothing changed: all 1 resources were already in place\n");
+    expect(host.calls().filter((c) => c[0] === "pkg" && c[1] === "query").at(-1)).toEqual(["pkg", "query", "%o", "podman-suite", "ocijail", "jq", "git", "sysutils/podman-compose"]);
   });
 });
 

@@ -20,9 +20,13 @@ export interface PodmanSandbox {
   cleanup(): void;
 }
 
-export function createPodmanSandbox(opts: { hooksDir?: string } = {}): PodmanSandbox {
+export function createPodmanSandbox(opts: { hooksDir?: string; runtimeName?: string } = {}): PodmanSandbox {
   requireTool("podman", "podman");
   requireTool("runc", "runc");
+  // runtimeName: runc registered under another name (podman reports that name as the container's
+  // OCIRuntime), for code that behaves differently under ocijail.
+  const runtime = opts.runtimeName ?? "runc";
+  const runtimes = opts.runtimeName ? `[engine.runtimes]\n${opts.runtimeName} = [${JSON.stringify(which("runc"))}]\n` : "";
   // Under /var/tmp: podman keeps its run root there and /tmp may be small on some machines.
   const root = mkdtempSync(join(existsSync("/var/tmp") ? "/var/tmp" : tmpdir(), "micropod-podman-"));
   for (const d of ["graph", "run", "networks", "tmp"]) mkdirSync(join(root, d), { recursive: true });
@@ -32,12 +36,12 @@ export function createPodmanSandbox(opts: { hooksDir?: string } = {}): PodmanSan
     `[containers]
 default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
 [engine]
-runtime = "runc"
+runtime = ${JSON.stringify(runtime)}
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 events_logfile_path = ${JSON.stringify(join(root, "events.log"))}
 tmp_dir = ${JSON.stringify(join(root, "tmp"))}
-${hooks}[network]
+${hooks}${runtimes}[network]
 network_config_dir = ${JSON.stringify(join(root, "networks"))}
 `,
   );

@@ -1,7 +1,7 @@
 import { PrerequisiteError } from "../../core/errors.js";
 import { releaseAfter } from "../../core/version.js";
 import { type BaseImageKind, baseImage, baseImageNames } from "../../suite/base-images.js";
-import { type HostContext, type HostResource, type Action, ok, runAction } from "../resource.js";
+import { type HostContext, type HostResource, type Action, NotInspectableError, ok, runAction } from "../resource.js";
 import { imageExists, imagePull } from "../tools/podman.js";
 import { freebsdVersion, releaseOf, unameRelease } from "../tools/system.js";
 
@@ -17,6 +17,7 @@ export async function hostRelease(ctx: HostContext): Promise<string> {
 
 export const baseImages: HostResource = {
   name: "base-images",
+  checks: (o) => `podman image exists: the FreeBSD base images at ${o.freebsdRelease ?? "the host's release (freebsd-version)"}`,
   async plan(ctx) {
     // The .env's FREEBSD_RELEASE is what the suite builds FROM; without a .env, the host's own.
     const hostRel = await hostRelease(ctx);
@@ -26,9 +27,9 @@ export const baseImages: HostResource = {
     const missing: string[] = [];
     for (const kind of Object.keys(baseImageNames) as BaseImageKind[]) {
       const image = baseImage(kind, release);
-      // Exit 1: absent. podman not installed yet (check on a fresh host) reads the same way.
-      const r = await ctx.inspect.run(imageExists(image), { allowFailure: true });
-      if (r.exitCode !== 0) {
+      // Exit 1: absent. Without podman (a fresh host, before the packages step installs it) no
+      // image can be there either.
+      if (!(await podmanHasImage(ctx, image))) {
         missing.push(image);
         actions.push(runAction(ctx, imagePull(image)));
       }
@@ -37,3 +38,12 @@ export const baseImages: HostResource = {
     return { message: `pull ${missing.join(" ")}`, actions, notes, fix: missing.map((i) => `podman pull ${i}`).join(" && ") };
   },
 };
+
+async function podmanHasImage(ctx: HostContext, image: string): Promise<boolean> {
+  try {
+    return (await ctx.inspect.run(imageExists(image), { allowFailure: true })).exitCode === 0;
+  } catch (err) {
+    if (err instanceof NotInspectableError && err.missingTool === "podman") return false;
+    throw err;
+  }
+}

@@ -2,10 +2,10 @@ import { defaultEnvFiles } from "../../config/locations.js";
 import { readIfExists, writeAction } from "../files.js";
 import { hostPath } from "../options.js";
 import { rcConfPlan } from "../rc-conf.js";
-import { RC_BACKUP_DIR, RC_SCRIPT_NAMES, inspectRcScript, packagedRcScript, packagedRcSource, rcScriptAction } from "../rc-script.js";
+import { RC_BACKUP_DIR, RC_SCRIPT_NAMES, RENAMED_RC_KNOBS, inspectRcScript, packagedRcScript, packagedRcSource, rcScriptAction } from "../rc-script.js";
 import { type Action, type HostContext, type HostResource, runAction } from "../resource.js";
 import { sysctlGet, sysctlSet } from "../tools/sysctl.js";
-import { sysrcGet } from "../tools/sysrc.js";
+import { sysrcGet, sysrcRemove } from "../tools/sysrc.js";
 import { SYSCTL_CONF, withSysctl } from "./kernel.js";
 
 /** The .env rc.d/micropod reads when micropod_envfile is not set (context.ts's system-wide one). */
@@ -30,6 +30,7 @@ const atLeast = (min: number) => (v: string) => /^\d+$/.test(v.trim()) && Number
  */
 export const boot: HostResource = {
   name: "boot",
+  checks: () => "rc.d/micropod and rc.d/micropod_health in /usr/local/etc/rc.d; micropod_enable, micropod_envfile and rcshutdown_timeout in rc.conf (sysrc); kern.init_shutdown_timeout live (sysctl) and in /etc/sysctl.conf",
   async plan(ctx) {
     const actions: Action[] = [];
     const todo: string[] = [];
@@ -45,6 +46,7 @@ export const boot: HostResource = {
     }
 
     const wanted: Record<string, string> = { micropod_enable: "YES" };
+    const renamed = await renamedKnobs(ctx, wanted);
     const envFile = await bootEnvFile(ctx, wanted, notes);
     const shutdown = await ctx.inspect.run(sysrcGet(ctx.options.root, "rcshutdown_timeout"), { allowFailure: true });
     // Empty: no watchdog at all, which is long enough.
@@ -52,6 +54,10 @@ export const boot: HostResource = {
     const rc = await rcConfPlan(ctx, wanted);
     actions.push(...rc.actions);
     if (rc.differing.length) todo.push(`set ${rc.differing.map((n) => `${n}=${wanted[n]}`).join(" ")}`);
+    if (renamed.length) {
+      actions.push(runAction(ctx, sysrcRemove(ctx.options.root, renamed)));
+      todo.push(`remove ${renamed.join(" ")} (renamed: rc.subr reserves \${name}_program)`);
+    }
 
     const live = await ctx.inspect.run(sysctlGet(INIT_TIMEOUT_OID), { allowFailure: true });
     const liveLow = live.exitCode !== 0 || !atLeast(INIT_SHUTDOWN_TIMEOUT)(live.stdout);
@@ -68,6 +74,25 @@ export const boot: HostResource = {
     return { message: todo.join("; "), actions, notes, refusal };
   },
 };
+
+/**
+ * rc.conf values under a knob's old name: each moves to its new name (unless that is set
+ * already) and the old line goes, so rc.subr never sees a `${name}_program` of ours.
+ */
+async function renamedKnobs(ctx: HostContext, wanted: Record<string, string>): Promise<string[]> {
+  const set = async (name: string) => {
+    const r = await ctx.inspect.run(sysrcGet(ctx.options.root, name), { allowFailure: true });
+    return r.exitCode === 0 ? r.stdout.trim() : undefined;
+  };
+  const old: string[] = [];
+  for (const k of RENAMED_RC_KNOBS) {
+    const value = await set(k.old);
+    if (value === undefined) continue;
+    old.push(k.old);
+    if (value !== "" && (await set(k.now)) === undefined) wanted[k.now] = value;
+  }
+  return old;
+}
 
 /**
  * The .env rc.d/micropod will read. With one found for this run, micropod_envfile names it

@@ -9,6 +9,7 @@ export const FDESC_FSTAB_LINE = "fdesc\t/dev/fd\tfdescfs\trw\t0\t0\t# micropod: 
 /** fdescfs on /dev/fd, now and at boot. */
 export const fdescfs: HostResource = {
   name: "fdescfs",
+  checks: () => `mount -p: fdescfs on /dev/fd now; ${FSTAB} mounts it at boot`,
   async plan(ctx) {
     const actions: Action[] = [];
     const notes: string[] = [];

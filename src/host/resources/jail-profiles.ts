@@ -50,6 +50,7 @@ export async function ocijailVersion(ctx: Pick<HostContext, "inspect">): Promise
  */
 export const jailProfiles: HostResource = {
   name: "jail-profiles",
+  checks: () => `the micropod-jail hook in ${HOOKS_DIR} and its script, [engine] hooks_dir in ${CONTAINERS_CONF}, ocijail's version (pkg query), podman_service (service status)`,
   async plan(ctx) {
     const mechanism = jailMechanism(await ocijailVersion(ctx));
     const actions: Action[] = [];

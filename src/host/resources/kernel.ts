@@ -28,6 +28,7 @@ export function withSysctl(content: string, name: string, value: string, why: st
 /** net.pf.filter_local: pf filters (and redirects) traffic the host sends to itself; live and at boot. */
 export const filterLocal: HostResource = {
   name: "sysctl",
+  checks: () => `${FILTER_LOCAL}=1 live (sysctl -n) and in ${SYSCTL_CONF}`,
   async plan(ctx) {
     const actions: Action[] = [];
     // Unknown until pf is loaded: the same as not set.
@@ -52,6 +53,7 @@ const RFC6204W3 = "net.inet6.ip6.rfc6204w3";
  */
 export const gateway: HostResource = {
   name: "gateway",
+  checks: () => `gateway_enable and ipv6_gateway_enable in rc.conf (sysrc); ${FORWARDING.join(" and ")} live (sysctl -n); how the IPv6 default route was learned (route -n get -inet6 default)`,
   async plan(ctx) {
     const rc = await rcConfPlan(ctx, { gateway_enable: "YES", ipv6_gateway_enable: "YES" });
     const live = await ctx.inspect.run(sysctlGet(...FORWARDING), { allowFailure: true });

@@ -33,6 +33,7 @@ ${CERTS_LOG.padEnd(36)} root:wheel    640  7     1024  *    NZ
 
 export const logs: HostResource = {
   name: "logs",
+  checks: (o) => `${o.logDir} exists; ${NEWSYSLOG_FILE} rotates micropod's logs`,
   async plan(ctx) {
     const { logDir } = ctx.options;
     const actions: Action[] = [];

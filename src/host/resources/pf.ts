@@ -33,6 +33,7 @@ export async function detectEgress(ctx: HostContext): Promise<{ egress: Egress; 
 
 export const pf: HostResource = {
   name: "pf",
+  checks: (o) => `the egress interfaces (${o.egress4 ? `--egress-v4 ${o.egress4}` : "route -n get default"}${o.egress6 ? `, --egress-v6 ${o.egress6}` : ", route -n get -inet6 default"}); ${PF_CONF} with podman's NAT rules, accepted by pfctl -nf`,
   async plan(ctx): Promise<Plan> {
     const { egress, notes } = await detectEgress(ctx);
     const rendered = await renderPfConf(ctx.options.packageDir, egress);

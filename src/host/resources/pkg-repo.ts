@@ -19,6 +19,7 @@ const ON_LATEST = /url\s*:\s*"[^"]*\/latest"/;
 
 export const pkgRepo: HostResource = {
   name: "pkg-repo",
+  checks: () => `${PKG_REPO_FILE} selects the ports repository's latest stream`,
   async plan(ctx) {
     const desired = pkgRepoConf();
     const current = await readIfExists(hostPath(ctx.options, PKG_REPO_FILE));

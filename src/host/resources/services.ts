@@ -6,6 +6,7 @@ import { serviceStart, serviceStatus } from "../tools/service.js";
 export function enabledAndRunning(name: string, rcVars: Readonly<Record<string, string>>, services: readonly string[]): HostResource {
   return {
     name,
+    checks: () => `${Object.entries(rcVars).map(([k, v]) => `${k}=${v}`).join(" ")} in rc.conf (sysrc); ${services.map((s) => `service ${s} status`).join(", ")}`,
     async plan(ctx) {
       const rc = await rcConfPlan(ctx, rcVars);
       const actions: Action[] = [...rc.actions];

@@ -4,6 +4,7 @@ import { PrerequisiteError } from "../../core/errors.js";
 
 export const zfsDatasets: HostResource = {
   name: "zfs-datasets",
+  checks: (o) => `zfs list: pool ${o.pool}, ${o.containersDataset} at ${o.containersMountpoint}, ${o.dataDataset} at ${o.dataDir}`,
   async plan(ctx) {
     const o = ctx.options;
     const pool = await ctx.inspect.run(zfsList(o.pool), { allowFailure: true });

@@ -8,3 +8,6 @@ export const sysrcGet = (root: string, name: string): Command => inspect([...bas
 
 export const sysrcSet = (root: string, values: Readonly<Record<string, string>>): Command =>
   command([...base(root), ...Object.entries(values).map(([k, v]) => `${k}=${v}`)]);
+
+/** Remove variables from rc.conf; `-i`: one that is not set is not an error (sysrc(8)). */
+export const sysrcRemove = (root: string, names: readonly string[]): Command => command([...base(root), "-i", "-x", ...names]);

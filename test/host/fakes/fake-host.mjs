@@ -166,6 +166,14 @@ const tools = {
       if (!m) fail(`sysrc: ${a}: name contains characters not allowed in shell`);
       const [, name, op, value] = m;
       const vars = rcConf(root);
+      if (opts.x) {
+        // -x removes the variable from rc.conf; unknown is an error unless -i.
+        if (op !== undefined) fail(`sysrc: ${a}: -x takes variable names`);
+        if (!(name in vars)) { if (!opts.i) { process.stderr.write(`sysrc: unknown variable '${name}'\n`); rc = 1; } continue; }
+        const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+        writeFileSync(file, text.replace(new RegExp(`^\\s*${name}=.*\\n?`, "gm"), ""));
+        continue;
+      }
       if (op === undefined) {
         if (!(name in vars)) { if (!opts.i) process.stderr.write(`sysrc: unknown variable '${name}'\n`); rc = opts.i ? rc : 1; continue; }
         if (opts.c) continue;
@@ -265,25 +273,42 @@ const tools = {
   },
 
   pkg(argv) {
+    // pkg.json: { installed: {name: {version, origin}}, catalog: {name: {version, origin}} }.
+    // A pattern holding "/" matches the origin, else the name, exactly (pkg-query(8),
+    // pkg-install(8); libpkg/pkgdb_query.c); "origin@flavor" patterns are not used by micropod.
     const [sub, ...rest] = argv;
     const p = load("pkg.json", { installed: {}, catalog: {} });
+    const matching = (set, pattern) => {
+      if (pattern.includes("@")) fail(`fake pkg: flavour patterns (${pattern}) are not used by micropod`);
+      return Object.keys(set).filter((n) => (pattern.includes("/") ? set[n].origin === pattern : n === pattern));
+    };
     if (sub === "query") {
       const { args } = getopt("pkg query", rest, "aCegixF:", "usage: pkg query <query-format> <pkg-name>");
-      const [format, ...names] = args;
+      const [format, ...patterns] = args;
       if (!format) fail("usage: pkg query <query-format> <pkg-name>");
-      if (!/^%[nv]$/.test(format)) fail(`fake pkg: query format ${format} is not used by micropod`);
-      const hits = names.filter((n) => n in p.installed);
-      for (const n of hits) print(format === "%n" ? n : p.installed[n]);
-      process.exit(hits.length ? 0 : 1);
+      if (!/^%[nvo]$/.test(format)) fail(`fake pkg: query format ${format} is not used by micropod`);
+      let printed = 0;
+      for (const pattern of patterns) {
+        for (const n of matching(p.installed, pattern)) {
+          print(format === "%n" ? n : format === "%v" ? p.installed[n].version : p.installed[n].origin);
+          printed++;
+        }
+      }
+      process.exit(printed ? 0 : 1);
     }
     if (sub === "install") {
       const { opts, args } = getopt("pkg install", rest, "AfFgiIMnqRUxyr:", "usage: pkg install [-AfInFMqRUy] [-r reponame] [-Cgix] <pkg-name> ...");
       if (!args.length) fail("usage: pkg install [-AfInFMqRUy] [-r reponame] [-Cgix] <pkg-name> ...");
       if (!opts.y && process.env.ASSUME_ALWAYS_YES !== "yes") fail("Proceed with this action? [y/N]: ");
-      for (const n of args) if (!(n in p.catalog)) fail(`pkg: No packages available to install matching '${n}' have been found in the repositories`);
-      for (const n of args) p.installed[n] = p.catalog[n];
+      const names = [];
+      for (const a of args) {
+        const hits = matching(p.catalog, a);
+        if (!hits.length) fail(`pkg: No packages available to install matching '${a}' have been found in the repositories`);
+        names.push(...hits);
+      }
+      for (const n of names) p.installed[n] = p.catalog[n];
       save("pkg.json", p);
-      print(`Installed: ${args.join(" ")}`);
+      print(`Installed: ${names.join(" ")}`);
       return;
     }
     fail(`pkg: unknown command: ${sub}`);
@@ -325,6 +350,12 @@ const tools = {
       print("Writing manifest to image destination");
       return;
     }
+    if (argv[0] === "ps") {
+      // containers.json: the running containers' names (the fake host runs none unless a test says so).
+      if (argv.length !== 3 || argv[1] !== "--format" || argv[2] !== "{{.Names}}") fail(`fake podman: ps ${argv.slice(1).join(" ")} is not used by micropod's host checks`, 125);
+      for (const n of load("containers.json", [])) print(n);
+      return;
+    }
     fail(`Error: unrecognized command \`podman ${argv.join(" ")}\``, 125);
   },
 
@@ -338,8 +369,10 @@ const tools = {
 
   uname(argv) {
     const { opts } = getopt("uname", argv, "abiKmnoprsUv", "usage: uname [-abiKmnoprsUv]");
+    // system.json: { sysname (default FreeBSD), kernel, userland, diskKB }.
     const sys = load("system.json", {});
-    print(opts.r ? sys.kernel : "FreeBSD");
+    const words = [...(opts.s || opts.a || !Object.keys(opts).length ? [sys.sysname ?? "FreeBSD"] : []), ...(opts.r || opts.a ? [sys.kernel] : [])];
+    print(words.join(" "));
   },
 
   df(argv) {

@@ -40,6 +40,7 @@ describe("podman JSON readers", () => {
         labels: { "io.buildah.version": "1.28.2", "micropod.config-hash": "h1", "micropod.input-hash": "abc", x: "y" },
         annotations: { "io.container.manager": "libpod", "io.kubernetes.cri-o.Created": expect.any(String), "io.kubernetes.cri-o.TTY": "false", "io.podman.annotations.autoremove": "FALSE", "io.podman.annotations.init": "FALSE", "io.podman.annotations.privileged": "FALSE", "io.podman.annotations.publish-all": "FALSE", "org.opencontainers.image.base.digest": "sha256:6fcfd1358285b6b7c709a966b86c1981ce78d2a3058da13090a9e87a3753cce9", "org.opencontainers.image.base.name": "localhost/bb:t", "org.opencontainers.image.stopSignal": "15" },
         stopTimeoutSec: 3,
+        ociRuntime: "runc",
       },
     ]);
   });
