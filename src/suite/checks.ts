@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { signalMismatchOnFreeBSD } from "../podman/signals.js";
 import { canonicalImage, isPullableReference } from "./images.js";
 import { sidekiqProcessOf } from "./sidekiq.js";
 import type { Report } from "./normalise.js";
@@ -26,6 +27,7 @@ export function checkSuite(parts: SuiteParts, report: Report): void {
   checkAddresses(parts.services, report);
   checkContainerNames(parts.services, report);
   checkScheduler(parts.services, report);
+  checkStopSignals(parts.services, report);
 }
 
 function checkDependsOn(services: ReadonlyMap<string, Service>, report: Report): void {
@@ -161,5 +163,13 @@ function checkScheduler(services: ReadonlyMap<string, Service>, report: Report):
     for (const name of schedulers.slice(1)) {
       report(`services/${name}/command`, `the scheduler queue is served by more than one container (${schedulers.join(", ")}): exactly one may run it`);
     }
+  }
+}
+
+/** A stop_signal podman would deliver as another signal on FreeBSD (podman/signals.ts). */
+function checkStopSignals(services: ReadonlyMap<string, Service>, report: Report): void {
+  for (const s of services.values()) {
+    const why = s.stopSignal === undefined ? undefined : signalMismatchOnFreeBSD(s.stopSignal);
+    if (why) report(`services/${s.name}/stop_signal`, why);
   }
 }

@@ -8,6 +8,7 @@ import { variables } from "../../src/config/variables.js";
 import { FREEBSD_PACKAGES, installSpec, packagesFor } from "../../src/host/freebsd-packages.js";
 import { baseImage, DEFAULT_FREEBSD_RELEASE } from "../../src/suite/base-images.js";
 import { loadSuite } from "../../src/suite/load.js";
+import { signalMismatchOnFreeBSD } from "../../src/podman/signals.js";
 import { requireTool } from "../support/require-tool.js";
 
 /**
@@ -37,6 +38,11 @@ describe("Containerfiles", () => {
     const keywords = df.getInstructions().map((i) => i.getKeyword());
     expect(keywords.filter((k) => !KNOWN.has(k))).toEqual([]);
     expect(df.getFROMs().length).toBeGreaterThan(0);
+  });
+
+  it.each(images)("%s stops with the signal it names on FreeBSD (podman reads STOPSIGNAL names as Linux's numbers)", (image) => {
+    const stops = parse(image).getInstructions().filter((i) => i.getKeyword() === "STOPSIGNAL").map((i) => i.getArgumentsContent() ?? "");
+    expect(stops.map((s) => [s, signalMismatchOnFreeBSD(s)]).filter(([, why]) => why)).toEqual([]);
   });
 
   it("base builds both targets from the official FreeBSD images at the pinned release", () => {

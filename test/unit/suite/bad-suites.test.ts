@@ -26,6 +26,13 @@ describe("loadSuite refuses bad suites, naming the file, line and path", () => {
     ]);
   });
 
+  test("a stop_signal podman would deliver as another signal on FreeBSD (names mean Linux's numbers to podman)", async () => {
+    expect(await refusal("stop-signals")).toEqual([
+      "stop-signals/compose.yaml:6: services/proxy/stop_signal: podman sends SIGUSR1 as Linux's number 10, which FreeBSD delivers as SIGBUS: write 30, FreeBSD's SIGUSR1",
+      "stop-signals/compose.yaml:9: services/worker/stop_signal: podman sends TSTP as Linux's number 20, which FreeBSD delivers as SIGCHLD: write 18, FreeBSD's SIGTSTP",
+    ]);
+  });
+
   test("a dependency cycle is named, each cycle once", async () => {
     expect(await refusal("cycle")).toEqual(["cycle/compose.yaml:5: services/a/depends_on/b: dependency cycle: a -> b -> c -> a"]);
   });
