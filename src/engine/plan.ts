@@ -385,7 +385,7 @@ function usesEnvSecrets(suite: Suite, services: readonly Service[]): boolean {
   return services.some((s) => s.secrets.some((x) => x.type === "env" && suite.secrets.has(x.source)));
 }
 
-function olderThan(version: string, [major, minor]: [number, number]): boolean {
+export function olderThan(version: string, [major, minor]: [number, number]): boolean {
   const m = /^(\d+)\.(\d+)/.exec(version);
   if (!m) return false;
   return Number(m[1]) < major || (Number(m[1]) === major && Number(m[2]) < minor);
