@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { ExitCode } from "../core/errors.js";
 import { defaultEnvFiles, resolveComposeFile } from "../config/locations.js";
 import { adopt } from "../ops/adopt.js";
@@ -36,7 +37,7 @@ export const registerAdopt: Register = (program, context) => {
         ...(opts.seedEnv ? { seedEnv: opts.seedEnv } : {}),
         ...(opts.seedSecrets ? { seedSecrets: opts.seedSecrets } : {}),
         ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
-        envFile: opts.env ?? (process.env.MICROPOD_ENV || defaultEnvFiles[1]!),
+        envFile: resolve(opts.env ?? (process.env.MICROPOD_ENV || defaultEnvFiles[1]!)),
         composeFile: resolveComposeFile(opts),
         copy: opts.copy === true,
         check: opts.check === true,

@@ -7,7 +7,7 @@ import { writeGeneratedSecrets } from "../../config/secrets.js";
 import { backupStamp } from "../backup-layout.js";
 import { planVars, startFrom } from "../engine.js";
 import type { AdoptContext } from "./context.js";
-import { type AdoptStep, type AdoptionJournal, writeJournal } from "./journal.js";
+import { type AdoptStep, type AdoptionJournal, fileHash, writeJournal } from "./journal.js";
 import type { AdoptPlan } from "./plan.js";
 import { revertAdoption } from "./revert.js";
 import { copyData, keepSeed, moveNetworksAside, seedEntries, snapshot, stopSeed } from "./steps.js";
@@ -30,7 +30,7 @@ export function journalOf(plan: AdoptPlan, nowMs: number): AdoptionJournal {
     data: plan.data.map((d) => ({ path: d.path, action: d.action, ...(d.from ? { from: d.from } : {}) })),
     snapshots: plan.datasets.map((d) => adoptSnapshotName(d, nowMs)),
     begun: [],
-    created: [plan.envFile, ...(existsSync(plan.adopted.config.paths.secretsFile) ? [] : [plan.adopted.config.paths.secretsFile])],
+    created: [plan.envFile, ...(existsSync(plan.adopted.config.paths.secretsFile) ? [] : [plan.adopted.config.paths.secretsFile])].map((path) => ({ path })),
   };
 }
 
@@ -68,6 +68,8 @@ export async function applyAdoption(ctx: AdoptContext, plan: AdoptPlan): Promise
     await begin("config", `writing ${plan.envFile} and ${plan.adopted.config.paths.secretsFile}`);
     await writeFileAtomic(plan.envFile, plan.adopted.envText, { mode: 0o600, mkdirs: true });
     if (plan.adopted.persist.size) await writeGeneratedSecrets(plan.adopted.config.paths.secretsFile, plan.adopted.persist);
+    j = { ...j, created: await Promise.all(j.created.map(async (f) => ({ path: f.path, ...(existsSync(f.path) ? { hash: await fileHash(f.path) } : {}) }))) };
+    await writeJournal(j);
     await begin("start", `starting micropod's suite: ${plan.start.join(", ")}`);
     const engine = { ...ctx, config: plan.adopted.config, suite: plan.suite };
     await startFrom(engine, plan.suite, planVars(engine), plan.start);

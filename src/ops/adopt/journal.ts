@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { hashOf } from "../../engine/hash.js";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../core/atomic-write.js";
 import type { NetworkDetails } from "../../podman/readers.js";
@@ -25,8 +26,11 @@ export interface AdoptionJournal {
   readonly snapshots: readonly string[];
   /** Steps begun, in order: each is undone by revert (undoing one that never ran changes nothing). */
   readonly begun: readonly AdoptStep[];
-  /** Files the adoption created (removed again by revert). */
-  readonly created: readonly string[];
+  /**
+   * Files the adoption created, with a hash of what it wrote: revert removes a file still as
+   * written and moves one edited since aside (`.adopt-reverted`) rather than lose the edits.
+   */
+  readonly created: ReadonlyArray<{ readonly path: string; readonly hash?: string }>;
 }
 
 export type AdoptStep = "stop" | "snapshot" | "networks" | "keep" | "data" | "config" | "start";
@@ -45,3 +49,6 @@ export async function readJournal(dataDir: string): Promise<(AdoptionJournal & {
 export async function writeJournal(j: AdoptionJournal): Promise<void> {
   await writeFileAtomic(journalPath(j.dataDir), `${JSON.stringify(j, null, 2)}\n`, { mkdirs: true, mode: 0o600 });
 }
+
+/** What revert compares a created file with, to tell it was edited since. */
+export const fileHash = async (path: string): Promise<string> => hashOf(await readFile(path, "utf8"));

@@ -42,6 +42,6 @@ export function renderRevertPlan(j: AdoptionJournal): string[] {
   const out = [`Reverting the adoption of ${j.seed.dir} (${j.status}, begun ${j.startedAt})`, "", "micropod's containers of this suite are stopped and removed, then:"];
   for (const d of [...j.data].reverse()) if (d.action === "move") out.push(`  move ${d.path} -> ${d.from}`);
   for (const c of [...restoreSeed(j), ...restoreNetworks(j), ...startSeed(j)]) out.push(`  ${renderCommand(c)}`);
-  for (const f of j.created) out.push(`  remove ${f}`);
+  for (const f of j.created) out.push(`  remove ${f.path} (kept as ${f.path}.adopt-reverted if edited since)`);
   return out;
 }

@@ -10,7 +10,7 @@ import { readContainerList } from "../../podman/readers.js";
 import { loadSuite } from "../../suite/load.js";
 import { stopForOperation } from "../engine.js";
 import type { AdoptContext } from "./context.js";
-import { type AdoptionJournal, writeJournal } from "./journal.js";
+import { type AdoptionJournal, fileHash, writeJournal } from "./journal.js";
 import { isMicropods } from "./seed-containers.js";
 import { restoreNetworks, restoreSeed, startSeed } from "./steps.js";
 
@@ -58,7 +58,14 @@ export async function revertAdoption(ctx: AdoptContext, j: AdoptionJournal): Pro
   const restart = startSeed(j);
   await runAll(ctx, restart);
   if (restart.length) notes.push(`the seed's containers run again: ${restart.map((c) => c.argv.at(-1)).join(", ")}`);
-  for (const f of j.created) await rm(f, { force: true });
+  for (const f of j.created) {
+    if (!existsSync(f.path)) continue;
+    if (f.hash && f.hash !== (await fileHash(f.path))) {
+      await rename(f.path, `${f.path}.adopt-reverted`);
+      notes.push(`${f.path} was edited since the adoption: kept as ${f.path}.adopt-reverted`);
+    } else await rm(f.path, { force: true });
+  }
+  for (const d of j.data) if (d.action === "copy" && existsSync(d.path)) notes.push(`micropod's copy ${d.path} is left in place (the seed kept its own ${d.from})`);
   await writeJournal({ ...j, status: "reverted" });
   return notes;
 }
