@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
-import { registerSecrets } from "../config/load.js";
-import { configPaths } from "../config/load.js";
+import { configPaths, registerSecrets } from "../config/load.js";
 import { parseEnvText } from "../config/env-file.js";
 import { ExitCode, MicropodError, UsageError } from "../core/errors.js";
 import { withLock } from "../core/lock.js";
@@ -62,6 +61,7 @@ async function revert(ctx: AdoptContext, o: AdoptOptions, seed: ReturnType<typeo
     ctx.out(renderRevertPlan(j).join("\n"));
     throw new MicropodError(`reverting the adoption of ${j.seed.dir} is pending`, ExitCode.changesPending);
   }
+  // The lock lives under DATA_DIR/state whatever LOG_DIR is (config/load.ts configPaths).
   const lock = configPaths(dataDir, "/").lock;
   const notes = await withLock(lock, { verb: "adopt --revert", clock: ctx.clock, ...(ctx.signal ? { signal: ctx.signal } : {}) }, () => revertAdoption(ctx, j));
   ctx.out([`reverted the adoption of ${j.seed.dir}`, ...notes.map((n) => `  ${n}`)].join("\n"));

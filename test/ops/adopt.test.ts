@@ -54,7 +54,7 @@ const lineOf = (file: string, key: string) => readFileSync(file, "utf8").split("
 const snapshots = () => Object.keys((JSON.parse(readFileSync(join(state(), "zfs.json"), "utf8")) as { snapshots?: object }).snapshots ?? {});
 
 function context(out: string[] = []) {
-  return { runner, logger: createLogger({ json: true, level: "silent" }), redactor: new Redactor(), clock: systemClock, out: (t: string) => out.push(t), signal: new AbortController().signal };
+  return { runner, logger: createLogger({ json: true, level: (process.env.ADOPT_LOG as "info") ?? "silent" }), redactor: new Redactor(), clock: systemClock, out: (t: string) => out.push(t), signal: new AbortController().signal };
 }
 function options(over: Partial<AdoptOptions> = {}): AdoptOptions {
   return { seedDir, envFile: envFile(), composeFile: fixture, hostVariables, ...over };
@@ -117,7 +117,8 @@ beforeAll(async () => {
   for (const k of ["SECRET_KEY", "OTP_SECRET", "VAPID_PRIVATE_KEY", "VAPID_PUBLIC_KEY", "ACTIVE_PRIMARY_KEY", "ACTIVE_DETERMINISTIC_KEY", "ACTIVE_KEY_DERIVATION_SALT"]) env = env.replace(new RegExp(`^${k}=.*$`, "m"), `${k}=""`);
   env = env.replace(/^DB_HOST=.*$/m, 'DB_HOST="127.0.0.1"').replace(/^DB_PORT=.*$/m, `DB_PORT="${port}"`);
   // The health check's Redis: loopback, nothing listening (target resolution needs no Sidekiq).
-  writeFileSync(join(seedDir, ".env"), `${env}REDIS_HOST="127.0.0.1"\nREDIS_PORT="1"\n`);
+  // Build logs go to LOG_DIR: the test's, never the machine's /var/log.
+  writeFileSync(join(seedDir, ".env"), `${env}REDIS_HOST="127.0.0.1"\nREDIS_PORT="1"\nLOG_DIR="${join(root, "log")}"\n`);
   writeFileSync(join(private_, "secret.key"), `${stored.SECRET_KEY}\n`);
   writeFileSync(join(private_, "otp.key"), `${stored.OTP_SECRET}\n`);
   writeFileSync(join(private_, "vapid.keys"), `VAPID_PRIVATE_KEY=${stored.VAPID_PRIVATE_KEY}\nVAPID_PUBLIC_KEY=${stored.VAPID_PUBLIC_KEY}\n`);
@@ -153,7 +154,8 @@ beforeAll(async () => {
 
 afterAll(() => {
   sandbox?.cleanup();
-  if (root) rmSync(root, { recursive: true, force: true });
+  // A PostgreSQL podman is still killing may write a moment longer: retry on ENOTEMPTY.
+  if (root) rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 const seedRunning = [

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, rename, rmdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { writeFileAtomic } from "../../core/atomic-write.js";
+import type { Command } from "../../core/command.js";
 import { ExitCode, MicropodError } from "../../core/errors.js";
 import { writeGeneratedSecrets } from "../../config/secrets.js";
 import { backupStamp } from "../backup-layout.js";
@@ -24,6 +25,7 @@ export function journalOf(plan: AdoptPlan, nowMs: number): AdoptionJournal {
     seed: plan.seed,
     envFile: plan.envFile,
     composeFile: plan.composeFile,
+    project: plan.suite.project,
     dataDir: plan.dataDir,
     containers: seedEntries(plan.suite, plan.containers, plan.restartOff),
     networks: plan.networks,
@@ -51,7 +53,7 @@ export async function applyAdoption(ctx: AdoptContext, plan: AdoptPlan): Promise
     await writeJournal(j);
     ctx.logger.info({ step: s }, msg);
   };
-  const run = async (commands: readonly Parameters<AdoptContext["runner"]["run"]>[0][]) => {
+  const run = async (commands: readonly Command[]) => {
     for (const c of commands) await ctx.runner.run(c);
   };
   try {

@@ -18,6 +18,8 @@ export interface AdoptionJournal {
   readonly seed: SeedLocation;
   readonly envFile: string;
   readonly composeFile: string;
+  /** micropod's compose project: its containers carry this label. */
+  readonly project: string;
   readonly dataDir: string;
   /** The seed's containers in stop order, as they were. */
   readonly containers: ReadonlyArray<{ readonly name: string; readonly kept: string; readonly running: boolean; readonly restartPolicy: string; readonly restartOff: boolean; readonly stopTimeoutSec?: number }>;

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { isAbsolute } from "node:path";
+import { dirname, isAbsolute } from "node:path";
 import { ConfigError, type Problem } from "../../core/errors.js";
 import type { Runner } from "../../core/runner.js";
 import { zfsDatasetOf } from "../../host/tools/zfs.js";
@@ -72,7 +72,7 @@ export async function planAdoption(runner: Runner, i: AdoptInputs): Promise<Adop
   const containers = await findSeedContainers(runner, suite);
   if (containers.length === 0) problems.push({ message: `no container of the seed suite found (named mastodon-* or like a service of ${suite.file})` });
   const all = readContainerList((await runner.run(listContainers())).stdout);
-  const ours = all.filter((c) => isMicropods(c.labels, suite)).map((c) => c.name);
+  const ours = all.filter((c) => isMicropods(c.labels, suite.project)).map((c) => c.name);
   if (ours.length) problems.push({ message: `micropod's own containers exist already (${ours.join(", ")}): adopt starts micropod on the seed's data, not beside a running micropod` });
   for (const c of containers) {
     if (all.some((x) => x.name === keptName(c.name))) problems.push({ path: c.name, message: `cannot be kept as ${keptName(c.name)}: a container of that name exists` });
@@ -109,8 +109,9 @@ async function datasetsOf(runner: Runner, paths: readonly string[]): Promise<str
   return [...out];
 }
 
+/** zfs resolves a path through the file system mounted over it: the path must exist (DATA_DIR may not yet). */
 function existingAncestor(p: string): string {
   let q = p;
-  while (!existsSync(q) && q !== "/") q = q.slice(0, q.lastIndexOf("/")) || "/";
+  while (!existsSync(q) && dirname(q) !== q) q = dirname(q);
   return q;
 }

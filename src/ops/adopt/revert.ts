@@ -3,7 +3,6 @@ import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Command } from "../../core/command.js";
 import { loadConfig, registerSecrets } from "../../config/load.js";
-import { projectFilter } from "../../engine/spec.js";
 import { containerExists, listContainers, removeContainer } from "../../podman/container.js";
 import { networkExists, removeNetwork } from "../../podman/network.js";
 import { readContainerList } from "../../podman/readers.js";
@@ -26,16 +25,18 @@ export async function revertAdoption(ctx: AdoptContext, j: AdoptionJournal): Pro
   const notes: string[] = [];
   const exists = async (c: Command) => (await ctx.runner.run(c, { allowFailure: true })).exitCode === 0;
 
-  if (existsSync(j.envFile)) {
-    const config = await loadConfig(j.envFile);
-    registerSecrets(config, ctx.redactor);
-    const suite = await loadSuite(j.composeFile, config.vars);
-    const ours = readContainerList((await ctx.runner.run(listContainers(projectFilter(suite)))).stdout).filter((c) => isMicropods(c.labels, suite));
-    if (ours.length) {
+  const ours = readContainerList((await ctx.runner.run(listContainers({ "com.docker.compose.project": j.project }))).stdout).filter((c) => isMicropods(c.labels, j.project));
+  if (ours.length) {
+    // The engine's stop gives each service its grace period (PostgreSQL checkpoints); without the
+    // configuration adopt wrote, podman's own stop timeouts do.
+    if (existsSync(j.envFile)) {
+      const config = await loadConfig(j.envFile);
+      registerSecrets(config, ctx.redactor);
+      const suite = await loadSuite(j.composeFile, config.vars);
       await stopForOperation({ ...ctx, config, suite }, [...suite.services.values()].filter((s) => !s.buildOnly).map((s) => s.name));
-      for (const c of ours) await ctx.runner.run(removeContainer(c.name, { force: true }));
-      notes.push(`micropod's containers stopped and removed: ${ours.map((c) => c.name).join(", ")}`);
     }
+    for (const c of ours) await ctx.runner.run(removeContainer(c.name, { force: true }));
+    notes.push(`micropod's containers stopped and removed: ${ours.map((c) => c.name).join(", ")}`);
   }
   for (const n of j.networks) {
     if (await exists(networkExists(n.collidesWith))) await ctx.runner.run(removeNetwork(n.collidesWith));

@@ -11,8 +11,8 @@ export interface SeedContainer extends ContainerSetup {
 }
 
 /** micropod's own containers carry its compose labels (engine/spec.ts composeLabels). */
-export const isMicropods = (labels: Readonly<Record<string, string>>, suite: Suite): boolean =>
-  labels["com.docker.compose.project"] === suite.project && labels["io.podman.compose.version"] === "micropod";
+export const isMicropods = (labels: Readonly<Record<string, string>>, project: string): boolean =>
+  labels["com.docker.compose.project"] === project && labels["io.podman.compose.version"] === "micropod";
 
 /** A seed container's name: `mastodon-*`, or a service or container name of micropod's suite (the seed's `postgresql`). */
 function isSeedName(name: string, suite: Suite): boolean {
@@ -34,7 +34,7 @@ export function successorOf(name: string, suite: Suite): string | undefined {
  */
 export async function findSeedContainers(runner: Runner, suite: Suite): Promise<SeedContainer[]> {
   const names = readContainerList((await runner.run(listContainers())).stdout)
-    .filter((c) => !isMicropods(c.labels, suite) && isSeedName(c.name, suite))
+    .filter((c) => !isMicropods(c.labels, suite.project) && isSeedName(c.name, suite))
     .map((c) => c.name);
   if (names.length === 0) return [];
   const found = readContainerSetup((await runner.run(inspectContainer(...names))).stdout).map((c) => ({ ...withCreatedAddresses(c), ...(successorOf(c.name, suite) ? { successor: successorOf(c.name, suite)! } : {}) }));

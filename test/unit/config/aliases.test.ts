@@ -1,7 +1,7 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/load.js";
 import { aliasTarget, seedVariables, variableByName, variables } from "../../../src/config/variables.js";
 import { ConfigError } from "../../../src/core/errors.js";
@@ -9,8 +9,12 @@ import { ConfigError } from "../../../src/core/errors.js";
 /** The seed suite's spellings, read as micropod's variables. */
 const base = ["DOMAIN=social.example.org", "IP4_ADDRESS=192.0.2.10", "MY_MAIL_HOST=mail.example.org"];
 
+const scratch: string[] = [];
+afterAll(async () => Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true }))));
+
 async function load(lines: readonly string[]) {
   const dir = await mkdtemp(join(tmpdir(), "micropod-alias-"));
+  scratch.push(dir);
   const file = join(dir, "micropod.env");
   await writeFile(file, `${[...base, ...lines].join("\n")}\n`);
   const result = await loadConfig(file, { dataDirOverride: join(dir, "data") }).then(

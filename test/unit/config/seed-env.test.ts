@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { parseEnvText } from "../../../src/config/env-file.js";
 import { loadConfig } from "../../../src/config/load.js";
 import { seedVariables } from "../../../src/config/variables.js";
@@ -22,8 +22,12 @@ const fixture = resolve(repoRoot, "test", "fixtures", "seed", "seed.env");
 const seed = Object.fromEntries(parseEnvText(readFileSync(fixture, "utf8"), fixture).entries.map((e) => [e.key, e.value]));
 
 /** The fixture, with micropod's data and log directories in a scratch dir (never /var/db/micropod). */
+const scratch: string[] = [];
+afterAll(() => scratch.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 function seedEnvCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), "micropod-seed-env-"));
+  scratch.push(dir);
   const file = join(dir, "seed.env");
   writeFileSync(file, `${readFileSync(fixture, "utf8")}\nDATA_DIR=${join(dir, "data")}\nLOG_DIR=${join(dir, "log")}\n`);
   return file;

@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { hostVariables } from "../../../src/commands/suite-loading.js";
 import { type Command, renderCommand } from "../../../src/core/command.js";
 import { ConfigError } from "../../../src/core/errors.js";
@@ -14,6 +14,14 @@ import { seedLocation } from "../../../src/ops/adopt/seed.js";
 import { keepSeed, moveNetworksAside, restoreNetworks, restoreSeed, startSeed, stopSeed } from "../../../src/ops/adopt/steps.js";
 import type { SeedContainer } from "../../../src/ops/adopt/seed-containers.js";
 import { service, suite } from "../../support/make-suite.js";
+
+const scratch: string[] = [];
+afterAll(() => scratch.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = (prefix: string) => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  scratch.push(d);
+  return d;
+};
 
 describe("the seed's stored secrets", () => {
   it("are read in the forms Mastodon's tools print them", () => {
@@ -47,7 +55,7 @@ describe("the seed's stored secrets", () => {
   });
 
   it("two files holding different values for one secret are a problem naming both; a missing directory holds none", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "micropod-seed-secrets-"));
+    const dir = tempDir("micropod-seed-secrets-");
     writeFileSync(join(dir, "secret.key"), "one\n");
     writeFileSync(join(dir, "backup.env.production"), "SECRET_KEY_BASE=two\n");
     writeFileSync(join(dir, "mastodon.owner.credentials"), "password: x\n");
@@ -167,7 +175,7 @@ class ScriptedRunner implements Runner {
 
 describe("planning an adoption", () => {
   it("refuses seed containers podman cannot keep out of its boot script (restart=always before podman 5.1), and plans it on 5.1", async () => {
-    const root = mkdtempSync(join(tmpdir(), "micropod-adopt-plan-"));
+    const root = tempDir("micropod-adopt-plan-");
     const seedDir = join(root, "suite");
     mkdirSync(join(seedDir, "data", "postgres"), { recursive: true });
     mkdirSync(join(seedDir, "data", "mastodon", "system"), { recursive: true });
