@@ -185,6 +185,7 @@ describe("micropod adopt on real podman", () => {
       `  reuse SECRET_KEY from ${join(data(), "mastodon", "private", "secret.key")}:1 -> ${join(data(), "private", "secrets.env")}`,
       `  reuse ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY from ${join(data(), "mastodon", "private", "activerecord.keys")}:5 -> ${join(data(), "private", "secrets.env")}`,
       "  generate: nothing (every secret is the seed's)",
+      expect.stringMatching(/^ {2}Mastodon v\d+\.\d+\.\d+, micropod's default: the seed's \.env does not say which release it runs\. /),
       `  left alone in the seed's secrets directory: ${join(data(), "mastodon", "private", "mastodon.owner.credentials")}`,
       "  mastodon-sidekiq-mailers -> mastodon-sidekiq-mailers-seed; no micropod service replaces it",
       "  postgresql -> postgresql-seed; replaced by micropod's postgresql",

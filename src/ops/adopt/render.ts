@@ -10,6 +10,12 @@ export function renderAdoptPlan(plan: AdoptPlan, j: AdoptionJournal, engineComma
   out.push(`  write ${plan.envFile}: the seed's ${plan.seed.envFile} as written, with DATA_DIR=${plan.dataDir}`);
   for (const r of plan.adopted.reused) out.push(`  reuse ${r.name} from ${r.from}${r.persisted ? ` -> ${plan.adopted.config.paths.secretsFile}` : ""}`);
   out.push("  generate: nothing (every secret is the seed's)");
+  const version = plan.adopted.config.vars.MASTODON_VERSION;
+  out.push(
+    plan.adopted.versionGiven
+      ? `  Mastodon ${version}, as the seed's .env says`
+      : `  Mastodon ${version}, micropod's default: the seed's .env does not say which release it runs. If it runs an older one, micropod's migrations move the database forward on start, which --revert cannot take back (the ZFS snapshot can): set MASTODON_VERSION to the seed's release in its .env first`,
+  );
   for (const f of plan.stored.ignored) out.push(`  left alone in the seed's secrets directory: ${f}`);
 
   out.push("", "Stop (dependents first), then keep stopped under another name:");

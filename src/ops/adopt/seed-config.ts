@@ -27,6 +27,8 @@ export interface AdoptedConfig {
   readonly reused: readonly ReusedSecret[];
   /** The configuration as micropod will load it (secrets registered by the caller). */
   readonly config: MicropodConfig;
+  /** The seed's .env names the Mastodon release (MASTODON_VERSION); else micropod's default is built. */
+  readonly versionGiven: boolean;
 }
 
 /**
@@ -66,7 +68,7 @@ export async function adoptedConfig(seedEnv: string, stored: SeedSecrets, dataDi
   }
   if (problems.length) throw new ConfigError(`cannot adopt the seed's configuration: ${problems.length} problem${problems.length === 1 ? "" : "s"}`, problems);
   const envText = dataLine ? text : `${text}${text.endsWith("\n") || text === "" ? "" : "\n"}\n# Added by micropod adopt: the seed's data, adopted in place.\nDATA_DIR=${dataDir}\n`;
-  return { envText, persist, reused, config: await dryLoad(envText, persist, dataDir, targetEnv) };
+  return { envText, persist, reused, config: await dryLoad(envText, persist, dataDir, targetEnv), versionGiven: fromEnv.has("MASTODON_VERSION") };
 }
 
 function consequence(name: string): string {
