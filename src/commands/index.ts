@@ -8,6 +8,7 @@ import { registerDb } from "./db.js";
 import { registerBackup } from "./backup.js";
 import { registerRestore } from "./restore.js";
 import { registerUpgrade } from "./upgrade.js";
+import { registerAdopt } from "./adopt.js";
 import { registerDoctor } from "./doctor.js";
 import { registerPlan } from "./plan.js";
 import { registerPrepareHost } from "./prepare-host.js";
@@ -25,4 +26,4 @@ import { registerLogs } from "./logs.js";
  */
 export type Register = (program: Program, context: () => Context) => void;
 
-export const commands: Register[] = [registerPlan, registerPrepareHost, registerDoctor, registerHealth, registerCerts, registerBuild, registerStart, registerStop, registerStatus, registerLogs, registerExec, registerTootctl, registerAdmin, registerSearch, registerDb, registerBackup, registerRestore, registerUpgrade];
+export const commands: Register[] = [registerPlan, registerPrepareHost, registerDoctor, registerHealth, registerCerts, registerBuild, registerStart, registerStop, registerStatus, registerLogs, registerExec, registerTootctl, registerAdmin, registerSearch, registerDb, registerBackup, registerRestore, registerUpgrade, registerAdopt];

@@ -3,6 +3,7 @@ import { loadConfig, registerSecrets } from "../config/load.js";
 import type { MicropodConfig } from "../config/model.js";
 import { UsageError } from "../core/errors.js";
 import { loadSuite } from "../suite/load.js";
+import { type HostVariable, pinHostNames } from "../suite/host-pins.js";
 import type { Suite } from "../suite/model.js";
 import type { Context } from "../core/context.js";
 import { defaultEnvFiles, resolveComposeFile, resolveEnvFile, type SuiteOptions } from "../config/locations.js";
@@ -33,6 +34,13 @@ export async function loadConfigAndSuite(
   const envFile = allowSample ? resolveEnvFile(opts, true)! : requireEnvFile(opts);
   const config = await loadConfig(envFile);
   registerSecrets(config, ctx.redactor);
-  const suite = await loadSuite(resolveComposeFile(opts), config.vars);
+  const suite = pinHostNames(await loadSuite(resolveComposeFile(opts), config.vars), config.vars, hostVariables, config.envFile);
   return { config, suite };
 }
+
+/** The configuration's host variables and the service each means by a bare name. */
+export const hostVariables: readonly HostVariable[] = [
+  { variable: "DB_HOST", role: "database" },
+  { variable: "REDIS_HOST" },
+  { variable: "ELASTIC_HOST", role: "search" },
+];

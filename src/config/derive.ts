@@ -10,14 +10,19 @@ export function withDefaults(values: ReadonlyMap<string, LocatedValue>, envFile:
   const out = new Map(values);
   for (const v of variables) {
     if (out.has(v.name) || v.default === undefined) continue;
+    const trigger = v.defaultWhenSet ? out.get(v.defaultWhenSet.variable) : undefined;
+    const template = trigger ? v.defaultWhenSet!.value : v.default;
     let complete = true;
-    const value = v.default.replace(/\$\{([A-Z0-9_]+)\}/g, (_, ref: string) => {
+    const value = template.replace(/\$\{([A-Z0-9_]+)\}/g, (_, ref: string) => {
       const referenced = out.get(ref)?.value;
       if (referenced === undefined) complete = false;
       return referenced ?? "";
     });
     // A default built from a missing variable (notifications@ with no DOMAIN) is no default.
-    if (complete) out.set(v.name, { value, file: envFile });
+    if (complete) {
+      // A default chosen by another variable is located where that one was written.
+      out.set(v.name, trigger ? { value, file: trigger.file, line: trigger.line, because: trigger.name ?? v.defaultWhenSet!.variable } : { value, file: envFile });
+    }
   }
   return out;
 }

@@ -8,7 +8,7 @@ import { crossFieldProblems } from "./rules.js";
 import { validateValues, type LocatedValue } from "./schema.js";
 import { generateSecrets, readSecretsFile, secretsFileModeProblem, writeGeneratedSecrets } from "./secrets.js";
 import { closestName } from "./typos.js";
-import { derivedVariables, generatedVariables, variableByName, variables } from "./variables.js";
+import { aliasTarget, canonicalName, derivedVariables, generatedVariables, variableByName, variables } from "./variables.js";
 
 export interface LoadOptions {
   /** Use this data directory instead of DATA_DIR (tests, and `plan` on a machine without one). */
@@ -96,7 +96,8 @@ function secretNameSet(): ReadonlySet<string> {
 
 /**
  * Sort the .env's entries: known variables with a value, known ones written blank, unknown
- * ones passed through. A misspelt known name or a derived name set by hand is a problem.
+ * ones passed through. A seed-suite alias counts as the variable it spells; two spellings with
+ * different values, a misspelt known name or a derived name set by hand is a problem.
  */
 function classify(parsed: ParsedEnvFile, problems: Problem[], warnings: Problem[]) {
   const known = new Map<string, LocatedValue>();
@@ -104,10 +105,23 @@ function classify(parsed: ParsedEnvFile, problems: Problem[], warnings: Problem[
   const passthrough: EnvEntry[] = [];
   for (const e of parsed.entries) {
     const at = { file: parsed.file, line: e.line, path: e.key };
-    if (variableByName.has(e.key)) (e.value === "" ? blanks : known).set(e.key, { value: e.value, file: parsed.file, line: e.line });
-    else if (e.key in derivedVariables) problems.push({ ...at, message: `set by micropod from ${derivedVariables[e.key]}; set ${derivedVariables[e.key]} instead` });
+    const name = canonicalName(e.key);
+    if (name !== undefined) {
+      const located: LocatedValue = { value: e.value, file: parsed.file, line: e.line, ...(e.key !== name ? { name: e.key } : {}) };
+      const earlier = known.get(name);
+      if (e.value === "" || variableByName.get(name)!.kind.blank?.includes(e.value)) {
+        if (!earlier && !blanks.has(name)) blanks.set(name, located);
+      } else if (!earlier) {
+        known.set(name, located);
+        blanks.delete(name);
+      } else if (earlier.value !== e.value) {
+        // The env-file reader already refuses one spelling written twice: this is the other one.
+        const first = earlier.name ?? name;
+        problems.push({ ...at, message: `${first} (line ${earlier.line}) and ${e.key} (line ${e.line}) are both ${name}, with different values: keep one of the two lines` });
+      }
+    } else if (e.key in derivedVariables) problems.push({ ...at, message: `set by micropod from ${derivedVariables[e.key]}; set ${derivedVariables[e.key]} instead` });
     else {
-      const suggestion = closestName(e.key, variableByName.keys());
+      const suggestion = closestName(e.key, [...variableByName.keys(), ...aliasTarget.keys()]);
       if (suggestion) problems.push({ ...at, message: `unknown variable; did you mean ${suggestion}?` });
       else {
         warnings.push({ ...at, message: "not a micropod variable; passed through unchanged for ${VAR} interpolation" });

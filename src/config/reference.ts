@@ -1,4 +1,4 @@
-import { derivedVariables, variables, type VariableSpec } from "./variables.js";
+import { canonicalName, derivedVariables, seedVariables, variableByName, variables, type VariableSpec } from "./variables.js";
 
 /**
  * sample.env and the table in docs/configuration.md, rendered from the variable table so they
@@ -26,14 +26,21 @@ export function renderSampleEnv(): string {
 function sampleValue(v: VariableSpec): string {
   if (v.secret) return "";
   if (v.example !== undefined) return v.example;
-  if (v.default !== undefined && !v.default.includes("${")) return v.default;
+  // A default that depends on other variables only applies when the line is left blank.
+  if (v.default !== undefined && !v.default.includes("${") && !v.defaultWhenSet) return v.default;
   return "";
 }
 
 function facts(v: VariableSpec): string {
-  const need = v.required ? "Required" : v.default !== undefined ? `Default: ${v.default}` : "Optional";
+  const need = v.required ? "Required" : v.default !== undefined ? `Default: ${defaultText(v)}` : "Optional";
   const secret = v.secret ? (v.generated ? "Secret, generated when blank" : "Secret, never generated") : v.generated ? "Not secret, generated with its pair" : "Not secret";
-  return `${need}. ${secret}.`;
+  const seed = v.aliases?.length ? ` Also read as ${v.aliases.join(", ")} (the seed suite's name).` : "";
+  return `${need}. ${secret}.${seed}`;
+}
+
+function defaultText(v: VariableSpec, code = (s: string) => s): string {
+  const when = v.defaultWhenSet ? `; ${code(v.defaultWhenSet.value)} when ${v.defaultWhenSet.variable} is set` : "";
+  return `${code(v.default!)}${when}`;
 }
 
 function wrap(text: string, width = 96): string[] {
@@ -52,9 +59,10 @@ function wrap(text: string, width = 96): string[] {
 export function renderVariablesTable(): string {
   const cell = (s: string) => s.replace(/\|/g, "\\|");
   const rows = variables.map((v) => {
-    const def = v.required ? "required" : v.default !== undefined ? `\`${v.default}\`` : "";
+    const def = v.required ? "required" : v.default !== undefined ? defaultText(v, (x) => `\`${x}\``) : "";
     const secret = v.secret ? (v.generated ? "yes, generated" : "yes") : v.generated ? "no, generated" : "no";
-    return `| \`${v.name}\` | ${cell(v.description)} | ${cell(v.kind.expected)} | ${def} | ${secret} |`;
+    const aliases = v.aliases?.length ? ` (seed: ${v.aliases.map((a) => `\`${a}\``).join(", ")})` : "";
+    return `| \`${v.name}\`${aliases} | ${cell(v.description)} | ${cell(v.kind.expected)} | ${def} | ${secret} |`;
   });
   return ["| variable | what it is | form | default | secret |", "| --- | --- | --- | --- | --- |", ...rows].join("\n");
 }
@@ -62,4 +70,13 @@ export function renderVariablesTable(): string {
 export function renderDerivedTable(): string {
   const rows = Object.entries(derivedVariables).map(([name, source]) => `| \`${name}\` | \`${source}\` |`);
   return ["| Mastodon name | copied from |", "| --- | --- |", ...rows].join("\n");
+}
+
+/** The seed suite's sample .env, name by name: the micropod variable it is read as and where its value ends up. */
+export function renderSeedTable(): string {
+  const rows = seedVariables.map((seed) => {
+    const name = canonicalName(seed)!;
+    return `| \`${seed}\` | ${name === seed ? "same" : `\`${name}\``} | ${variableByName.get(name)!.usedBy!.replace(/\|/g, "\\|")} |`;
+  });
+  return ["| seed name | micropod name | where it is used |", "| --- | --- | --- |", ...rows].join("\n");
 }

@@ -36,25 +36,29 @@ export function crossFieldProblems(values: Values, blanks: Values, envFile: stri
     return { file: where?.file ?? envFile, line: where?.line };
   };
   const expected = (name: string): string => variableByName.get(name)!.kind.expected;
+  // A variable is named as the file spells it (the seed's MY_MAIL_USERNAME), else by its own name.
+  const spelled = (name: string): string => values.get(name)?.name ?? blanks.get(name)?.name ?? name;
 
   if (!values.has("IP4_ADDRESS") && !values.has("IP6_ADDRESS")) {
     problems.push({ ...at("IP4_ADDRESS"), path: "IP4_ADDRESS", message: "set IP4_ADDRESS, IP6_ADDRESS or both: haproxy needs a public address to bind" });
   }
   for (const [flag, required] of requiredWhenEnabled) {
-    if (values.get(flag)?.value !== "true") continue;
+    const switched = values.get(flag);
+    if (switched?.value !== "true") continue;
+    const when = `${spelled(flag)}=true${switched.because ? ` (as ${switched.because} is set)` : ""}`;
     for (const name of required) {
-      if (!values.has(name)) problems.push({ ...at(name, flag), path: name, message: `required when ${flag}=true: expected ${expected(name)}` });
+      if (!values.has(name)) problems.push({ ...at(name, flag), path: spelled(name), message: `required when ${when}: expected ${expected(name)}` });
     }
   }
   for (const [a, b] of setTogether) {
     const [present, missing] = values.has(a) ? [a, b] : [b, a];
     if (values.has(present) && !values.has(missing)) {
-      problems.push({ ...at(missing, present), path: missing, message: `required because ${present} is set (they go together): expected ${expected(missing)}` });
+      problems.push({ ...at(missing, present), path: spelled(missing), message: `required because ${spelled(present)} is set (they go together): expected ${expected(missing)}` });
     }
   }
   for (const [name, needed] of needs) {
     if (values.has(name) && !values.has(needed)) {
-      problems.push({ ...at(needed, name), path: needed, message: `required because ${name} is set: expected ${expected(needed)}` });
+      problems.push({ ...at(needed, name), path: spelled(needed), message: `required because ${spelled(name)} is set: expected ${expected(needed)}` });
     }
   }
   const vapidPrivate = values.get("VAPID_PRIVATE_KEY");

@@ -8,6 +8,10 @@ export interface LocatedValue {
   readonly value: string;
   readonly file: string;
   readonly line?: number;
+  /** The name it was written under, when that is an alias (the seed's DB_PASSWORD for DB_PASS). */
+  readonly name?: string;
+  /** For a default chosen because another variable is set (S3_ENABLED by S3_ACCESS_KEY_ID): that variable, as spelled. */
+  readonly because?: string;
 }
 
 /**
@@ -72,7 +76,7 @@ export function validateValues(values: ReadonlyMap<string, LocatedValue>, blanks
     }
     const at = values.get(name)!;
     const shown = spec.secret ? "" : ` (got ${JSON.stringify(at.value)})`;
-    problems.push({ file: at.file, line: at.line, path: name, message: `expected ${spec.kind.expected}${shown}` });
+    problems.push({ file: at.file, line: at.line, path: at.name ?? name, message: `expected ${spec.kind.expected}${shown}` });
   }
   return problems;
 }

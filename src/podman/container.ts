@@ -199,5 +199,16 @@ export const copyFromContainer = (name: string, src: string, dest: string): Comm
 /** Copy a host file into a container (`podman cp SRC NAME:DEST`). */
 export const copyToContainer = (src: string, name: string, dest: string): Command => command(["podman", "cp", src, `${name}:${dest}`]);
 
+export const renameContainer = (from: string, to: string): Command => command(["podman", "rename", from, to]);
+
+/**
+ * Change an existing container's restart policy. `podman update --restart` came with podman 5.1
+ * (containers/podman#22322); older podman cannot change it after creation.
+ */
+export const setRestartPolicy = (name: string, policy: string): Command => command(["podman", "update", "--restart", policy, name]);
+
+/** Exits 0 when the container exists, 1 when it does not. */
+export const containerExists = (name: string): Command => inspect(["podman", "container", "exists", name]);
+
 /** Names of the running containers, one a line. */
 export const runningContainerNames = (): Command => inspect(["podman", "ps", "--format", "{{.Names}}"]);

@@ -171,3 +171,77 @@ export function readImageList(text: string): ImageSummary[] {
     labels: strMap(i.Labels),
   }));
 }
+
+/** A container's wiring, as adopting it needs it: mounts, networks, restart policy. */
+export interface ContainerSetup {
+  readonly id: string;
+  readonly name: string;
+  readonly image: string;
+  readonly running: boolean;
+  readonly labels: Readonly<Record<string, string>>;
+  /** `always`, `no`, ... ("" when none was set, which podman treats as no). */
+  readonly restartPolicy: string;
+  /** `bridge`, `host`, `none`, `container:ID`, ... */
+  readonly networkMode: string;
+  readonly mounts: ReadonlyArray<{ readonly type: string; readonly source: string; readonly destination: string; readonly readWrite: boolean }>;
+  /**
+   * Networks with the addresses the container holds on them. A stopped container shows none in
+   * NetworkSettings; the caller may read its static ones from `createCommand`.
+   */
+  readonly networks: ReadonlyArray<{ readonly name: string; readonly ipv4?: string; readonly ipv6?: string; readonly aliases: readonly string[] }>;
+  /** The podman command line that created it (podman records it; empty when unknown). */
+  readonly createCommand: readonly string[];
+}
+
+export function readContainerSetup(text: string): ContainerSetup[] {
+  return parseArray(text, "podman container inspect").map((c) => {
+    const state = obj(c.State);
+    const config = obj(c.Config);
+    const host = obj(c.HostConfig);
+    const id = str(c.Id);
+    const networks = Object.entries(obj(obj(c.NetworkSettings).Networks)).map(([name, raw]) => {
+      const n = obj(raw);
+      // podman adds the short id as an alias by itself; reconnecting adds it again.
+      const aliases = (Array.isArray(n.Aliases) ? n.Aliases.map(str) : []).filter((a) => a && a !== id.slice(0, 12));
+      return { name, ...(str(n.IPAddress) ? { ipv4: str(n.IPAddress) } : {}), ...(str(n.GlobalIPv6Address) ? { ipv6: str(n.GlobalIPv6Address) } : {}), aliases };
+    });
+    return {
+      id,
+      name: str(c.Name).replace(/^\//, ""),
+      image: str(c.ImageName ?? config.Image),
+      running: state.Running === true,
+      labels: strMap(config.Labels),
+      restartPolicy: str(obj(host.RestartPolicy).Name),
+      networkMode: str(host.NetworkMode),
+      mounts: (Array.isArray(c.Mounts) ? c.Mounts : []).map(obj).map((m) => ({ type: str(m.Type), source: str(m.Source), destination: str(m.Destination), readWrite: m.RW !== false })),
+      networks,
+      createCommand: Array.isArray(config.CreateCommand) ? config.CreateCommand.map(str) : [],
+    };
+  });
+}
+
+/** What recreating a network needs from `podman network inspect` (netavark's and CNI's JSON alike). */
+export interface NetworkDetails {
+  readonly name: string;
+  readonly driver: string;
+  /** The bridge interface (cni-podman1 on FreeBSD, podman1 with netavark). */
+  readonly networkInterface?: string;
+  readonly subnets: ReadonlyArray<{ readonly subnet: string; readonly gateway?: string }>;
+  readonly ipv6: boolean;
+  readonly internal: boolean;
+  readonly dnsEnabled: boolean;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export function readNetworkInspect(text: string): NetworkDetails[] {
+  return parseArray(text, "podman network inspect").map((n) => ({
+    name: str(n.name),
+    driver: str(n.driver) || "bridge",
+    ...(str(n.network_interface) ? { networkInterface: str(n.network_interface) } : {}),
+    subnets: (Array.isArray(n.subnets) ? n.subnets : []).map(obj).map((s) => ({ subnet: str(s.subnet), ...(str(s.gateway) ? { gateway: str(s.gateway) } : {}) })),
+    ipv6: n.ipv6_enabled === true,
+    internal: n.internal === true,
+    dnsEnabled: n.dns_enabled === true,
+    labels: strMap(n.labels),
+  }));
+}

@@ -31,6 +31,12 @@ describe("the fake FreeBSD commands reject what the real ones reject", () => {
     expect(sh(["pfctl", "-nf", `${host.root}/etc/missing.conf`])).toEqual({ code: 1, stderr: `pfctl: ${host.root}/etc/missing.conf: No such file or directory` });
     expect(sh(["zfs", "create", "-o", "mountpoint", "/x", "zroot/x"])).toEqual({ code: 2, stderr: "missing '=' for property=value argument" });
     expect(sh(["zfs", "create", "zroot/a/b"])).toEqual({ code: 1, stderr: "cannot create 'zroot/a/b': parent does not exist" });
+    expect(sh(["zfs", "snapshot", "zroot"])).toMatchObject({ code: 2 });
+    expect(sh(["zfs", "snapshot", "zroot/nope@x"])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^cannot open 'zroot\/nope': dataset does not exist/) });
+    expect(sh(["zfs", "snapshot", "zroot@a*b"])).toEqual({ code: 1, stderr: "cannot create snapshot 'zroot@a*b': invalid character '*' in name" });
+    expect(sh(["zfs", "snapshot", "zroot@one"]).code).toBe(0);
+    expect(sh(["zfs", "snapshot", "zroot@one"])).toEqual({ code: 1, stderr: "cannot create snapshot 'zroot@one': dataset already exists" });
+    expect(sh(["zfs", "list", "-H", "-o", "name", "/not/zfs"])).toEqual({ code: 1, stderr: "'/not/zfs': not a ZFS filesystem" });
     expect(sh(["sysrc", "-R", host.root, "pf_enable", "YES"])).toEqual({ code: 1, stderr: "sysrc: unknown variable 'YES'" });
     expect(sh(["sysrc", "-R", host.root, "podman_enable"])).toEqual({ code: 1, stderr: "sysrc: unknown variable 'podman_enable'" });
     expect(sh(["sysctl", "net.inet.ip.forwarding", "1"])).toEqual({ code: 1, stderr: "sysctl: unknown oid '1'" });

@@ -66,16 +66,48 @@ const tools = {
     if (sub === "list") {
       const { opts, args } = getopt("zfs", rest, "Hprd:o:s:S:t:", "usage: zfs list [-Hp] [-r|-d max] [-o property[,...]] [-s property]... [-S property]... [-t type[,...]] [filesystem|volume|snapshot] ...");
       const cols = (opts.o?.[0] ?? "name,used,avail,refer,mountpoint").split(",");
-      for (const c of cols) if (!["name", "mountpoint", "used", "avail", "refer"].includes(c)) fail(`bad property list: invalid property '${c}'`, 2);
+      for (const c of cols) if (!["name", "mountpoint", "used", "avail", "refer", "creation"].includes(c)) fail(`bad property list: invalid property '${c}'`, 2);
+      const types = (opts.t?.[0] ?? "filesystem,volume").split(",");
+      for (const t of types) if (!["filesystem", "snapshot", "snap", "volume", "bookmark", "all"].includes(t)) fail(`invalid type '${t}'`, 2);
+      const snaps = types.some((t) => t === "snapshot" || t === "snap" || t === "all");
+      const fs = types.some((t) => t === "filesystem" || t === "all");
+      // zfs list takes paths too (ZFS_ITER_ARGS_CAN_BE_PATHS): the file system mounted over it.
+      const open = (arg) => {
+        if (!arg.startsWith("/")) return ds.datasets[arg] ? arg : undefined;
+        const holders = Object.keys(ds.datasets).filter((n) => ds.datasets[n].mountpoint.startsWith("/") && (arg === ds.datasets[n].mountpoint || arg.startsWith(`${ds.datasets[n].mountpoint.replace(/\/$/, "")}/`)));
+        return holders.sort((a, b) => ds.datasets[b].mountpoint.length - ds.datasets[a].mountpoint.length)[0];
+      };
       const names = args.length ? args : Object.keys(ds.datasets);
       let rc = 0;
-      for (const n of names) {
+      for (const arg of names) {
+        const n = open(arg);
+        if (!n) { process.stderr.write(arg.startsWith("/") ? `'${arg}': not a ZFS filesystem\n` : `cannot open '${arg}': dataset does not exist\n`); rc = 1; continue; }
         const d = ds.datasets[n];
-        if (!d) { process.stderr.write(`cannot open '${n}': dataset does not exist\n`); rc = 1; continue; }
-        const row = cols.map((c) => (c === "name" ? n : c === "mountpoint" ? d.mountpoint : "0"));
-        print(opts.H ? row.join("\t") : row.join("  "));
+        const rows = [...(fs ? [[n, d]] : []), ...(snaps ? Object.keys(ds.snapshots ?? {}).filter((s) => s.startsWith(`${n}@`)).map((s) => [s, { mountpoint: "-" }]) : [])];
+        for (const [name, x] of rows) {
+          const row = cols.map((c) => (c === "name" ? name : c === "mountpoint" ? x.mountpoint : "0"));
+          print(opts.H ? row.join("\t") : row.join("  "));
+        }
       }
       process.exit(rc);
+    }
+    if (sub === "snapshot") {
+      // zfs_do_snapshot: a name without '@', or a file system that cannot be opened, is a usage error (exit 2).
+      const usage = "usage:\n\tsnapshot [-r] [-o property=value] ... <filesystem|volume>@<snap> ...";
+      const { args } = getopt("zfs", rest, "ro:", usage);
+      if (!args.length) fail(`missing snapshot argument\n${usage}`, 2);
+      for (const a of args) {
+        const at = a.indexOf("@");
+        if (at < 0) fail(usage, 2);
+        if (!ds.datasets[a.slice(0, at)]) fail(`cannot open '${a.slice(0, at)}': dataset does not exist\n${usage}`, 2);
+        // namecheck.c valid_char: letters, digits, '-', '_', '.', ':' and space.
+        const bad = /[^A-Za-z0-9_.: -]/.exec(a.slice(at + 1));
+        if (bad || at === a.length - 1) fail(`cannot create snapshot '${a}': ${bad ? `invalid character '${bad[0]}' in name` : "empty component or misplaced '@' or '#' delimiter in name"}`);
+        if (ds.snapshots?.[a]) fail(`cannot create snapshot '${a}': dataset already exists`);
+      }
+      for (const a of args) (ds.snapshots ??= {})[a] = { creation: Date.now() };
+      save("zfs.json", ds);
+      return;
     }
     if (sub === "create") {
       const { opts, args } = getopt("zfs", rest, "psuvnPb:o:V:", "usage: create [-Pnpuv] [-o property=value] ... <filesystem>");

@@ -101,7 +101,7 @@ describe("typo suggestions", () => {
     ["DB_PASSWD", "DB_PASS"],
     ["ELASTIC_PASWORD", "ELASTIC_PASSWORD"],
     ["MY_MAIL_FORM", "MY_MAIL_FROM"],
-    ["RAILS_ENV", undefined],
+    ["NODE_ENV", undefined],
     ["ALTERNATE_DOMAINS", undefined],
     ["ES_HOST", undefined],
   ])("%s -> %s", (typo, suggestion) => {

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/load.js";
-import { renderDerivedTable, renderSampleEnv, renderVariablesTable } from "../../../src/config/reference.js";
+import { renderDerivedTable, renderSampleEnv, renderSeedTable, renderVariablesTable } from "../../../src/config/reference.js";
 import { parseEnvText } from "../../../src/config/env-file.js";
 import { variables } from "../../../src/config/variables.js";
 
@@ -47,9 +47,10 @@ describe("sample.env", () => {
 });
 
 describe("docs/configuration.md", () => {
-  it("carries the variable and derived tables as the schema renders them", async () => {
+  it("carries the variable, seed and derived tables as the schema renders them", async () => {
     const doc = await readFile(join(root, "docs", "configuration.md"), "utf8");
     expect(doc).toContain(`${renderVariablesTable()}\n`);
     expect(doc).toContain(`${renderDerivedTable()}\n`);
+    expect(doc).toContain(`${renderSeedTable()}\n`);
   });
 });
