@@ -10,7 +10,7 @@ import { loadCertsState } from "../certs/state.js";
 import { certificateStatus, renderCertStatus } from "../certs/status.js";
 import type { Context } from "../core/context.js";
 import { UsageError } from "../core/errors.js";
-import { AlertmanagerSink } from "../health/alertmanager.js";
+import { alertSink } from "../health/setup.js";
 import type { SuiteOptions } from "../config/locations.js";
 import { loadConfigAndSuite, withSuiteOptions } from "./suite-loading.js";
 import type { Register } from "./index.js";
@@ -54,12 +54,13 @@ async function setup(ctx: Context, opts: CertsOptions) {
 export async function certsRun(ctx: Context, mode: CertsRequest["mode"], opts: CertsOptions) {
   const request = certsRequest(mode, opts);
   const { config, suite, names, layout } = await setup(ctx, opts);
-  const monitor = config.vars.MONITORHOST?.trim();
+  // The same Alertmanager and instance label as the health check's alerts (environment first).
+  const alerts = alertSink((name) => process.env[name]?.trim() || config.vars[name]?.trim() || undefined);
   return obtainOrRenew(ctx, request, {
     layout,
     names,
     proxy: new PodmanProxy(ctx.runner, suite, layout.proxy),
-    ...(monitor ? { alerts: new AlertmanagerSink(monitor) } : {}),
+    ...(alerts ? { alerts } : {}),
   });
 }
 

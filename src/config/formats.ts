@@ -35,6 +35,8 @@ export const formats: Readonly<Record<string, (value: string) => boolean>> = {
     return m !== null && formats.host!(m[1]!) && isPort(m[2]!);
   },
   port: isPort,
+  /** Alertmanager: host, host:port (9093 when no port: health/alertmanager.ts) or an http(s) URL. */
+  alertmanager: (v) => formats["http-url"]!(v) || formats.host!(v) || formats["host-port"]!(v),
   /**
    * `notifications@example.org` or `Mastodon <notifications@example.org>`: the address alone is
    * ajv-formats' email, but SMTP_FROM_ADDRESS is a whole From header, and `mastodon:setup`

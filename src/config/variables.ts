@@ -43,7 +43,7 @@ export const kinds = {
   domain: kind("a domain name (letters, digits, -, at least one dot, lowercase), like example.org", { format: "domain" }),
   hostname: kind("a hostname, like s3.example.org", { format: "hostname" }),
   host: kind("an IPv4 address, an [IPv6] address or a hostname, like 10.89.0.10", { format: "host" }),
-  hostPort: kind("host:port, like alertmanager.example.org:9093", { format: "host-port" }),
+  alertmanager: kind("a host, host:port or http(s) URL, like alertmanager.example.org:9093 (port 9093 when none)", { format: "alertmanager" }),
   ipv4: kind("an IPv4 address, like 192.0.2.10", { format: "ipv4" }),
   ipv4Cidr: kind("an IPv4 address or network, like 192.0.2.1 or 192.0.2.0/24", { format: "ipv4-or-cidr" }),
   ipv6Bracketed: kind("an IPv6 address in brackets, like [2001:db8::10]", { format: "bracketed-ipv6" }, ["[]"]),
@@ -193,7 +193,9 @@ export const variables: readonly VariableSpec[] = [
   { name: "DATA_DIR", group: "Build and runtime", kind: kinds.path, default: "/var/db/micropod",
     description: "Persistent data (database, media, secrets in private/secrets.env, micropod state)." },
   { name: "LOG_DIR", group: "Build and runtime", kind: kinds.path, default: "/var/log/containers", description: "Container and build logs." },
-  { name: "MONITORHOST", group: "Build and runtime", kind: kinds.hostPort, description: "Alertmanager host:port that health alerts go to." },
+  { name: "MONITORHOST", group: "Build and runtime", kind: kinds.alertmanager, description: "Alertmanager that health and certificate alerts go to (the seed's cron line sets it)." },
+  { name: "INSTANCE", group: "Build and runtime", kind: kinds.text,
+    description: "This host's name in alerts (the `instance` label; the seed's cron line sets it). Default: the host name." },
 ];
 
 /**

@@ -53,6 +53,13 @@ describe("value formats", () => {
     ["host-port", "[2001:db8::5]:9093", true],
     ["host-port", "alertmanager.example.org", false],
     ["host-port", "alertmanager.example.org:99999", false],
+    // The seed's cron line sets MONITORHOST to an address alone: Alertmanager's port 9093 is used.
+    ["alertmanager", "192.0.2.5", true],
+    ["alertmanager", "alertmanager.example.org:9093", true],
+    ["alertmanager", "[2001:db8::5]:9093", true],
+    ["alertmanager", "https://alerts.example.org/am", true],
+    ["alertmanager", "alertmanager.example.org:99999", false],
+    ["alertmanager", "alert manager", false],
     ["mail-from", "notifications@example.org", true],
     ["mail-from", "Mastodon <notifications@example.org>", true],
     ["mail-from", "notifications.example.org", false],
