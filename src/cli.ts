@@ -15,17 +15,25 @@ export interface GlobalOptions {
 }
 
 /**
- * Entry point: wire commander, run one verb, map errors to exit codes. The only place that
- * catches errors; verbs throw typed MicropodErrors.
+ * The whole command line: global options and every verb. Registering calls no `context()`, so
+ * the completion scripts and the man page test read the same definitions `main` runs.
  */
-export async function main(argv: readonly string[]): Promise<number> {
+export function createProgram(context: () => Context): Program {
   const program = new Program("micropod")
     .description("Run a Mastodon suite on podman on FreeBSD")
     .option("--json", "JSON: log lines, and the result of plan/status/health status (logs default to JSON when stderr is not a terminal)")
     .option("-v, --verbose", "debug logging and stack traces")
     .exitOverride()
     .showHelpAfterError();
+  for (const register of commands) register(program, context);
+  return program;
+}
 
+/**
+ * Entry point: wire commander, run one verb, map errors to exit codes. The only place that
+ * catches errors; verbs throw typed MicropodErrors.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
   const abort = new AbortController();
   const redactor = new Redactor();
   const globals = () => program.opts<GlobalOptions>();
@@ -45,7 +53,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return ctx;
   };
 
-  for (const register of commands) register(program, context);
+  const program = createProgram(context);
 
   const onSignal = (sig: NodeJS.Signals) => {
     if (abort.signal.aborted) {

@@ -19,6 +19,7 @@ import { registerStart } from "./start.js";
 import { registerStop } from "./stop.js";
 import { registerStatus } from "./status.js";
 import { registerLogs } from "./logs.js";
+import { registerCompletion } from "./completion.js";
 
 /**
  * A verb registers itself on the program: parse options in `.action()` and call one use-case
@@ -26,4 +27,4 @@ import { registerLogs } from "./logs.js";
  */
 export type Register = (program: Program, context: () => Context) => void;
 
-export const commands: Register[] = [registerPlan, registerPrepareHost, registerDoctor, registerHealth, registerCerts, registerBuild, registerStart, registerStop, registerStatus, registerLogs, registerExec, registerTootctl, registerAdmin, registerSearch, registerDb, registerBackup, registerRestore, registerUpgrade, registerAdopt];
+export const commands: Register[] = [registerPlan, registerPrepareHost, registerDoctor, registerHealth, registerCerts, registerBuild, registerStart, registerStop, registerStatus, registerLogs, registerExec, registerTootctl, registerAdmin, registerSearch, registerDb, registerBackup, registerRestore, registerUpgrade, registerAdopt, registerCompletion];
