@@ -10,10 +10,9 @@ import { containerSpec } from "../engine/spec.js";
 import { type ContainerSpec, runOnce } from "../podman/container.js";
 import { inspectImage, tagImage } from "../podman/image.js";
 import { readImageInspect } from "../podman/readers.js";
-import { dependencyGraph } from "../suite/graph.js";
-import { canonicalImage } from "../suite/images.js";
+import { type BuildBases, dependencyGraph } from "../suite/graph.js";
 import type { Suite } from "../suite/model.js";
-import { roleService } from "../suite/roles.js";
+import { roleService, roleServiceName } from "../suite/roles.js";
 import { backup } from "./backup.js";
 import type { OpsContext } from "./context.js";
 import { planVars, startFrom } from "./engine.js";
@@ -89,22 +88,11 @@ export interface UpgradeProcesses {
 }
 
 /** `bases`: each build's FROM images, as the engine reads them (ObservedState.buildContexts). */
-export function upgradeProcesses(suite: Suite, bases: Readonly<Record<string, { readonly bases: readonly string[] }>>): UpgradeProcesses {
-  const images = new Set([canonicalImage(roleService(suite, "template").image)]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const s of suite.services.values()) {
-      if (!s.build || images.has(canonicalImage(s.image))) continue;
-      if ((bases[s.name]?.bases ?? []).some((b) => images.has(canonicalImage(b)))) {
-        images.add(canonicalImage(s.image));
-        grew = true;
-      }
-    }
-  }
-  const oneShots = new Set([...suite.services.values()].flatMap((s) => s.dependsOn.filter((d) => d.condition === "service_completed_successfully").map((d) => d.service)));
-  const family = [...suite.services.values()].filter((s) => !s.buildOnly && images.has(canonicalImage(s.image))).map((s) => s.name);
-  const order = dependencyGraph(suite).order(family);
-  return { recreate: order.filter((n) => !oneShots.has(n)), refresh: order.filter((n) => oneShots.has(n)) };
+export function upgradeProcesses(suite: Suite, bases: BuildBases): UpgradeProcesses {
+  const graph = dependencyGraph(suite, bases);
+  const order = graph.order(graph.imageUsers(roleServiceName(suite, "template")));
+  const oneShot = (n: string) => graph.awaitedConditions(n).includes("service_completed_successfully");
+  return { recreate: order.filter((n) => !oneShot(n)), refresh: order.filter(oneShot) };
 }
 
 /** What `upgrade` reads from the build contexts: the template build command and the processes. */
