@@ -6,6 +6,7 @@ import type { Runner } from "../core/runner.js";
 import { stopContainer } from "../podman/container.js";
 import { dependencyGraph } from "../suite/graph.js";
 import type { Suite } from "../suite/model.js";
+import { afterEach } from "./concurrency.js";
 import type { ObservedState } from "./observe.js";
 import { requireServices } from "./plan.js";
 import { stopTimeoutSec } from "./spec.js";
@@ -62,23 +63,19 @@ export interface StopReport {
 export async function executeStop(plan: StopPlan, deps: { runner: Runner; clock: Clock; logger: Logger; signal: AbortSignal }): Promise<StopReport> {
   const t0 = deps.clock.now();
   const report: StopReport = { stopped: [] };
-  const done = new Map<string, Promise<void>>();
-  const byName = new Map(plan.steps.map((s) => [s.service, s]));
-  const run = (step: StopStep): Promise<void> => {
-    let p = done.get(step.service);
-    if (p) return p;
-    p = (async () => {
-      await Promise.all(step.after.map((a) => run(byName.get(a)!)));
+  const done = afterEach(
+    plan.steps,
+    (s) => s.service,
+    (s) => s.after,
+    async (step) => {
       if (deps.signal.aborted) throw new InterruptedError("stop interrupted");
       deps.logger.info(`${step.service}: stopping (grace ${step.timeoutSec}s)`);
       await deps.runner.run(step.command);
       report.stopped.push({ service: step.service, at: deps.clock.now() - t0 });
       deps.logger.info(`${step.service}: stopped`);
-    })();
-    done.set(step.service, p);
-    return p;
-  };
-  const results = await Promise.allSettled(plan.steps.map(run));
+    },
+  );
+  const results = await Promise.allSettled(plan.steps.map((s) => done.get(s.service)!));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) throw failed.reason instanceof MicropodError ? failed.reason : new MicropodError(String(failed.reason));
   return report;
