@@ -1,30 +1,15 @@
 import { setMaxListeners } from "node:events";
 import { mkdir, readFile } from "node:fs/promises";
-import type { Clock } from "../core/clock.js";
 import { renderCommand } from "../core/command.js";
 import { CommandFailedError, ExitCode, InterruptedError, MicropodError, lastLines } from "../core/errors.js";
-import type { Logger } from "../core/logger.js";
-import type { Redactor } from "../core/redact.js";
-import type { Runner } from "../core/runner.js";
 import { inspectContainer, stopContainer } from "../podman/container.js";
 import { readContainerInspect } from "../podman/readers.js";
 import type { DependencyCondition } from "../suite/model.js";
 import { Deferred, type Limiter, afterEach, limiter, untilAborted } from "./concurrency.js";
+import type { EngineContext, ExecuteContext } from "./context.js";
 import { JAIL_PROFILE_FIX, checkJailProfile } from "./jail-profile.js";
 import type { BuildStep, ContainerStep, StartPlan } from "./plan.js";
 import { waitCompleted, waitHealthy } from "./readiness.js";
-
-export interface ExecuteDeps {
-  readonly runner: Runner;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly signal: AbortSignal;
-  readonly redactor?: Redactor;
-  /** Concurrent builds (and pulls). */
-  readonly jobs: number;
-  /** ocijail's state database, where a started jail's id is read (default /var/run/ocijail). */
-  readonly ocijailStateDir?: string;
-}
 
 /** What happened, for the verb's summary and for tests. */
 export interface StartReport {
@@ -48,8 +33,8 @@ class DependencyFailed extends Error {}
  * The first failure (or Ctrl-C) stops launching new work; steps under way finish or are
  * interrupted at their next wait, and the root error is thrown.
  */
-export async function executeStart(plan: StartPlan, deps: ExecuteDeps): Promise<StartReport> {
-  const run = new StartRun(deps);
+export async function executeStart(plan: StartPlan, ctx: ExecuteContext): Promise<StartReport> {
+  const run = new StartRun(ctx);
   await createNetworksAndSecrets(plan, run);
   const pulls = startPulls(plan, run);
   const builds = startBuilds(plan, run);
@@ -70,7 +55,7 @@ class StartRun {
   private readonly stop = new AbortController();
   private rootError: unknown;
 
-  constructor(readonly deps: ExecuteDeps) {
+  constructor(readonly deps: ExecuteContext) {
     this.signal = AbortSignal.any([deps.signal, this.stop.signal]);
     setMaxListeners(0, this.signal); // one listener per waiting step and probe: many, by design
     this.t0 = deps.clock.now();
@@ -282,7 +267,7 @@ async function awaitReadiness(step: ContainerStep, run: StartRun, conditions: Co
  * the jail is checked once the container started (engine/jail-profile.ts). Without the profile the
  * container is stopped and the start fails naming what is missing.
  */
-async function requireJailProfile(step: ContainerStep, deps: ExecuteDeps): Promise<void> {
+async function requireJailProfile(step: ContainerStep, deps: EngineContext): Promise<void> {
   const details = readContainerInspect((await deps.runner.run(inspectContainer(step.container))).stdout)[0];
   if (!details) throw new MicropodError(`${step.service}: podman has no container ${step.container} right after starting it`);
   const check = await checkJailProfile(deps.runner, details, deps.ocijailStateDir);

@@ -1,8 +1,6 @@
-import type { Clock } from "../core/clock.js";
 import type { Command } from "../core/command.js";
+import type { Context } from "../core/context.js";
 import { InterruptedError, MicropodError } from "../core/errors.js";
-import type { Logger } from "../core/logger.js";
-import type { Runner } from "../core/runner.js";
 import { stopContainer } from "../podman/container.js";
 import { dependencyGraph } from "../suite/graph.js";
 import type { Suite } from "../suite/model.js";
@@ -60,7 +58,7 @@ export interface StopReport {
  * Stop in reverse dependency order, independent services concurrently: each stop begins the
  * moment every dependent has stopped. Ctrl-C launches no further stops; those under way finish.
  */
-export async function executeStop(plan: StopPlan, deps: { runner: Runner; clock: Clock; logger: Logger; signal: AbortSignal }): Promise<StopReport> {
+export async function executeStop(plan: StopPlan, deps: Pick<Context, "runner" | "clock" | "logger" | "signal">): Promise<StopReport> {
   const t0 = deps.clock.now();
   const report: StopReport = { stopped: [] };
   const done = afterEach(

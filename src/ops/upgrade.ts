@@ -177,7 +177,7 @@ export async function upgrade(ctx: OpsContext, o: UpgradeOptions): Promise<void>
   const { recreate, refresh } = processes;
   const template = roleService(target, "template");
   const image = template.image;
-  const { backupDir } = await withLock(ctx.config.paths.lock, { verb: "upgrade", clock: ctx.clock, ...(ctx.signal ? { signal: ctx.signal } : {}) }, async () => {
+  const { backupDir } = await withLock(ctx.config.paths.lock, { verb: "upgrade", clock: ctx.clock, signal: ctx.signal }, async () => {
     let step = "backup" as UpgradeStep;
     let backupDir: string | undefined;
     let previousId: string | undefined;

@@ -225,7 +225,7 @@ describe("the deadline, in the library", () => {
     const lockPath = join(dir, "library", "micropod.lock");
     const started = Date.now();
     const err = await runHealthCheck(
-      { runner: new ExecaRunner(), logger: silentLogger(), clock: systemClock },
+      { runner: new ExecaRunner(), logger: silentLogger(), clock: systemClock, signal: new AbortController().signal },
       {
         targets: [{ containerName: TARGET, tag: TARGET, queues: ["pull"], shutdownTimeout: 2 }],
         reader: new SidekiqStateReader(redis),
