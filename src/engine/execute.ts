@@ -226,7 +226,7 @@ async function prepare(step: ContainerStep, run: StartRun, creates: Limiter): Pr
   await creates(async () => {
     run.signal.throwIfAborted();
     run.deps.logger.info(`${step.service}: ${step.action === "recreate" ? "recreating" : "creating"} (${step.reason})`);
-    for (const c of step.prepare) await run.deps.runner.run(c);
+    for (const c of step.prepare) await run.deps.runner.run(c, { uncut: true });
   });
 }
 
@@ -238,8 +238,8 @@ async function launch(step: ContainerStep, run: StartRun): Promise<void> {
   }
   run.report.launched.push({ service: step.service, action: step.action, at: run.since() });
   if (!step.prepare.length) logger.info(`${step.service}: ${step.action} (${step.reason})`);
-  // Create/start are short and must not be cut in half: no signal here.
-  for (const c of step.launch) await runner.run(c);
+  // Remove/create/start are short and must not be cut in half: no signal here, and not killed by a second Ctrl-C.
+  for (const c of step.launch) await runner.run(c, { uncut: true });
   logger.info(`${step.service}: started`);
   if (step.jailProfile) await requireJailProfile(step, run.deps);
 }

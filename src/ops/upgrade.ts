@@ -217,21 +217,27 @@ export async function upgrade(ctx: OpsContext, o: UpgradeOptions): Promise<void>
       }
     } catch (err) {
       const failed = step as UpgradeStep;
+      // Ctrl-C: stop here. The image is put back (one quick tag), but no start runs after it.
+      const interrupted = ctx.signal.aborted;
       const notes = [databaseState(failed, backupDir)];
       if (previousId && !["keep-previous", "record-version", "refresh"].includes(failed)) {
         try {
-          ctx.logger.warn({ step: failed }, `upgrade failed; putting the previous image back as ${image}`);
+          ctx.logger.warn({ step: failed }, `upgrade ${interrupted ? "interrupted" : "failed"}; putting the previous image back as ${image}`);
           await ctx.runner.run(tagImage(previousId, image));
           // The suite of the unchanged .env: the planner finds the previous image up to date and recreates from it.
           const ran = failed === "recreate" || failed === "post-migrate";
-          if (ran) await startFrom(ctx, ctx.suite, planVars(ctx), recreate, { noDeps: true });
-          notes.push(`The previous image is back as ${image}${ran ? ` and ${recreate.join(", ")} run from it` : ""}.`);
+          if (ran && interrupted) {
+            notes.push(`The previous image is back as ${image}; the processes recreated from the new one before the interruption run it until \`micropod start\` recreates them from the previous one.`);
+          } else {
+            if (ran) await startFrom(ctx, ctx.suite, planVars(ctx), recreate, { noDeps: true });
+            notes.push(`The previous image is back as ${image}${ran ? ` and ${recreate.join(", ")} run from it` : ""}.`);
+          }
         } catch (rollbackErr) {
           notes.push(`Rollback failed too: ${(rollbackErr as Error).message}. The previous image is ${previousRef(image)} (${previousId}).`);
         }
       }
       const cause = err instanceof MicropodError ? [err.message, ...err.details] : [(err as Error).message];
-      throw new MicropodError(`upgrade to ${o.version} failed at step ${failed}`, err instanceof MicropodError ? err.exitCode : ExitCode.failure, [...notes, ...cause]);
+      throw new MicropodError(`upgrade to ${o.version} ${interrupted ? "interrupted" : "failed"} at step ${failed}`, err instanceof MicropodError ? err.exitCode : ExitCode.failure, [...notes, ...cause]);
     }
     return { backupDir };
   });
