@@ -55,16 +55,16 @@ class StartRun {
   private readonly stop = new AbortController();
   private rootError: unknown;
 
-  constructor(readonly deps: ExecuteContext) {
-    this.signal = AbortSignal.any([deps.signal, this.stop.signal]);
+  constructor(readonly ctx: ExecuteContext) {
+    this.signal = AbortSignal.any([ctx.signal, this.stop.signal]);
     setMaxListeners(0, this.signal); // one listener per waiting step and probe: many, by design
-    this.t0 = deps.clock.now();
-    this.slots = limiter(Math.max(1, deps.jobs));
+    this.t0 = ctx.clock.now();
+    this.slots = limiter(Math.max(1, ctx.jobs));
   }
 
   /** Milliseconds since the execution began. */
   since(): number {
-    return this.deps.clock.now() - this.t0;
+    return this.ctx.clock.now() - this.t0;
   }
 
   readonly fail = (e: unknown): void => {
@@ -80,11 +80,11 @@ class StartRun {
   finish(plan: StartPlan): StartReport {
     this.report.elapsedMs = this.since();
     const notStarted = plan.containers.filter((c) => this.report.ready[c.service]?.service_started === undefined).map((c) => c.service);
-    if (this.deps.signal.aborted) {
+    if (this.ctx.signal.aborted) {
       throw new InterruptedError(`start interrupted${notStarted.length ? `; not started: ${notStarted.join(", ")}` : ""}`);
     }
     if (this.rootError !== undefined) {
-      if (notStarted.length) this.deps.logger.error(`not started: ${notStarted.join(", ")}`);
+      if (notStarted.length) this.ctx.logger.error(`not started: ${notStarted.join(", ")}`);
       throw this.rootError instanceof Error ? this.rootError : new MicropodError(String(this.rootError));
     }
     return this.report;
@@ -92,7 +92,7 @@ class StartRun {
 }
 
 async function createNetworksAndSecrets(plan: StartPlan, run: StartRun): Promise<void> {
-  const { runner, logger } = run.deps;
+  const { runner, logger } = run.ctx;
   for (const n of plan.networks) {
     logger.info(`network ${n.name}: creating`);
     await runner.run(n.command);
@@ -105,7 +105,7 @@ async function createNetworksAndSecrets(plan: StartPlan, run: StartRun): Promise
 
 /** Every pull at once (bounded by the build slots), by image. */
 function startPulls(plan: StartPlan, run: StartRun): Map<string, Promise<void>> {
-  const pulls = new Map(plan.pulls.map((p) => [p.image, run.slots(() => run.deps.runner.run(p.command).then(() => undefined))]));
+  const pulls = new Map(plan.pulls.map((p) => [p.image, run.slots(() => run.ctx.runner.run(p.command).then(() => undefined))]));
   pulls.forEach((p) => p.catch(run.fail));
   return pulls;
 }
@@ -123,7 +123,7 @@ function startBuilds(plan: StartPlan, run: StartRun): Map<string, Promise<void>>
 }
 
 async function runBuild(b: BuildStep, run: StartRun): Promise<void> {
-  const { runner, clock, logger } = run.deps;
+  const { runner, clock, logger } = run.ctx;
   if (b.action === "up-to-date") {
     logger.info(`build ${b.service}: up to date (${b.image})`);
     run.report.upToDate.push(b.service);
@@ -138,7 +138,7 @@ async function runBuild(b: BuildStep, run: StartRun): Promise<void> {
     run.signal.throwIfAborted();
     if (r.exitCode !== 0) {
       const log = await readFile(b.logFile, "utf8").catch(() => `${r.stdout}${r.stderr}`);
-      throw new CommandFailedError(renderCommand(b.command, run.deps.redactor), { exitCode: r.exitCode, stdout: "", stderr: lastLines(log, 20).join("\n") }, [
+      throw new CommandFailedError(renderCommand(b.command, run.ctx.redactor), { exitCode: r.exitCode, stdout: "", stderr: lastLines(log, 20).join("\n") }, [
         `building ${b.service} failed; last lines of ${b.logFile}:`,
       ]);
     }
@@ -177,7 +177,7 @@ function startContainers(plan: StartPlan, run: StartRun, images: Images): Promis
   // Containers are created ahead of their dependencies' readiness, but a dozen `podman create`s at
   // once starve the first services' start on a small host: a bounded queue, taken in plan order
   // (dependencies first), creates the services that can start soonest first.
-  const creates = limiter(Math.max(2, run.deps.jobs));
+  const creates = limiter(Math.max(2, run.ctx.jobs));
   return plan.containers.map((step) =>
     runService(step, run, { images, conditions, planned, creates }).catch((e: unknown) => {
       conditions.failAll(step.service, e);
@@ -225,13 +225,13 @@ function imageReady(step: ContainerStep, images: Images): Promise<unknown> {
 async function prepare(step: ContainerStep, run: StartRun, creates: Limiter): Promise<void> {
   await creates(async () => {
     run.signal.throwIfAborted();
-    run.deps.logger.info(`${step.service}: ${step.action === "recreate" ? "recreating" : "creating"} (${step.reason})`);
-    for (const c of step.prepare) await run.deps.runner.run(c, { uncut: true });
+    run.ctx.logger.info(`${step.service}: ${step.action === "recreate" ? "recreating" : "creating"} (${step.reason})`);
+    for (const c of step.prepare) await run.ctx.runner.run(c, { uncut: true });
   });
 }
 
 async function launch(step: ContainerStep, run: StartRun): Promise<void> {
-  const { runner, logger } = run.deps;
+  const { runner, logger } = run.ctx;
   if (!step.commands.length) {
     logger.info(`${step.service}: ${step.reason}`);
     return;
@@ -241,12 +241,12 @@ async function launch(step: ContainerStep, run: StartRun): Promise<void> {
   // Remove/create/start are short and must not be cut in half: no signal here, and not killed by a second Ctrl-C.
   for (const c of step.launch) await runner.run(c, { uncut: true });
   logger.info(`${step.service}: started`);
-  if (step.jailProfile) await requireJailProfile(step, run.deps);
+  if (step.jailProfile) await requireJailProfile(step, run.ctx);
 }
 
 /** Wait for the conditions the step's dependents (or `--wait`) need, resolving each as it holds. */
 async function awaitReadiness(step: ContainerStep, run: StartRun, conditions: Conditions): Promise<void> {
-  const { runner, clock, logger } = run.deps;
+  const { runner, clock, logger } = run.ctx;
   const needs = step.readiness.conditions;
   if (needs.includes("service_healthy")) {
     const ms = await waitHealthy(step, { runner, clock, signal: run.signal });
@@ -267,16 +267,16 @@ async function awaitReadiness(step: ContainerStep, run: StartRun, conditions: Co
  * the jail is checked once the container started (engine/jail-profile.ts). Without the profile the
  * container is stopped and the start fails naming what is missing.
  */
-async function requireJailProfile(step: ContainerStep, deps: EngineContext): Promise<void> {
-  const details = readContainerInspect((await deps.runner.run(inspectContainer(step.container))).stdout)[0];
+async function requireJailProfile(step: ContainerStep, ctx: EngineContext): Promise<void> {
+  const details = readContainerInspect((await ctx.runner.run(inspectContainer(step.container))).stdout)[0];
   if (!details) throw new MicropodError(`${step.service}: podman has no container ${step.container} right after starting it`);
-  const check = await checkJailProfile(deps.runner, details, deps.ocijailStateDir);
+  const check = await checkJailProfile(ctx.runner, details, ctx.ocijailStateDir);
   if (!check) return;
-  if (check.status === "in-effect") deps.logger.info(`${step.service}: jail ${check.jid} has the ${check.profile} profile`);
-  else if (check.status === "not-a-jail") deps.logger.debug(`${step.service}: runtime ${check.runtime} makes no jail; the ${check.profile} profile is not checked`);
-  else if (check.status === "unknown-profile") deps.logger.warn(`${step.service}: unknown jail profile ${check.profile}: nothing applies it`);
+  if (check.status === "in-effect") ctx.logger.info(`${step.service}: jail ${check.jid} has the ${check.profile} profile`);
+  else if (check.status === "not-a-jail") ctx.logger.debug(`${step.service}: runtime ${check.runtime} makes no jail; the ${check.profile} profile is not checked`);
+  else if (check.status === "unknown-profile") ctx.logger.warn(`${step.service}: unknown jail profile ${check.profile}: nothing applies it`);
   else {
-    await deps.runner.run(stopContainer(step.container, step.stopTimeoutSec), { allowFailure: true });
+    await ctx.runner.run(stopContainer(step.container, step.stopTimeoutSec), { allowFailure: true });
     throw new MicropodError(
       `${step.service}: the jail profile ${check.profile} is not in effect${check.jid ? ` in jail ${check.jid}` : ""}: ${check.problems.join("; ")}; ${step.container} was stopped`,
       ExitCode.prerequisite,

@@ -29,10 +29,10 @@ const PODMAN_EXEC_FAILED = 125;
  * exits. The first probe runs at once: "start as early as possible". Bounded by
  * start_period + retries × (interval + timeout), so it never waits forever.
  */
-export async function waitHealthy(step: ContainerStep, deps: ReadinessContext): Promise<number> {
+export async function waitHealthy(step: ContainerStep, ctx: ReadinessContext): Promise<number> {
   const hc = step.readiness.healthcheck!;
   const probe = step.readiness.probe!;
-  const { runner, clock, signal } = deps;
+  const { runner, clock, signal } = ctx;
   const t0 = clock.now();
   let failures = 0;
   let last = "";
@@ -65,8 +65,8 @@ export async function waitHealthy(step: ContainerStep, deps: ReadinessContext): 
 }
 
 /** A one-shot must exit 0 (service_completed_successfully); `podman wait` bounded by its completion timeout. */
-export async function waitCompleted(step: ContainerStep, deps: ReadinessContext): Promise<void> {
-  const { runner, signal } = deps;
+export async function waitCompleted(step: ContainerStep, ctx: ReadinessContext): Promise<void> {
+  const { runner, signal } = ctx;
   const r = await runner.run(step.readiness.wait!, { allowFailure: true, signal, timeoutMs: step.readiness.completionTimeoutMs });
   signal.throwIfAborted();
   if (r.exitCode !== 0) {

@@ -58,19 +58,19 @@ export interface StopReport {
  * Stop in reverse dependency order, independent services concurrently: each stop begins the
  * moment every dependent has stopped. Ctrl-C launches no further stops; those under way finish.
  */
-export async function executeStop(plan: StopPlan, deps: Pick<Context, "runner" | "clock" | "logger" | "signal">): Promise<StopReport> {
-  const t0 = deps.clock.now();
+export async function executeStop(plan: StopPlan, ctx: Pick<Context, "runner" | "clock" | "logger" | "signal">): Promise<StopReport> {
+  const t0 = ctx.clock.now();
   const report: StopReport = { stopped: [] };
   const done = afterEach(
     plan.steps,
     (s) => s.service,
     (s) => s.after,
     async (step) => {
-      if (deps.signal.aborted) throw new InterruptedError("stop interrupted");
-      deps.logger.info(`${step.service}: stopping (grace ${step.timeoutSec}s)`);
-      await deps.runner.run(step.command);
-      report.stopped.push({ service: step.service, at: deps.clock.now() - t0 });
-      deps.logger.info(`${step.service}: stopped`);
+      if (ctx.signal.aborted) throw new InterruptedError("stop interrupted");
+      ctx.logger.info(`${step.service}: stopping (grace ${step.timeoutSec}s)`);
+      await ctx.runner.run(step.command);
+      report.stopped.push({ service: step.service, at: ctx.clock.now() - t0 });
+      ctx.logger.info(`${step.service}: stopped`);
     },
   );
   const results = await Promise.allSettled(plan.steps.map((s) => done.get(s.service)!));
