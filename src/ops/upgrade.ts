@@ -149,6 +149,27 @@ export function withVersion(envText: string, version: string): string {
   return `${envText}${envText.endsWith("\n") || envText === "" ? "" : "\n"}${line}\n`;
 }
 
+/**
+ * After a failure past keep-previous: the previous image back under the template's name, and the
+ * processes recreated from it when step 5 had begun. Interrupted (Ctrl-C), it only puts the image
+ * back: no start runs after the user asked to stop. Returns the sentence for the error's details.
+ */
+async function rollBack(ctx: OpsContext, r: { failed: UpgradeStep; interrupted: boolean; image: string; previousId: string; recreate: readonly string[] }): Promise<string> {
+  try {
+    ctx.logger.warn({ step: r.failed }, `upgrade ${r.interrupted ? "interrupted" : "failed"}; putting the previous image back as ${r.image}`);
+    await ctx.runner.run(tagImage(r.previousId, r.image));
+    const ran = r.failed === "recreate" || r.failed === "post-migrate";
+    if (ran && r.interrupted) {
+      return `The previous image is back as ${r.image}; the processes recreated from the new one before the interruption run it until \`micropod start\` recreates them from the previous one.`;
+    }
+    // The suite of the unchanged .env: the planner finds the previous image up to date and recreates from it.
+    if (ran) await startFrom(ctx, ctx.suite, planVars(ctx), r.recreate, { noDeps: true });
+    return `The previous image is back as ${r.image}${ran ? ` and ${r.recreate.join(", ")} run from it` : ""}.`;
+  } catch (rollbackErr) {
+    return `Rollback failed too: ${(rollbackErr as Error).message}. The previous image is ${previousRef(r.image)} (${r.previousId}).`;
+  }
+}
+
 const VERSION = /^v?\d+\.\d+\.\d+([.-][0-9A-Za-z.-]+)?$/;
 
 /**
@@ -217,24 +238,10 @@ export async function upgrade(ctx: OpsContext, o: UpgradeOptions): Promise<void>
       }
     } catch (err) {
       const failed = step as UpgradeStep;
-      // Ctrl-C: stop here. The image is put back (one quick tag), but no start runs after it.
       const interrupted = ctx.signal.aborted;
       const notes = [databaseState(failed, backupDir)];
       if (previousId && !["keep-previous", "record-version", "refresh"].includes(failed)) {
-        try {
-          ctx.logger.warn({ step: failed }, `upgrade ${interrupted ? "interrupted" : "failed"}; putting the previous image back as ${image}`);
-          await ctx.runner.run(tagImage(previousId, image));
-          // The suite of the unchanged .env: the planner finds the previous image up to date and recreates from it.
-          const ran = failed === "recreate" || failed === "post-migrate";
-          if (ran && interrupted) {
-            notes.push(`The previous image is back as ${image}; the processes recreated from the new one before the interruption run it until \`micropod start\` recreates them from the previous one.`);
-          } else {
-            if (ran) await startFrom(ctx, ctx.suite, planVars(ctx), recreate, { noDeps: true });
-            notes.push(`The previous image is back as ${image}${ran ? ` and ${recreate.join(", ")} run from it` : ""}.`);
-          }
-        } catch (rollbackErr) {
-          notes.push(`Rollback failed too: ${(rollbackErr as Error).message}. The previous image is ${previousRef(image)} (${previousId}).`);
-        }
+        notes.push(await rollBack(ctx, { failed, interrupted, image, previousId, recreate }));
       }
       const cause = err instanceof MicropodError ? [err.message, ...err.details] : [(err as Error).message];
       throw new MicropodError(`upgrade to ${o.version} ${interrupted ? "interrupted" : "failed"} at step ${failed}`, err instanceof MicropodError ? err.exitCode : ExitCode.failure, [...notes, ...cause]);
