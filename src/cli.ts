@@ -1,6 +1,7 @@
 import { Command as Program, CommanderError } from "commander";
 import { rmSync } from "node:fs";
 import { commands } from "./commands/index.js";
+import { interruptNote } from "./commands/interrupts.js";
 import type { Context } from "./core/context.js";
 import { systemClock } from "./core/clock.js";
 import { ExitCode, InterruptedError, MicropodError } from "./core/errors.js";
@@ -54,6 +55,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
 
   const program = createProgram(context);
+  // The verb about to run, for the Ctrl-C message: what the first Ctrl-C does differs per verb.
+  let verb: string | undefined;
+  program.hook("preAction", (_program, action) => {
+    const path: string[] = [];
+    for (let c: Program | null = action; c && c !== program; c = c.parent) path.unshift(c.name());
+    verb = path.join(" ");
+  });
 
   const onSignal = (sig: NodeJS.Signals) => {
     if (abort.signal.aborted) {
@@ -62,7 +70,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       for (const p of heldLockPaths()) rmSync(p, { force: true });
       process.exit(ExitCode.interrupted);
     }
-    process.stderr.write(`\nmicropod: ${sig} received, finishing the step under way (Ctrl-C again to quit now)\n`);
+    process.stderr.write(`\nmicropod: ${sig} received: ${interruptNote(verb)} (Ctrl-C again to quit at once)\n`);
     // The reason is what every wait rethrows: an InterruptedError exits 130 whichever path sees it.
     abort.abort(new InterruptedError(`interrupted by ${sig}`));
   };

@@ -4,8 +4,11 @@ import type { Redactor } from "./redact.js";
 import type { Runner } from "./runner.js";
 
 /**
- * What every use case may ask for. A verb's function declares the subset it needs
- * (`Pick<Context, "runner" | "logger">`), so tests pass only that.
+ * What every use case may ask for: the one context type the others extend. A verb's function
+ * declares the subset it needs (`Pick<Context, "runner" | "logger">`), so tests pass only that.
+ * The family: OpsContext (ops/context.ts: + configuration and suite), HostContext
+ * (host/resource.ts: + a read-only inspecting runner and the host options), EngineContext and
+ * ExecuteContext (engine/context.ts: + ocijail's state dir, + build jobs).
  */
 export interface Context {
   readonly runner: Runner;

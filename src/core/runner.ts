@@ -19,6 +19,13 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Append stdout and stderr to this file as they arrive (build logs). */
   readonly logFile?: string;
+  /**
+   * Never killed, not even by the second Ctrl-C: a command that leaves a half-made object behind
+   * when cut (a `podman create` killed midway can leave a storage container whose name blocks the
+   * next create: containers/podman#7941). It ends by itself within a second; it runs in its own
+   * process group, so it finishes even when micropod has quit.
+   */
+  readonly uncut?: boolean;
 }
 
 export interface Runner {
@@ -60,7 +67,7 @@ export class ExecaRunner implements Runner {
       encoding: "utf8",
       detached: true,
     });
-    running.add(child);
+    if (!opts.uncut) running.add(child);
     const r = await child.finally(() => running.delete(child));
     const result: RunResult = {
       exitCode: r.exitCode ?? (r.isCanceled || r.timedOut || r.signal ? 128 + 15 : 1),

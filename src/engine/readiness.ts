@@ -1,15 +1,12 @@
-import type { Clock } from "../core/clock.js";
+import type { Context } from "../core/context.js";
 import { NotReadyError, lastLines } from "../core/errors.js";
 import type { Runner } from "../core/runner.js";
 import { containerLogs, inspectContainer } from "../podman/container.js";
 import { readContainerInspect, readWaitExitCode } from "../podman/readers.js";
 import type { ContainerStep } from "./plan.js";
 
-export interface ReadinessDeps {
-  readonly runner: Runner;
-  readonly clock: Clock;
-  readonly signal: AbortSignal;
-}
+/** What a readiness wait needs: podman, time, and the signal that ends it (Ctrl-C, or a failure elsewhere in the start). */
+export type ReadinessContext = Pick<Context, "runner" | "clock" | "signal">;
 
 /** The last lines a failing service wrote, for the error that names it. */
 export async function logTail(runner: Runner, container: string, lines = 20): Promise<string[]> {
@@ -32,10 +29,10 @@ const PODMAN_EXEC_FAILED = 125;
  * exits. The first probe runs at once: "start as early as possible". Bounded by
  * start_period + retries × (interval + timeout), so it never waits forever.
  */
-export async function waitHealthy(step: ContainerStep, deps: ReadinessDeps): Promise<number> {
+export async function waitHealthy(step: ContainerStep, ctx: ReadinessContext): Promise<number> {
   const hc = step.readiness.healthcheck!;
   const probe = step.readiness.probe!;
-  const { runner, clock, signal } = deps;
+  const { runner, clock, signal } = ctx;
   const t0 = clock.now();
   let failures = 0;
   let last = "";
@@ -68,8 +65,8 @@ export async function waitHealthy(step: ContainerStep, deps: ReadinessDeps): Pro
 }
 
 /** A one-shot must exit 0 (service_completed_successfully); `podman wait` bounded by its completion timeout. */
-export async function waitCompleted(step: ContainerStep, deps: ReadinessDeps): Promise<void> {
-  const { runner, signal } = deps;
+export async function waitCompleted(step: ContainerStep, ctx: ReadinessContext): Promise<void> {
+  const { runner, signal } = ctx;
   const r = await runner.run(step.readiness.wait!, { allowFailure: true, signal, timeoutMs: step.readiness.completionTimeoutMs });
   signal.throwIfAborted();
   if (r.exitCode !== 0) {

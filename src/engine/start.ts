@@ -3,25 +3,15 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Clock } from "../core/clock.js";
 import { withLock } from "../core/lock.js";
-import type { Logger } from "../core/logger.js";
-import type { Redactor } from "../core/redact.js";
-import type { Runner } from "../core/runner.js";
 import { writeFileAtomic } from "../core/atomic-write.js";
 import type { Suite } from "../suite/model.js";
+import type { EngineContext } from "./context.js";
 import { type StartReport, executeStart } from "./execute.js";
 import { observe } from "./observe.js";
 import { type PlanVars, type StartPlan, planStart } from "./plan.js";
 import { type StopReport, executeStop, planStop } from "./stop.js";
 
-export interface EngineDeps {
-  readonly runner: Runner;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly signal: AbortSignal;
-  readonly redactor?: Redactor;
-  /** ocijail's state database (tests point it elsewhere); default /var/run/ocijail. */
-  readonly ocijailStateDir?: string;
-}
+export type { EngineContext } from "./context.js";
 
 export interface EnginePaths {
   /** The shared lock file (config.paths.lock). */
@@ -59,10 +49,10 @@ export async function startServices(
   suite: Suite,
   config: PlanVars,
   paths: Pick<EnginePaths, "state" | "logs">,
-  deps: EngineDeps,
+  ctx: EngineContext,
   opts: ServiceStartOptions = {},
 ): Promise<{ plan: StartPlan; report: StartReport }> {
-  const observed = await observe(deps.runner, suite);
+  const observed = await observe(ctx.runner, suite);
   let plan = planStart(suite, config, observed, {
     ...(opts.services ? { services: opts.services } : {}),
     logDir: paths.logs,
@@ -72,21 +62,21 @@ export async function startServices(
   });
   // A build touches no network, secret or container: their warnings would only confuse it.
   if (opts.buildOnly) plan = { ...plan, networks: [], secrets: [], pulls: [], containers: [], warnings: [] };
-  for (const w of plan.warnings) deps.logger.warn(w);
+  for (const w of plan.warnings) ctx.logger.warn(w);
   let report: StartReport | undefined;
   try {
-    report = await executeStart(plan, { ...deps, jobs: opts.jobs ?? defaultJobs() });
+    report = await executeStart(plan, { ...ctx, jobs: opts.jobs ?? defaultJobs() });
     return { plan, report };
   } finally {
-    if (!opts.buildOnly) await recordReadiness(paths.state, plan, report, deps.clock).catch(() => undefined);
+    if (!opts.buildOnly) await recordReadiness(paths.state, plan, report, ctx.clock).catch(() => undefined);
   }
 }
 
 /** observe → plan the reverse walk → execute, for a caller that already holds the lock. */
-export async function stopServices(suite: Suite, deps: EngineDeps, opts: { services?: readonly string[]; timeoutSec?: number } = {}): Promise<StopReport> {
-  const plan = planStop(suite, await observe(deps.runner, suite), opts);
-  if (plan.steps.length === 0) deps.logger.info("nothing is running");
-  return executeStop(plan, deps);
+export async function stopServices(suite: Suite, ctx: EngineContext, opts: { services?: readonly string[]; timeoutSec?: number } = {}): Promise<StopReport> {
+  const plan = planStop(suite, await observe(ctx.runner, suite), opts);
+  if (plan.steps.length === 0) ctx.logger.info("nothing is running");
+  return executeStop(plan, ctx);
 }
 
 /** `micropod start` (and `build`): lock, then startServices; the lock is released whatever happens. */
@@ -94,20 +84,20 @@ export async function startSuite(
   suite: Suite,
   config: PlanVars,
   paths: EnginePaths,
-  deps: EngineDeps,
+  ctx: EngineContext,
   opts: ServiceStartOptions = {},
 ): Promise<{ plan: StartPlan; report: StartReport }> {
-  return withLock(paths.lock, { verb: opts.buildOnly ? "build" : "start", clock: deps.clock, signal: deps.signal }, () => startServices(suite, config, paths, deps, opts));
+  return withLock(paths.lock, { verb: opts.buildOnly ? "build" : "start", clock: ctx.clock, signal: ctx.signal }, () => startServices(suite, config, paths, ctx, opts));
 }
 
 /** `micropod stop`: lock, then stopServices. */
 export async function stopSuite(
   suite: Suite,
   paths: Pick<EnginePaths, "lock">,
-  deps: EngineDeps,
+  ctx: EngineContext,
   opts: { services?: readonly string[]; timeoutSec?: number } = {},
 ): Promise<StopReport> {
-  return withLock(paths.lock, { verb: "stop", clock: deps.clock, signal: deps.signal }, () => stopServices(suite, deps, opts));
+  return withLock(paths.lock, { verb: "stop", clock: ctx.clock, signal: ctx.signal }, () => stopServices(suite, ctx, opts));
 }
 
 /** What `status` shows as "health as last checked": written after every start, successful or not. */

@@ -1,11 +1,10 @@
-import type { Clock } from "../core/clock.js";
 import type { Command } from "../core/command.js";
+import type { Context } from "../core/context.js";
 import { InterruptedError, MicropodError } from "../core/errors.js";
-import type { Logger } from "../core/logger.js";
-import type { Runner } from "../core/runner.js";
 import { stopContainer } from "../podman/container.js";
 import { dependencyGraph } from "../suite/graph.js";
 import type { Suite } from "../suite/model.js";
+import { afterEach } from "./concurrency.js";
 import type { ObservedState } from "./observe.js";
 import { requireServices } from "./plan.js";
 import { stopTimeoutSec } from "./spec.js";
@@ -59,26 +58,22 @@ export interface StopReport {
  * Stop in reverse dependency order, independent services concurrently: each stop begins the
  * moment every dependent has stopped. Ctrl-C launches no further stops; those under way finish.
  */
-export async function executeStop(plan: StopPlan, deps: { runner: Runner; clock: Clock; logger: Logger; signal: AbortSignal }): Promise<StopReport> {
-  const t0 = deps.clock.now();
+export async function executeStop(plan: StopPlan, ctx: Pick<Context, "runner" | "clock" | "logger" | "signal">): Promise<StopReport> {
+  const t0 = ctx.clock.now();
   const report: StopReport = { stopped: [] };
-  const done = new Map<string, Promise<void>>();
-  const byName = new Map(plan.steps.map((s) => [s.service, s]));
-  const run = (step: StopStep): Promise<void> => {
-    let p = done.get(step.service);
-    if (p) return p;
-    p = (async () => {
-      await Promise.all(step.after.map((a) => run(byName.get(a)!)));
-      if (deps.signal.aborted) throw new InterruptedError("stop interrupted");
-      deps.logger.info(`${step.service}: stopping (grace ${step.timeoutSec}s)`);
-      await deps.runner.run(step.command);
-      report.stopped.push({ service: step.service, at: deps.clock.now() - t0 });
-      deps.logger.info(`${step.service}: stopped`);
-    })();
-    done.set(step.service, p);
-    return p;
-  };
-  const results = await Promise.allSettled(plan.steps.map(run));
+  const done = afterEach(
+    plan.steps,
+    (s) => s.service,
+    (s) => s.after,
+    async (step) => {
+      if (ctx.signal.aborted) throw new InterruptedError("stop interrupted");
+      ctx.logger.info(`${step.service}: stopping (grace ${step.timeoutSec}s)`);
+      await ctx.runner.run(step.command);
+      report.stopped.push({ service: step.service, at: ctx.clock.now() - t0 });
+      ctx.logger.info(`${step.service}: stopped`);
+    },
+  );
+  const results = await Promise.allSettled(plan.steps.map((s) => done.get(s.service)!));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) throw failed.reason instanceof MicropodError ? failed.reason : new MicropodError(String(failed.reason));
   return report;

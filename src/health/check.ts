@@ -1,9 +1,7 @@
-import type { Clock } from "../core/clock.js";
 import type { Command } from "../core/command.js";
+import type { Context } from "../core/context.js";
 import { InterruptedError, LockError } from "../core/errors.js";
 import { type HeldLock, acquireLock, lockHolder } from "../core/lock.js";
-import type { Logger } from "../core/logger.js";
-import type { Runner } from "../core/runner.js";
 import { listContainers, restartContainer } from "../podman/container.js";
 import { type ContainerSummary, readContainerList } from "../podman/readers.js";
 import type { AlertSink, HealthAlert } from "./alertmanager.js";
@@ -24,13 +22,7 @@ import { type ContainerVerdict, type UnservedQueue, judge } from "./verdict.js";
  * released and the check fails with a DeadlineError naming the steps. Every decision is one
  * structured log line; every check, whatever its outcome, writes its metrics.
  */
-export interface HealthCheckContext {
-  readonly runner: Runner;
-  readonly logger: Logger;
-  readonly clock: Clock;
-  /** SIGINT/SIGTERM: stops the check at once, even in the middle of a network read. */
-  readonly signal?: AbortSignal;
-}
+export type HealthCheckContext = Pick<Context, "runner" | "logger" | "clock" | "signal">;
 
 export interface HealthCheckOptions {
   readonly targets: readonly SidekiqTarget[];

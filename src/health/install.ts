@@ -1,7 +1,6 @@
 import { writeFileAtomic } from "../core/atomic-write.js";
 import { ExitCode, MicropodError, UsageError } from "../core/errors.js";
-import type { Logger } from "../core/logger.js";
-import type { Runner } from "../core/runner.js";
+import type { Context } from "../core/context.js";
 import { isManaged, managedHeader, readIfExists } from "../host/files.js";
 import { hostPath } from "../host/options.js";
 import { HEALTH_RC_SCRIPT, RENAMED_RC_KNOBS, inspectRcScript, packagedRcScript, rcScriptAction, rcScriptBackup } from "../host/rc-script.js";
@@ -50,7 +49,7 @@ export function cronFileContent(o: Pick<InstallOptions, "every" | "envFile" | "p
   ].join("\n");
 }
 
-export async function installHealth(ctx: { runner: Runner; logger: Logger }, o: InstallOptions): Promise<string[]> {
+export async function installHealth(ctx: Pick<Context, "runner" | "logger">, o: InstallOptions): Promise<string[]> {
   const done: string[] = [];
   if (o.mode === "cron") {
     // The cron file never replaces an administrator's: silently ignoring --force would mislead.

@@ -1,6 +1,6 @@
 import { type Command, isReadOnly, renderCommand } from "../core/command.js";
 import { CommandFailedError, PrerequisiteError } from "../core/errors.js";
-import type { Logger } from "../core/logger.js";
+import type { Context } from "../core/context.js";
 import type { Runner, RunOptions, RunResult } from "../core/runner.js";
 import type { HostOptions } from "./options.js";
 
@@ -47,10 +47,8 @@ export interface ResourceResult {
  * What a resource may use. `inspect` runs read-only commands only (planning); `runner` runs the
  * actions. In --check and doctor both refuse changing commands, so a bug cannot change the host.
  */
-export interface HostContext {
+export interface HostContext extends Pick<Context, "runner" | "logger"> {
   readonly inspect: Runner;
-  readonly runner: Runner;
-  readonly logger: Logger;
   readonly options: HostOptions;
 }
 

@@ -1,7 +1,4 @@
-import type { Clock } from "../core/clock.js";
-import type { Logger } from "../core/logger.js";
-import type { Redactor } from "../core/redact.js";
-import type { Runner } from "../core/runner.js";
+import type { Context } from "../core/context.js";
 import type { ConfigPaths } from "../config/model.js";
 import type { Suite } from "../suite/model.js";
 
@@ -14,13 +11,8 @@ export interface OpsConfig {
   readonly paths: Pick<ConfigPaths, "data" | "secretsFile" | "lock" | "state" | "logs">;
 }
 
-export interface OpsContext {
-  readonly runner: Runner;
-  readonly logger: Logger;
-  readonly redactor: Redactor;
-  readonly clock: Clock;
-  readonly out: (text: string) => void;
-  readonly signal?: AbortSignal;
+/** What a day-two verb works with: the base context, plus the configuration and the suite it loaded. */
+export interface OpsContext extends Context {
   readonly config: OpsConfig;
   readonly suite: Suite;
 }

@@ -33,7 +33,7 @@ export function alterSystemSql(libraries: readonly string[]): string {
  * the library, nothing restarts; otherwise ALTER SYSTEM adds it and postgresql gets one clean restart.
  */
 export async function enableQueryStats(ctx: Pick<OpsContext, "runner" | "logger" | "out" | "suite" | "config" | "clock" | "signal">): Promise<QueryStatsResult> {
-  return withLock(ctx.config.paths.lock, { verb: "db query-stats enable", clock: ctx.clock, ...(ctx.signal ? { signal: ctx.signal } : {}) }, async () => {
+  return withLock(ctx.config.paths.lock, { verb: "db query-stats enable", clock: ctx.clock, signal: ctx.signal }, async () => {
     const database = roleServiceName(ctx.suite, "database");
     const container = await requireRunning(ctx.runner, ctx.suite, database);
     const db = ctx.config.vars.DB_NAME ?? "mastodon";

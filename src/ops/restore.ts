@@ -95,7 +95,7 @@ export async function restore(ctx: RestoreCtx, path: string, opts: RestoreOption
   const { dump, manifest } = await locateDump(path);
   const db = manifest?.database ?? ctx.config.vars.DB_NAME ?? "mastodon";
   const names = restoreNames(db);
-  return withLock(ctx.config.paths.lock, { verb: "restore", clock: ctx.clock, ...(ctx.signal ? { signal: ctx.signal } : {}) }, async () => {
+  return withLock(ctx.config.paths.lock, { verb: "restore", clock: ctx.clock, signal: ctx.signal }, async () => {
     const container = await requireRunning(ctx.runner, ctx.suite, roleServiceName(ctx.suite, "database"));
     const sql = (text: string, database = maintenanceDatabase) => ctx.runner.run(psql(container, database, text));
     const live = parseDatabaseFacts((await sql(databaseFactsSql(db))).stdout);

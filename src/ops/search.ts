@@ -3,12 +3,12 @@ import { execInContainer } from "../podman/container.js";
 import { tootctl } from "./passthrough.js";
 import { requireRunning } from "./running.js";
 import { roleServiceName } from "../suite/roles.js";
-import { type EngineContext, startAndWait } from "./engine.js";
+import { type OpsEngineContext, startAndWait } from "./engine.js";
 
 export const searchDeployArgv = [...tootctl, "search", "deploy"];
 
 /** `micropod search setup`: the search service healthy first, then Mastodon builds its indexes. */
-export async function searchSetup(ctx: EngineContext & Pick<OpsContext, "out">): Promise<void> {
+export async function searchSetup(ctx: OpsEngineContext & Pick<OpsContext, "out">): Promise<void> {
   const search = roleServiceName(ctx.suite, "search");
   await requireRunning(ctx.runner, ctx.suite, search);
   ctx.logger.info(`waiting for ${search} to be healthy`);

@@ -10,10 +10,9 @@ import { containerSpec } from "../engine/spec.js";
 import { type ContainerSpec, runOnce } from "../podman/container.js";
 import { inspectImage, tagImage } from "../podman/image.js";
 import { readImageInspect } from "../podman/readers.js";
-import { dependencyGraph } from "../suite/graph.js";
-import { canonicalImage } from "../suite/images.js";
+import { type BuildBases, dependencyGraph } from "../suite/graph.js";
 import type { Suite } from "../suite/model.js";
-import { roleService } from "../suite/roles.js";
+import { roleService, roleServiceName } from "../suite/roles.js";
 import { backup } from "./backup.js";
 import type { OpsContext } from "./context.js";
 import { planVars, startFrom } from "./engine.js";
@@ -89,22 +88,11 @@ export interface UpgradeProcesses {
 }
 
 /** `bases`: each build's FROM images, as the engine reads them (ObservedState.buildContexts). */
-export function upgradeProcesses(suite: Suite, bases: Readonly<Record<string, { readonly bases: readonly string[] }>>): UpgradeProcesses {
-  const images = new Set([canonicalImage(roleService(suite, "template").image)]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const s of suite.services.values()) {
-      if (!s.build || images.has(canonicalImage(s.image))) continue;
-      if ((bases[s.name]?.bases ?? []).some((b) => images.has(canonicalImage(b)))) {
-        images.add(canonicalImage(s.image));
-        grew = true;
-      }
-    }
-  }
-  const oneShots = new Set([...suite.services.values()].flatMap((s) => s.dependsOn.filter((d) => d.condition === "service_completed_successfully").map((d) => d.service)));
-  const family = [...suite.services.values()].filter((s) => !s.buildOnly && images.has(canonicalImage(s.image))).map((s) => s.name);
-  const order = dependencyGraph(suite).order(family);
-  return { recreate: order.filter((n) => !oneShots.has(n)), refresh: order.filter((n) => oneShots.has(n)) };
+export function upgradeProcesses(suite: Suite, bases: BuildBases): UpgradeProcesses {
+  const graph = dependencyGraph(suite, bases);
+  const order = graph.order(graph.imageUsers(roleServiceName(suite, "template")));
+  const oneShot = (n: string) => graph.awaitedConditions(n).includes("service_completed_successfully");
+  return { recreate: order.filter((n) => !oneShot(n)), refresh: order.filter(oneShot) };
 }
 
 /** What `upgrade` reads from the build contexts: the template build command and the processes. */
@@ -161,6 +149,27 @@ export function withVersion(envText: string, version: string): string {
   return `${envText}${envText.endsWith("\n") || envText === "" ? "" : "\n"}${line}\n`;
 }
 
+/**
+ * After a failure past keep-previous: the previous image back under the template's name, and the
+ * processes recreated from it when step 5 had begun. Interrupted (Ctrl-C), it only puts the image
+ * back: no start runs after the user asked to stop. Returns the sentence for the error's details.
+ */
+async function rollBack(ctx: OpsContext, r: { failed: UpgradeStep; interrupted: boolean; image: string; previousId: string; recreate: readonly string[] }): Promise<string> {
+  try {
+    ctx.logger.warn({ step: r.failed }, `upgrade ${r.interrupted ? "interrupted" : "failed"}; putting the previous image back as ${r.image}`);
+    await ctx.runner.run(tagImage(r.previousId, r.image));
+    const ran = r.failed === "recreate" || r.failed === "post-migrate";
+    if (ran && r.interrupted) {
+      return `The previous image is back as ${r.image}; the processes recreated from the new one before the interruption run it until \`micropod start\` recreates them from the previous one.`;
+    }
+    // The suite of the unchanged .env: the planner finds the previous image up to date and recreates from it.
+    if (ran) await startFrom(ctx, ctx.suite, planVars(ctx), r.recreate, { noDeps: true });
+    return `The previous image is back as ${r.image}${ran ? ` and ${r.recreate.join(", ")} run from it` : ""}.`;
+  } catch (rollbackErr) {
+    return `Rollback failed too: ${(rollbackErr as Error).message}. The previous image is ${previousRef(r.image)} (${r.previousId}).`;
+  }
+}
+
 const VERSION = /^v?\d+\.\d+\.\d+([.-][0-9A-Za-z.-]+)?$/;
 
 /**
@@ -189,7 +198,7 @@ export async function upgrade(ctx: OpsContext, o: UpgradeOptions): Promise<void>
   const { recreate, refresh } = processes;
   const template = roleService(target, "template");
   const image = template.image;
-  const { backupDir } = await withLock(ctx.config.paths.lock, { verb: "upgrade", clock: ctx.clock, ...(ctx.signal ? { signal: ctx.signal } : {}) }, async () => {
+  const { backupDir } = await withLock(ctx.config.paths.lock, { verb: "upgrade", clock: ctx.clock, signal: ctx.signal }, async () => {
     let step = "backup" as UpgradeStep;
     let backupDir: string | undefined;
     let previousId: string | undefined;
@@ -229,21 +238,13 @@ export async function upgrade(ctx: OpsContext, o: UpgradeOptions): Promise<void>
       }
     } catch (err) {
       const failed = step as UpgradeStep;
+      const interrupted = ctx.signal.aborted;
       const notes = [databaseState(failed, backupDir)];
       if (previousId && !["keep-previous", "record-version", "refresh"].includes(failed)) {
-        try {
-          ctx.logger.warn({ step: failed }, `upgrade failed; putting the previous image back as ${image}`);
-          await ctx.runner.run(tagImage(previousId, image));
-          // The suite of the unchanged .env: the planner finds the previous image up to date and recreates from it.
-          const ran = failed === "recreate" || failed === "post-migrate";
-          if (ran) await startFrom(ctx, ctx.suite, planVars(ctx), recreate, { noDeps: true });
-          notes.push(`The previous image is back as ${image}${ran ? ` and ${recreate.join(", ")} run from it` : ""}.`);
-        } catch (rollbackErr) {
-          notes.push(`Rollback failed too: ${(rollbackErr as Error).message}. The previous image is ${previousRef(image)} (${previousId}).`);
-        }
+        notes.push(await rollBack(ctx, { failed, interrupted, image, previousId, recreate }));
       }
       const cause = err instanceof MicropodError ? [err.message, ...err.details] : [(err as Error).message];
-      throw new MicropodError(`upgrade to ${o.version} failed at step ${failed}`, err instanceof MicropodError ? err.exitCode : ExitCode.failure, [...notes, ...cause]);
+      throw new MicropodError(`upgrade to ${o.version} ${interrupted ? "interrupted" : "failed"} at step ${failed}`, err instanceof MicropodError ? err.exitCode : ExitCode.failure, [...notes, ...cause]);
     }
     return { backupDir };
   });

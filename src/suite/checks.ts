@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import { signalMismatchOnFreeBSD } from "../podman/signals.js";
-import { canonicalImage, isPullableReference } from "./images.js";
+import { type DependencyGraph, dependencyGraph } from "./graph.js";
+import { isPullableReference } from "./images.js";
 import { sidekiqProcessOf } from "./sidekiq.js";
 import type { Report } from "./normalise.js";
 import type { Network, SecretSource, Service } from "./model.js";
@@ -18,11 +19,12 @@ export interface SuiteParts {
 }
 
 export function checkSuite(parts: SuiteParts, report: Report): void {
+  const graph = dependencyGraph(parts);
   checkDependsOn(parts.services, report);
-  for (const cycle of findCycles(parts.services)) {
+  for (const cycle of graph.cycles()) {
     report(`services/${cycle[0]}/depends_on/${cycle[1]}`, `dependency cycle: ${cycle.join(" -> ")}`);
   }
-  checkImages(parts.services, report);
+  checkImages(parts.services, graph, report);
   checkReferences(parts, report);
   checkAddresses(parts.services, report);
   checkContainerNames(parts.services, report);
@@ -45,38 +47,9 @@ function checkDependsOn(services: ReadonlyMap<string, Service>, report: Report):
   }
 }
 
-/** Every elementary cycle found by a depth-first walk, each once, as [a, b, ..., a]. */
-export function findCycles(services: ReadonlyMap<string, Service>): string[][] {
-  const state = new Map<string, "active" | "done">();
-  const stack: string[] = [];
-  const cycles: string[][] = [];
-  const seen = new Set<string>();
-  const visit = (name: string): void => {
-    state.set(name, "active");
-    stack.push(name);
-    for (const d of services.get(name)?.dependsOn ?? []) {
-      if (!services.has(d.service)) continue;
-      const st = state.get(d.service);
-      if (st === "active") {
-        const cycle = stack.slice(stack.indexOf(d.service));
-        const key = [...cycle].sort().join("\u0000");
-        if (!seen.has(key)) {
-          seen.add(key);
-          cycles.push([...cycle, d.service]);
-        }
-      } else if (st === undefined) visit(d.service);
-    }
-    stack.pop();
-    state.set(name, "done");
-  };
-  for (const name of services.keys()) if (!state.has(name)) visit(name);
-  return cycles;
-}
-
-function checkImages(services: ReadonlyMap<string, Service>, report: Report): void {
-  const built = new Set([...services.values()].filter((s) => s.build).map((s) => canonicalImage(s.image)));
+function checkImages(services: ReadonlyMap<string, Service>, graph: DependencyGraph, report: Report): void {
   for (const s of services.values()) {
-    if (s.build || built.has(canonicalImage(s.image))) continue;
+    if (graph.imageBuilder(s.name) !== undefined) continue;
     if (!isPullableReference(s.image)) {
       report(
         `services/${s.name}/image`,

@@ -1,4 +1,5 @@
 import { SuiteError } from "../core/errors.js";
+import { dependencyGraph } from "./graph.js";
 import { canonicalImage } from "./images.js";
 import type { Report } from "./normalise.js";
 import type { Service, Suite, SuiteRoles } from "./model.js";
@@ -168,6 +169,5 @@ export function writerServices(suite: Suite): string[] {
 
 /** Every running service whose container runs the template image (web, streaming, sidekiq in the bundled suite). */
 export function templateUsers(suite: Suite): string[] {
-  const image = canonicalImage(roleService(suite, "template").image);
-  return [...suite.services.values()].filter((s) => !s.buildOnly && canonicalImage(s.image) === image).map((s) => s.name);
+  return dependencyGraph(suite).imageUsers(roleServiceName(suite, "template"));
 }

@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode } from "../../src/core/errors.js";
 import { readContainerList } from "../../src/podman/readers.js";
-import { type CliResult, repoRoot, runMicropod } from "../support/cli.js";
+import { type CliResult, repoRoot, runMicropod, spawnMicropod } from "../support/cli.js";
+import { cmdlinesContaining } from "../podman/engine-support.js";
 import { createPodmanSandbox, type PodmanSandbox } from "../support/podman-env.js";
 
 /**
@@ -34,10 +35,76 @@ const messages = (stderr: string): string[] =>
     .filter((l) => l.startsWith("{"))
     .map((l) => (JSON.parse(l) as { msg: string }).msg);
 
+/** Each container of the project as podman has it: name, state, and whether it carries micropod's config hash. */
+const containers = (project: string) =>
+  readContainerList(sb.podman(["ps", "--all", "--format", "json", "--filter", `label=com.docker.compose.project=${project}`])).map((c) => ({
+    name: c.name,
+    state: c.state,
+    labelled: c.labels["micropod.config-hash"] !== undefined && c.labels["com.docker.compose.service"] !== undefined,
+  }));
+
+/** Poll (every 10 ms, at most `ms`) until `seen()`: what the test waits for before it acts. */
+async function until(seen: () => boolean, what: string, ms = 60_000): Promise<void> {
+  for (const end = Date.now() + ms; !seen(); ) {
+    if (Date.now() > end) throw new Error(`never saw ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 const states = (project: string) =>
   readContainerList(sb.podman(["ps", "--all", "--format", "json", "--filter", `label=com.docker.compose.project=${project}`]))
     .map((c) => `${c.name} ${c.state}`)
     .sort();
+
+describe("Ctrl-C during micropod start, on real podman", () => {
+  /**
+   * SIGINT to the real CLI at a moment given by `when`, then what must hold: exit 130, the lock
+   * released, every container podman has either fully created (with micropod's labels) or absent,
+   * and a second start converging to the whole suite.
+   */
+  async function interruptStart(project: string, when: (dir: string) => Promise<void>): Promise<{ stderr: string; before: ReturnType<typeof containers> }> {
+    const dir = join(root, project);
+    const suite = writeLifecycleSuite(dir, project, { readyAfterSec: 6 });
+    const run = cli(suite, dir);
+    expect(run("build").code).toBe(ExitCode.ok);
+    const start = spawnMicropod(["start", "--env", suite.env, "--compose", suite.compose], { env: sb.env, cwd: dir });
+    try {
+      await when(dir);
+      start.kill("SIGINT");
+    } finally {
+      // However the wait ended, the child must not outlive the test.
+      setTimeout(() => start.kill("SIGKILL"), 60_000).unref();
+    }
+    const r = await start.done;
+    expect([r.code, r.stdout]).toEqual([ExitCode.interrupted, ""]);
+    expect(existsSync(join(dir, "data", "state", "micropod.lock"))).toBe(false);
+    const before = containers(project);
+    for (const c of before) expect(c, `${c.name} is whole`).toEqual({ name: c.name, state: expect.stringMatching(/^(created|running|exited)$/), labelled: true });
+    const again = run("start");
+    expect(again.code).toBe(ExitCode.ok);
+    expect(states(project)).toEqual([`${project}-db running`, `${project}-migrate exited`, `${project}-web running`]);
+    expect(run("stop").code).toBe(ExitCode.ok);
+    return { stderr: r.stderr, before };
+  }
+
+  it("while a healthcheck is being waited on: the probe stops, nothing more starts", async () => {
+    const { stderr, before } = await interruptStart("sigprobe", async () => {
+      await until(() => cmdlinesContaining("podman exec sigprobe-db").length > 0, "a probe of sigprobe-db");
+    });
+    expect(stderr).toContain(
+      "micropod: SIGINT received: stopping: builds and readiness checks end now; a pull, or a podman rm, create or start under way, is finished first; nothing else begins (Ctrl-C again to quit at once)\n",
+    );
+    expect(stderr).toContain("micropod: start interrupted; not started: migrate, web\n");
+    expect(before.map((c) => `${c.name} ${c.state}`).sort()).toEqual(["sigprobe-db running", "sigprobe-migrate created", "sigprobe-web created"]);
+  });
+
+  it("while containers are being created: the create under way completes, no other begins", async () => {
+    const { stderr } = await interruptStart("sigcreate", async () => {
+      await until(() => cmdlinesContaining("podman create --name sigcreate-").length > 0, "a podman create");
+    });
+    expect(stderr).toMatch(/micropod: start interrupted; not started: (db, )?migrate, web\n/);
+  });
+});
 
 describe("micropod build | start | status | logs | plan | stop on real podman", () => {
   it("runs a suite from a fresh directory through its whole life", () => {
@@ -142,7 +209,7 @@ describe("micropod build | start | status | logs | plan | stop on real podman", 
  * busybox; db (healthchecked) → migrate (one-shot) → web (an env secret), and the .env beside it
  * (sample.env with DATA_DIR and LOG_DIR inside `dir`).
  */
-function writeLifecycleSuite(dir: string, project: string, opts: { healthTest?: string } = {}): { compose: string; env: string } {
+function writeLifecycleSuite(dir: string, project: string, opts: { healthTest?: string; readyAfterSec?: number } = {}): { compose: string; env: string } {
   const ctx = (name: string, extra: string) => {
     mkdirSync(join(dir, name), { recursive: true });
     writeFileSync(join(dir, name, "Containerfile"), `FROM localhost/busybox:test\n${extra}`);
@@ -159,13 +226,13 @@ services:
     build: ./db
     image: localhost/${project}/db
     network_mode: none
-    command: ["sh", "-c", "echo db booting; sleep 1; touch /tmp/ready; echo db ready; exec sleep 1000"]
+    command: ["sh", "-c", "echo db booting; sleep ${opts.readyAfterSec ?? 1}; touch /tmp/ready; echo db ready; exec sleep 1000"]
     stop_grace_period: 2s
     healthcheck:
       test: ${JSON.stringify(health)}
       interval: 300ms
       timeout: 2s
-      retries: 4
+      retries: 4${opts.readyAfterSec ? `\n      start_period: ${opts.readyAfterSec + 20}s` : ""}
   migrate:
     image: localhost/${project}/db
     network_mode: none

@@ -82,7 +82,7 @@ describe("metrics for node_exporter's textfile collector", () => {
 
     const metrics = join(dir, "textfile");
     await runHealthCheck(
-      { runner: new ExecaRunner(), logger: silentLogger(), clock: systemClock },
+      { runner: new ExecaRunner(), logger: silentLogger(), clock: systemClock, signal: new AbortController().signal },
       {
         targets: [{ containerName: NAME, tag: NAME, queues: [QUEUE], concurrency: 2, shutdownTimeout: 2 }],
         reader,
@@ -118,7 +118,7 @@ describe("metrics for node_exporter's textfile collector", () => {
     const lock = await acquireLock(join(dir, "micropod.lock"), { verb: "start" });
     try {
       const r = await runHealthCheck(
-        { runner: new ExecaRunner(), logger: silentLogger(), clock: systemClock },
+        { runner: new ExecaRunner(), logger: silentLogger(), clock: systemClock, signal: new AbortController().signal },
         {
           targets: [{ containerName: NAME, tag: NAME, queues: [QUEUE], shutdownTimeout: 2 }],
           reader: new SidekiqStateReader(redis.client()),

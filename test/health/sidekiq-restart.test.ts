@@ -55,7 +55,7 @@ function target(name: string, queue: string): SidekiqTarget {
 
 function check(t: SidekiqTarget, extra: { thresholds?: HealthThresholds; alerts?: AlertSink; state?: string } = {}): Promise<CheckReport> {
   return runHealthCheck(
-    { runner, logger: silentLogger(), clock: systemClock },
+    { runner, logger: silentLogger(), clock: systemClock, signal: new AbortController().signal },
     {
       targets: [t],
       reader,

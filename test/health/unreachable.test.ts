@@ -164,6 +164,7 @@ describe("a check that cannot read Redis, through the real CLI", () => {
     run.kill("SIGTERM");
     const r = await run.done;
     expect(r.code).toBe(130);
+    expect(r.stderr).toContain("micropod: SIGTERM received: stopping now, even in the middle of a Redis read (Ctrl-C again to quit at once)\n");
     expect(r.stderr).toContain("micropod: interrupted by SIGTERM\n");
     expect(Date.now() - killedAt).toBeLessThan(10_000);
     expect(existsSync(join(data, "state", "micropod.lock"))).toBe(false);
@@ -225,7 +226,7 @@ describe("the deadline, in the library", () => {
     const lockPath = join(dir, "library", "micropod.lock");
     const started = Date.now();
     const err = await runHealthCheck(
-      { runner: new ExecaRunner(), logger: silentLogger(), clock: systemClock },
+      { runner: new ExecaRunner(), logger: silentLogger(), clock: systemClock, signal: new AbortController().signal },
       {
         targets: [{ containerName: TARGET, tag: TARGET, queues: ["pull"], shutdownTimeout: 2 }],
         reader: new SidekiqStateReader(redis),

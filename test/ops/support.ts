@@ -121,6 +121,7 @@ export function opsContext(root: string, suite: Suite, runner: Runner, over: Par
     redactor,
     clock: systemClock,
     out: (t) => printed.push(t),
+    signal: new AbortController().signal,
     config: {
       envFile,
       vars: { DB_NAME: "mastodon", DOMAIN: "social.example", MASTODON_VERSION: "v4.3.0" },

@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ExitCode, MicropodError } from "../../src/core/errors.js";
+import { ExitCode, InterruptedError, MicropodError } from "../../src/core/errors.js";
+import type { Runner } from "../../src/core/runner.js";
 import { observe } from "../../src/engine/observe.js";
 import { planStart } from "../../src/engine/plan.js";
 import { startServices } from "../../src/engine/start.js";
@@ -153,6 +154,38 @@ describe("upgrade on the bundled suite's structure, real podman", () => {
     expect(imageId(image)).toBe(v2);
     for (const p of processes) expect(containerImage(p), p).toBe(v2);
     expect(readFileSync(ctx.config.envFile, "utf8")).toBe("DOMAIN=social.example\nMASTODON_VERSION=v4.4.0\n");
+    expect(await nextStart("v4.4.0")).toEqual(upToDate);
+  });
+
+  it("Ctrl-C while the processes are recreated stops the upgrade there: no readiness wait, no later step, the previous image back", async () => {
+    const v2 = imageId(image);
+    clearSteps();
+    const ctrlC = new AbortController();
+    let abortedAt = -1;
+    // Ctrl-C exactly when the engine starts the first process of step 5 (after the pre-deployment migrations).
+    const interrupting: Runner = {
+      run: (c, opts) => {
+        if (abortedAt < 0 && c.argv[1] === "start" && runner.calls.some((x) => x.includes("mastodon-upgrade-pre-migrate"))) {
+          abortedAt = runner.calls.length + 1;
+          ctrlC.abort(new InterruptedError("interrupted by SIGINT"));
+        }
+        return runner.run(c, opts);
+      },
+    };
+    runner.calls.length = 0;
+    const err = (await upgrade({ ...ctx, runner: interrupting, signal: ctrlC.signal }, { version: "v4.5.0" }).catch((e: unknown) => e)) as MicropodError;
+    expect(abortedAt).toBeGreaterThan(0);
+    expect([err.exitCode, err.message]).toEqual([ExitCode.interrupted, "upgrade to v4.5.0 interrupted at step recreate"]);
+    expect(err.details.slice(1, 2)).toEqual([`The previous image is back as ${image}; the processes recreated from the new one before the interruption run it until \`micropod start\` recreates them from the previous one.`]);
+    const after = runner.calls.slice(abortedAt);
+    expect(after.filter((c) => c[1] === "exec" || c[1] === "run" || c[1] === "build")).toEqual([]);
+    expect(after.filter((c) => c[1] === "tag")).toEqual([["podman", "tag", v2, image]]);
+    expect(steps().filter((l) => l.startsWith("migrate post"))).toEqual([]);
+    expect(imageId(image)).toBe(v2);
+    expect(existsSync(ctx.config.paths.lock)).toBe(false);
+    // What `micropod start` then does: every process back on the previous release.
+    await startServices(ctx.suite, { vars }, ctx.config.paths, { ...ctx, signal: new AbortController().signal }, { services: processes, wait: true });
+    for (const p of processes) expect(containerImage(p), p).toBe(v2);
     expect(await nextStart("v4.4.0")).toEqual(upToDate);
   });
 });

@@ -64,6 +64,17 @@ describe("ExecaRunner and Ctrl-C", () => {
   });
 });
 
+describe("ExecaRunner: a command that must not be cut", () => {
+  it("is spared by the second Ctrl-C and finishes, while the others are killed", async () => {
+    const runner = new ExecaRunner();
+    const whole = runner.run(command(["sh", "-c", "sleep 1; echo done"]), { uncut: true });
+    const killed = runner.run(command(["sleep", "30"]), { allowFailure: true });
+    killRunningCommands();
+    expect((await killed).exitCode).not.toBe(0);
+    expect(await whole).toEqual({ exitCode: 0, stdout: "done\n", stderr: "" });
+  });
+});
+
 describe("PrintingRunner", () => {
   it("prints changing commands and passes read-only ones to the inspector", async () => {
     const lines: string[] = [];

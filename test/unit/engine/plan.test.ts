@@ -5,6 +5,7 @@ import { planStart } from "../../../src/engine/plan.js";
 import { renderPlan } from "../../../src/engine/render.js";
 import { planStop } from "../../../src/engine/stop.js";
 import type { ContainerSummary } from "../../../src/podman/readers.js";
+import type { Network } from "../../../src/suite/model.js";
 import { dep, health, service, suite } from "../../support/make-suite.js";
 
 const SECRET = "correct-horse-battery-staple";
@@ -202,6 +203,79 @@ describe("planStart", () => {
         "services/b/depends_on/a: waits for service_healthy but a has no healthcheck",
       ]);
     }
+  });
+});
+
+describe("planStart: each step planner's branches", () => {
+  const net = (name: string, over: Partial<Network> = {}): Network => ({ name, podmanName: `demo_${name}`, external: false, ipv6: false, subnets: [], ...over });
+  const on = (...names: string[]) => names.map((name) => ({ name, aliases: [] }));
+
+  it("networks: each created once, an existing one not again, a missing external one a warning, network_mode services none", () => {
+    const s = suite(
+      [
+        service("a", { image: "docker.io/library/a:1", networks: on("front", "ext") }),
+        service("b", { image: "docker.io/library/a:1", networks: on("front", "back") }),
+        service("c", { image: "docker.io/library/a:1", networkMode: "host", networks: on("side") }),
+      ],
+      { networks: [net("front"), net("back", { driver: "macvlan" }), net("side"), net("ext", { podmanName: "shared", external: true })] },
+    );
+    const plan = planStart(s, config, fresh);
+    expect(renderPlan({ ...plan, pulls: [], containers: [] })).toEqual([
+      "podman network create --driver bridge --label com.docker.compose.project=demo --label io.podman.compose.project=demo demo_front",
+      "podman network create --driver macvlan --label com.docker.compose.project=demo --label io.podman.compose.project=demo demo_back",
+    ]);
+    expect(plan.warnings).toEqual(["network shared is external and does not exist: create it before start"]);
+    expect(planStart(s, config, { ...fresh, networks: ["demo_front", "shared"] }).networks.map((n) => n.name)).toEqual(["demo_back"]);
+  });
+
+  it("secrets: a file secret's value comes from the file; one not declared at the top level is refused", () => {
+    const s = suite([service("a", { image: "docker.io/library/a:1", secrets: [{ source: "key", target: "/run/secrets/key", type: "mount" }] })], { secrets: [{ name: "key", file: "/suite/key.txt" }] });
+    const plan = planStart(s, config, { ...fresh, secretFiles: { key: "value-read-from-the-file" } });
+    expect(plan.secrets.map((x) => [x.name, x.action, x.commands[0]!.env])).toEqual([["demo_key", "create", { MICROPOD_SECRET_VALUE: "value-read-from-the-file" }]]);
+    const undeclared = suite([service("a", { image: "docker.io/library/a:1", secrets: [{ source: "nope", target: "NOPE", type: "env" }] })]);
+    expect(() => planStart(undeclared, config, fresh)).toThrow(expect.objectContaining({ details: ["services/a/secrets: secret nope is not declared under the top-level secrets:"] }));
+  });
+
+  it("containers: a container micropod did not create is recreated, a created one started; a completion timeout; network_mode service:x is created when started", () => {
+    const s = suite([
+      service("db", { image: "docker.io/library/db:1" }),
+      service("job", { image: "docker.io/library/db:1", extensions: { "completion-timeout": 90 } }),
+      service("side", { image: "docker.io/library/db:1", networkMode: "service:db", dependsOn: [dep("job", "service_completed_successfully")] }),
+    ]);
+    const first = planStart(s, config, fresh);
+    expect(first.containers.map((c) => [c.service, c.prepare.length, c.launch.map((l) => l.argv[1])])).toEqual([
+      ["db", 1, ["start"]],
+      ["job", 1, ["start"]],
+      ["side", 0, ["create", "start"]],
+    ]);
+    expect(first.containers.map((c) => c.readiness.completionTimeoutMs)).toEqual([1_800_000, 90_000, 1_800_000]);
+    const summary = (state: ContainerSummary["state"], labels: Record<string, string>): ContainerSummary => ({ id: "x", name: "", image: "", imageId: "", state, exitCode: 0, labels });
+    const hash = (n: string) => first.containers.find((c) => c.service === n)!.configHash;
+    const observed: ObservedState = { ...fresh, containers: { "demo-db": summary("running", {}), "demo-job": summary("created", { "micropod.config-hash": hash("job") }) } };
+    expect(planStart(s, config, observed).containers.map((c) => [c.service, c.action, c.reason])).toEqual([
+      ["db", "recreate", "not created by micropod"],
+      ["job", "start", "created, unchanged"],
+      ["side", "create", "no container"],
+    ]);
+  });
+
+  it("images: a service naming a suite build without its registry runs that build (podman's localhost/), and is never pulled", () => {
+    const s = suite([service("app", { build: build("app"), image: "localhost/demo/app" }), service("worker", { image: "demo/app" })]);
+    const plan = planStart(s, config, fresh);
+    expect(plan.pulls).toEqual([]);
+    expect(plan.containers.map((c) => [c.service, c.build])).toEqual([
+      ["app", "app"],
+      ["worker", "app"],
+    ]);
+  });
+
+  it("images: two builds FROM each other's image are refused with the cycle, not planned", () => {
+    const s = suite([service("a", { build: build("a"), buildOnly: true }), service("b", { build: build("b"), buildOnly: true })]);
+    const cyclic: ObservedState = {
+      ...fresh,
+      buildContexts: { a: { digest: "d-a", bases: ["localhost/demo/b:latest"], files: 1 }, b: { digest: "d-b", bases: ["localhost/demo/a:latest"], files: 1 } },
+    };
+    expect(() => planStart(s, config, cyclic)).toThrow(expect.objectContaining({ details: ["services/a/build: FROM cycle: a -> b -> a (each Containerfile builds FROM an image the next one builds)"] }));
   });
 });
 

@@ -202,6 +202,7 @@ describe("upgrade --check on the bundled suite", () => {
       redactor: new Redactor(),
       clock: systemClock,
       out: (t) => printed.push(t),
+      signal: new AbortController().signal,
       config: { envFile: "/usr/local/etc/micropod/micropod.env", vars: sampleVars, paths: { data: "/nonexistent", secretsFile: "/nonexistent/s", state: "/nonexistent/st", lock: "/nonexistent/l", logs: "/nonexistent/logs" } },
       suite: loaded,
     };

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { describe, expect, test } from "vitest";
 import { dependencyGraph } from "../../../src/suite/graph.js";
+import { observeFiles } from "../../../src/engine/observe.js";
 import { loadSuite } from "../../../src/suite/load.js";
 import type { Dependency, Suite } from "../../../src/suite/model.js";
 import { service, suite } from "../../support/make-suite.js";
@@ -88,6 +89,23 @@ describe("dependencyGraph", () => {
     expect(g.criticalPath((n) => ready[n]!, ["db", "worker"])).toEqual({ totalMs: 4000, path: ["db", "worker"] });
   });
 
+  test("awaited conditions: what a service's dependents wait for, among a selection when given", () => {
+    expect(g.awaitedConditions("db")).toEqual(["service_healthy"]);
+    expect(g.awaitedConditions("migrate")).toEqual(["service_completed_successfully"]);
+    expect(g.awaitedConditions("web", new Set(["worker"]))).toEqual([]);
+    expect(g.awaitedConditions("proxy")).toEqual([]);
+  });
+
+  test("cycles: each once, as found from the first service; an order over one names it", () => {
+    const c = dependencyGraph(suiteOf({ a: ["b:started"], b: ["c:started"], c: ["a:started"], d: ["d:started"], e: ["a:started"] }));
+    expect(c.cycles()).toEqual([
+      ["a", "b", "c", "a"],
+      ["d", "d"],
+    ]);
+    expect(() => c.order(["e", "a", "b", "c"])).toThrow("dependency cycle: a -> b -> c -> a");
+    expect(g.cycles()).toEqual([]);
+  });
+
   test("build-only services: in the graph, never started or stopped, reached through their image", () => {
     const t = dependencyGraph(suiteOf({ template: [], app: [], worker: ["app:started"] }, ["template"]));
     expect(t.topologicalOrder()).toEqual(["template", "app", "worker"]);
@@ -138,6 +156,20 @@ describe("the bundled suite's graph", async () => {
       "maintaindb",
       "postgresql",
     ]);
+  });
+
+  test("with the FROM lines of its Containerfiles: build closure, bases, depths, and who runs an image built FROM the template", async () => {
+    const f = dependencyGraph(suite, (await observeFiles(suite)).buildContexts);
+    expect(f.baseBuilders("mastodon")).toEqual(["base-toolchain"]);
+    expect(f.baseBuilders("maintaindb")).toEqual(["mastodon"]);
+    expect(f.buildClosure(["web"])).toEqual(["base-toolchain", "mastodon"]);
+    expect(f.buildClosure(["maintaindb"])).toEqual(["base-toolchain", "maintaindb", "mastodon"]);
+    expect(["base", "postgresql", "mastodon", "maintaindb"].map((n) => f.buildDepth(n))).toEqual([0, 1, 1, 2]);
+    expect(f.buildCycles()).toEqual([]);
+    expect(f.builderOfImage("micropod/mastodon")).toBe("mastodon");
+    // Without the FROM lines only the same image counts; with them maintaindb, built FROM the template, does too.
+    expect(g.imageUsers("mastodon")).toEqual(["sidekiq-ingress-1", "sidekiq-ingress-2", "sidekiq-pull", "sidekiq-push", "sidekiq-default", "sidekiq-scheduler", "web", "streaming"]);
+    expect(f.imageUsers("mastodon")).toEqual(["maintaindb", ...g.imageUsers("mastodon")]);
   });
 
   test("the services running the template image need the mastodon build", () => {

@@ -1,0 +1,105 @@
+import { join } from "node:path";
+import type { Command } from "../core/command.js";
+import type { Problem } from "../core/errors.js";
+import { buildImage, pullImage } from "../podman/image.js";
+import type { Service } from "../suite/model.js";
+import { normaliseImageRef } from "./build-context.js";
+import { INPUT_HASH_LABEL, hashOf } from "./hash.js";
+import type { Planning } from "./planning.js";
+
+export interface BuildStep {
+  readonly service: string;
+  readonly image: string;
+  readonly inputHash: string;
+  readonly action: "build" | "up-to-date";
+  readonly command: Command;
+  readonly logFile: string;
+  /** Build services whose images this one builds FROM: they finish first. */
+  readonly after: readonly string[];
+}
+
+export interface PullStep {
+  readonly image: string;
+  readonly command: Command;
+}
+
+/**
+ * Every build the selected services need (their images, and the suite images those build FROM),
+ * in compose-file order, each "up-to-date" when its image carries the input hash it would get.
+ * A FROM cycle (no order can build it) is a problem, and nothing is planned.
+ */
+export function planBuilds(at: Planning, order: readonly string[], logDir = "/var/log/containers"): { steps: BuildStep[]; problems: Problem[] } {
+  const needed = at.graph.buildClosure(order);
+  const cycles = at.graph.buildCycles().filter((c) => needed.includes(c[0]!));
+  if (cycles.length) {
+    const problems = cycles.map((c) => ({ path: `services/${c[0]}/build`, message: `FROM cycle: ${c.join(" -> ")} (each Containerfile builds FROM an image the next one builds)` }));
+    return { steps: [], problems };
+  }
+  const inputHash = inputHashes(at);
+  const steps = needed.map((name): BuildStep => {
+    const s = at.suite.services.get(name)!;
+    const image = normaliseImageRef(s.image);
+    const h = inputHash(s);
+    const upToDate = h !== "unknown" && at.observed.images[image]?.labels[INPUT_HASH_LABEL] === h;
+    return {
+      service: name,
+      image,
+      inputHash: h,
+      action: upToDate ? "up-to-date" : "build",
+      command: buildImage({
+        context: s.build!.context,
+        file: s.build!.dockerfile,
+        tags: [image],
+        buildArgs: s.build!.args,
+        labels: { [INPUT_HASH_LABEL]: h, "com.docker.compose.project": at.suite.project, "com.docker.compose.service": name },
+        ...(s.build!.target ? { target: s.build!.target } : {}),
+      }),
+      logFile: join(logDir, `build-${name}.log`),
+      after: [...at.graph.baseBuilders(name)].sort(),
+    };
+  });
+  return { steps, problems: [] };
+}
+
+/**
+ * A build's identity: its context digest, args, target and the identity of each base (a suite
+ * build's own input hash, or the local image's id). "unknown" when its context could not be read.
+ */
+function inputHashes(at: Planning): (s: Service) => string {
+  const known = new Map<string, string>();
+  const inputHash = (s: Service): string => {
+    const memo = known.get(s.name);
+    if (memo) return memo;
+    const ctx = at.observed.buildContexts[s.name];
+    let h = "unknown";
+    if (ctx) {
+      const bases = Object.fromEntries(
+        ctx.bases.map((ref) => {
+          const b = at.graph.builderOfImage(ref);
+          return [ref, b && b !== s.name ? `built:${inputHash(at.suite.services.get(b)!)}` : (at.observed.images[ref]?.id ?? `absent:${ref}`)];
+        }),
+      );
+      h = hashOf({ context: ctx.digest, args: s.build!.args, target: s.build!.target, bases }).slice(0, 32);
+    }
+    known.set(s.name, h);
+    return h;
+  };
+  return inputHash;
+}
+
+/** Builds that may run side by side: each group needs only images of earlier groups. */
+export function buildGroups(at: Planning, builds: readonly BuildStep[]): string[][] {
+  const groups: string[][] = [];
+  for (const b of builds.filter((x) => x.action === "build")) (groups[at.graph.buildDepth(b.service)] ??= []).push(b.service);
+  return groups.filter(Boolean).map((g) => g.sort());
+}
+
+/** Images no service builds and local storage lacks, once each. */
+export function planPulls(at: Planning): PullStep[] {
+  const pulls: PullStep[] = [];
+  for (const s of at.runnable) {
+    const ref = normaliseImageRef(s.image);
+    if (at.graph.imageBuilder(s.name) === undefined && !at.observed.images[ref] && !pulls.some((p) => p.image === ref)) pulls.push({ image: ref, command: pullImage(ref) });
+  }
+  return pulls;
+}

@@ -1,0 +1,39 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+/** Rules of the code's structure (issue 16) that a reader should not have to re-check by hand. */
+const root = resolve(import.meta.dirname, "../..");
+const scratch = mkdtempSync(join(tmpdir(), "micropod-structure-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const longFunctions = (dir: string, max: number) =>
+  spawnSync(process.execPath, [join(root, "scripts", "function-lengths.mjs"), dir, String(max)], { cwd: root, encoding: "utf8" });
+
+const sources = (dir: string): string[] =>
+  readdirSync(join(root, dir), { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => join(root, dir, f));
+
+describe("the code's structure", () => {
+  it("no function in src/engine is longer than 80 lines (node scripts/function-lengths.mjs src/engine 80)", () => {
+    const r = longFunctions("src/engine", 80);
+    expect([r.status, r.stdout]).toEqual([0, ""]);
+  });
+
+  it("the length check finds a long function, nested or not", () => {
+    const body = Array.from({ length: 85 }, (_, i) => `  const v${i} = ${i};`).join("\n");
+    writeFileSync(join(scratch, "long.ts"), `export function outer(): void {\n  const inner = () => {\n${body}\n  };\n  inner();\n}\n`);
+    const r = longFunctions(scratch, 80);
+    expect(r.status).toBe(1);
+    expect(r.stdout.split("\n").map((l) => l.replace(/^.*long\.ts/, "long.ts"))).toEqual(["long.ts:1 outer 90 lines", "long.ts:2 inner 87 lines", ""]);
+  });
+
+  it("one context family: only core/context.ts declares a runner or a logger member; the others extend or pick from it", () => {
+    const member = /(^|[{;])\s*(readonly\s+)?(runner|logger)\??:\s*(Runner|Logger)\s*[;}]/gm;
+    const declaring = sources("src").filter((f) => member.test(readFileSync(f, "utf8")));
+    expect(declaring.map((f) => relative(root, f))).toEqual(["src/core/context.ts"]);
+  });
+});
