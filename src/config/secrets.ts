@@ -69,7 +69,7 @@ export function generateSecrets(names: readonly string[]): Record<string, string
   }
   for (const name of wanted) {
     if (name === "SECRET_KEY" || name === "OTP_SECRET") out[name] = generateRailsSecret();
-    else if (name === "DB_PASS" || name.startsWith("ACTIVE_RECORD_ENCRYPTION_")) out[name] = generateAlphanumeric(32);
+    else if (name === "DB_PASS" || name === "REDIS_PASSWORD" || name.startsWith("ACTIVE_RECORD_ENCRYPTION_")) out[name] = generateAlphanumeric(32);
   }
   return out;
 }

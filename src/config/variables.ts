@@ -109,6 +109,9 @@ export const variables: readonly VariableSpec[] = [
   // redis
   { name: "REDIS_HOST", group: "Redis", kind: kinds.host, default: "10.89.0.11", description: "Redis host (the suite's redis container)." },
   { name: "REDIS_PORT", group: "Redis", kind: kinds.port, default: "6379", description: "Redis port." },
+  { name: "REDIS_PASSWORD", group: "Redis", kind: kinds.generatedPassword, secret: true, generated: true,
+    description: "Password Redis requires of every client (requirepass). Generated (32 letters and digits) when blank.",
+    usedBy: `podman secret mastodon_redis_password: REDIS_PASSWORD of redis (requirepass, rendered at start) and ${MASTODON}; micropod health` },
   // Mastodon secrets
   { name: "SECRET_KEY", group: "Mastodon secrets", kind: kinds.railsSecret, secret: true, generated: true,
     description: "Mastodon's SECRET_KEY_BASE (sessions, signed cookies). Generated like `rails secret` when blank.",

@@ -230,6 +230,7 @@ export function planStart(suite: Suite, config: PlanVars, observed: ObservedStat
         command: createNetwork({
           name: podmanName,
           ...(n?.driver ? { driver: n.driver } : {}),
+          ...(n?.driverOptions ? { options: n.driverOptions } : {}),
           ipv6: n?.ipv6 ?? false,
           subnets: n?.subnets ?? [],
           labels: { "com.docker.compose.project": suite.project, "io.podman.compose.project": suite.project },

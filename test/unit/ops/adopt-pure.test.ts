@@ -9,6 +9,7 @@ import type { RunResult, Runner } from "../../../src/core/runner.js";
 import { planData } from "../../../src/ops/adopt/data.js";
 import { subnetsOverlap } from "../../../src/ops/adopt/networks.js";
 import { planAdoption } from "../../../src/ops/adopt/plan.js";
+import { adoptedConfig } from "../../../src/ops/adopt/seed-config.js";
 import { readSeedSecrets, secretsInText } from "../../../src/ops/adopt/seed-secrets.js";
 import { seedLocation } from "../../../src/ops/adopt/seed.js";
 import { keepSeed, moveNetworksAside, restoreNetworks, restoreSeed, startSeed, stopSeed } from "../../../src/ops/adopt/steps.js";
@@ -22,6 +23,34 @@ const tempDir = (prefix: string) => {
   scratch.push(d);
   return d;
 };
+
+describe("the adopted configuration's Redis password", () => {
+  const seedEnv = (extra: string) => {
+    const dir = tempDir("micropod-adopt-redis-");
+    const env = join(dir, ".env");
+    writeFileSync(env, `${readFileSync(resolve(import.meta.dirname, "../../fixtures/seed/seed.env"), "utf8")}${extra}`);
+    return { env, data: join(dir, "data"), target: join(dir, "micropod.env") };
+  };
+  const noStore = { secrets: new Map(), read: [], ignored: [], problems: [] };
+
+  it("is generated when the seed has none (its Redis ran without), persisted with the others, not refused", async () => {
+    const { env, data, target } = seedEnv("");
+    const adopted = await adoptedConfig(env, noStore, data, target);
+    expect(adopted.generated).toEqual(["REDIS_PASSWORD"]);
+    expect(adopted.persist.get("REDIS_PASSWORD")).toMatch(/^[A-Za-z0-9]{32}$/);
+    // What micropod will run with: the persisted value, nothing left to generate at start.
+    expect(adopted.config.vars.REDIS_PASSWORD).toBe(adopted.persist.get("REDIS_PASSWORD"));
+    expect(adopted.config.generatedSecrets).toEqual([]);
+  });
+
+  it("is the seed's own when its .env sets one", async () => {
+    const { env, data, target } = seedEnv("REDIS_PASSWORD=the-seeds-own\n");
+    const adopted = await adoptedConfig(env, noStore, data, target);
+    expect(adopted.generated).toEqual([]);
+    expect(adopted.persist.has("REDIS_PASSWORD")).toBe(false);
+    expect(adopted.config.vars.REDIS_PASSWORD).toBe("the-seeds-own");
+  });
+});
 
 describe("the seed's stored secrets", () => {
   it("are read in the forms Mastodon's tools print them", () => {
@@ -202,5 +231,6 @@ describe("planning an adoption", () => {
       ["move", join(seedDir, "data", "postgres"), join(seedDir, "data", "postgresql")],
     ]);
     expect(plan.adopted.config.generatedSecrets).toEqual([]);
+    expect(plan.adopted.generated).toEqual(["REDIS_PASSWORD"]);
   });
 });
