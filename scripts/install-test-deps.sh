@@ -4,11 +4,12 @@
 # (test/content/ci.test.ts lists the tracked files), Redis and Sidekiq (health), nginx, varnish and
 # haproxy (config checks), Alertmanager, Prometheus (its promtool checks the health metrics and the
 # sample rules), PostgreSQL (backup/restore), shellcheck, pebble (Let's Encrypt's test ACME server
-# and its DNS, pebble-challtestsrv: certificates). Idempotent: packages already present are not
-# fetched again.
+# and its DNS, pebble-challtestsrv: certificates), redis-tools (redis-cli: the redis healthcheck),
+# iproute2 and util-linux (ip netns and nsenter: the networks test runs podman in a network
+# namespace of its own). Idempotent: packages already present are not fetched again.
 set -eu
 
-packages="podman runc netavark aardvark-dns iptables busybox-static procps git redis-server ruby-sidekiq shellcheck nginx varnish haproxy prometheus-alertmanager prometheus postgresql tar openssl pebble"
+packages="podman runc netavark aardvark-dns iptables busybox-static procps git redis-server ruby-sidekiq shellcheck nginx varnish haproxy prometheus-alertmanager prometheus postgresql tar openssl pebble redis-tools iproute2 util-linux"
 
 missing=""
 for p in $packages; do

@@ -7,7 +7,9 @@ import { type Command, renderCommand } from "../../../src/core/command.js";
 import { ConfigError } from "../../../src/core/errors.js";
 import type { RunResult, Runner } from "../../../src/core/runner.js";
 import { planData } from "../../../src/ops/adopt/data.js";
-import { subnetsOverlap } from "../../../src/ops/adopt/networks.js";
+import { collidingNetworks, subnetsOverlap } from "../../../src/ops/adopt/networks.js";
+import { loadSuite } from "../../../src/suite/load.js";
+import { sampleVars } from "../suite/vars.js";
 import { planAdoption } from "../../../src/ops/adopt/plan.js";
 import { adoptedConfig } from "../../../src/ops/adopt/seed-config.js";
 import { readSeedSecrets, secretsInText } from "../../../src/ops/adopt/seed-secrets.js";
@@ -145,6 +147,27 @@ describe("pairing micropod's data directories with the seed's", () => {
       { path: "/d/postgresql", message: "no seed container of postgresql mounts a directory here: adopting would start an empty database" },
       { path: "/d/mastodon/system", message: "the seed mounts different directories here (/d/a in mastodon-web, /d/b in mastodon-web-2): which one holds the data is not for micropod to guess" },
     ]);
+  });
+});
+
+describe("the seed's networks in the way of the bundled suite's two", () => {
+  it("a seed network on either of micropod's subnets is moved aside; one under micropod's name with other subnets is refused", async () => {
+    const bundled = await loadSuite(resolve(import.meta.dirname, "../../../containerfiles/compose.yaml"), sampleVars);
+    const net = (name: string, subnet: string) => ({ name, driver: "bridge", subnets: [{ subnet }], ipv6_enabled: false, labels: {} });
+    const runner = new ScriptedRunner([
+      [/^podman network inspect seed_front seed_back seed_apart micropod$/, { exitCode: 0, stdout: JSON.stringify([net("seed_front", "10.89.1.0/24"), net("seed_back", "10.89.0.0/16"), net("seed_apart", "10.99.0.0/24"), net("micropod", "10.89.0.0/24")]), stderr: "" }],
+      [/^podman ps --all --format '\{\{\.Names\}\}' --filter network=seed_(front|back)$/, { exitCode: 0, stdout: "mastodon-web\n", stderr: "" }],
+    ]);
+    const seeds = [seedContainer("mastodon-web", { networks: [
+      { name: "seed_front", ipv4: "10.89.1.5", aliases: [] },
+      { name: "seed_back", ipv4: "10.89.0.5", aliases: ["web"] },
+      { name: "seed_apart", aliases: [] },
+      { name: "micropod", aliases: [] },
+    ] })];
+    const { moves, problems } = await collidingNetworks(runner, bundled, seeds);
+    expect(moves.map((m) => [m.network.name, m.collidesWith])).toEqual([["seed_front", "micropod-frontend"], ["seed_back", "micropod"]]);
+    expect(moves[1]!.connections).toEqual([{ container: "mastodon-web", ipv4: "10.89.0.5", aliases: ["web"] }]);
+    expect(problems).toEqual([{ path: "networks/micropod", message: "the seed's network micropod has subnets 10.89.0.0/24, micropod's network of that name needs 10.89.0.0/24, fd00:10:89::/64" }]);
   });
 });
 
