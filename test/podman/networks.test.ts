@@ -9,6 +9,7 @@ import { ExecaRunner, type RunOptions, type RunResult, type Runner } from "../..
 import { emptyObservedState } from "../../src/engine/observe.js";
 import { planStart } from "../../src/engine/plan.js";
 import { containerSpec } from "../../src/engine/spec.js";
+import { publishedPortFindings } from "../../src/host/published-ports.js";
 import { runContainer } from "../../src/podman/container.js";
 import { loadSuite } from "../../src/suite/load.js";
 import type { Suite } from "../../src/suite/model.js";
@@ -30,7 +31,6 @@ import { requireTool } from "../support/require-tool.js";
 const repo = resolve(import.meta.dirname, "../..");
 const sample = Object.fromEntries(parseEnvText(readFileSync(join(repo, "sample.env"), "utf8"), "sample.env").entries.map((e) => [e.key, e.value]));
 const netns = `micropod-test-${process.pid}-${randomBytes(3).toString("hex")}`;
-const PREFIX = `mpnet${randomBytes(2).toString("hex")}-`;
 
 let sb: PodmanSandbox;
 let suite: Suite;
@@ -50,7 +50,7 @@ const podman = (...args: string[]) => execFileSync("nsenter", [`--net=/run/netns
 /** A busybox container attached as compose.yaml attaches `service`. */
 function asService(service: string, command: string[], detach = true): Command {
   const spec = containerSpec(suite, suite.services.get(service)!);
-  const c = runContainer({ name: `${PREFIX}${service}`, image, networks: spec.networks!, command });
+  const c = runContainer({ name: spec.name, image, networks: spec.networks!, command });
   return detach ? c : { ...c, argv: c.argv.map((a) => (a === "--detach" ? "--rm" : a)) };
 }
 
@@ -86,6 +86,10 @@ beforeAll(async () => {
   requireTool("ip", "iproute2");
   execFileSync("ip", ["netns", "add", netns]);
   execFileSync("ip", ["-n", netns, "link", "set", "lo", "up"]);
+  // sample.env's public addresses (documentation ranges), for haproxy's ports: on this
+  // namespace's loopback, the only place they exist.
+  execFileSync("ip", ["-n", netns, "addr", "add", "192.0.2.10/32", "dev", "lo"]);
+  execFileSync("ip", ["-n", netns, "addr", "add", "2001:db8::10/128", "dev", "lo"]);
   sb = createPodmanSandbox();
   image = sb.busyboxImage();
   suite = await loadSuite(join(repo, "containerfiles", "compose.yaml"), sample);
@@ -114,6 +118,9 @@ describe("the bundled suite's networks on real podman", () => {
     expect(execFileSync("ip", ["-n", netns, "-6", "route", "show", "default"], { encoding: "utf8" }).trim()).toBe("");
     const links = execFileSync("ip", ["-n", netns, "-o", "link", "show"], { encoding: "utf8" }).split("\n").filter(Boolean).map((l) => l.split(": ")[1]!.split("@")[0]!);
     for (const l of links) expect(l).toMatch(/^(lo|podman\d+|veth\d+)$/);
+    // The only addresses outside podman's subnets: on loopback.
+    const addrs = execFileSync("ip", ["-n", netns, "-o", "addr", "show"], { encoding: "utf8" }).split("\n").filter((l) => l && !/ (podman\d+|veth\d+) /.test(l));
+    for (const a of addrs) expect(a).toMatch(/^\d+: lo /);
   });
 
   it("a backend container reaches every store, by IPv4 and IPv6", async () => {
@@ -125,7 +132,7 @@ describe("the bundled suite's networks on real podman", () => {
 
   it("web, on both networks, reaches the stores and is reached from the frontend", async () => {
     const targets = storeTargets();
-    const r = await runner.run({ argv: ["podman", "exec", `${PREFIX}web`, "sh", "-c", probeScript(targets)] }, { timeoutMs: 60_000 });
+    const r = await runner.run({ argv: ["podman", "exec", "mastodon-web", "sh", "-c", probeScript(targets)] }, { timeoutMs: 60_000 });
     expect(r.stdout.trim().split("\n").sort()).toEqual(targets.map((t) => `${t.address}:${t.port} ${t.store}`).sort());
   });
 
@@ -136,11 +143,31 @@ describe("the bundled suite's networks on real podman", () => {
 
   it("each store was created on compose.yaml's network and addresses", () => {
     // What the containers were created with: compose.yaml's networks and addresses, nothing else.
-    const created = JSON.parse(podman("container", "inspect", `${PREFIX}redis`)) as Array<{ NetworkSettings: { Networks: Record<string, { IPAddress: string; GlobalIPv6Address: string }> } }>;
+    const created = JSON.parse(podman("container", "inspect", "mastodon-redis")) as Array<{ NetworkSettings: { Networks: Record<string, { IPAddress: string; GlobalIPv6Address: string }> } }>;
     const nets = created[0]!.NetworkSettings.Networks;
     const redis = suite.services.get("redis")!.networks;
     expect(Object.keys(nets)).toEqual(redis.map((n) => suite.networks.get(n.name)!.podmanName));
     expect(nets.micropod).toMatchObject({ IPAddress: redis[0]!.ipv4Address, GlobalIPv6Address: redis[0]!.ipv6Address });
     expect(renderCommand(asService("redis", ["true"]))).toContain(`--network micropod --ip ${redis[0]!.ipv4Address} --ip6 ${redis[0]!.ipv6Address}`);
+  });
+});
+
+describe("what the suite publishes, as doctor reads it from real podman", () => {
+  it("haproxy's 80 and 443 on the public addresses pass; a store published on every address is flagged", async () => {
+    const haproxy = containerSpec(suite, suite.services.get("haproxy")!);
+    await runner.run(runContainer({ name: haproxy.name, image, networks: haproxy.networks!, ports: haproxy.ports!, command: ["sleep", "600"] }));
+    // What a hand-made container would do: a store's port on every address of the host.
+    await runner.run({ argv: ["podman", "run", "--detach", "--name", "stray-redis", "--network", "micropod-frontend", "--publish", "6379:6379", image, "sleep", "600"] });
+    const findings = await publishedPortFindings(runner, suite);
+    const mine = findings.filter((f) => /^(mastodon-haproxy|stray-redis|haproxy):/.test(f.message));
+    expect(mine.map((f) => [f.level, f.message])).toEqual([
+      ["ok", "mastodon-haproxy: 192.0.2.10:80 -> 80/tcp (public: HTTP)"],
+      ["ok", "mastodon-haproxy: 192.0.2.10:443 -> 443/tcp (public: HTTPS)"],
+      ["ok", "mastodon-haproxy: [2001:db8::10]:80 -> 80/tcp (public: HTTP)"],
+      ["ok", "mastodon-haproxy: [2001:db8::10]:443 -> 443/tcp (public: HTTPS)"],
+      ["fix", "stray-redis: *:6379 -> 6379/tcp is published on every address: only 80 and 443 need to leave the host"],
+    ]);
+    // Every other service of the suite publishes nothing: the containers running here list no port.
+    expect(findings.filter((f) => f.level !== "ok" && !f.message.startsWith("stray-redis"))).toEqual([]);
   });
 });
