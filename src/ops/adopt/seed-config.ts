@@ -35,12 +35,17 @@ export interface AdoptedConfig {
 
 /**
  * Secrets the seed suite runs without, which adopt generates instead of refusing: no data depends
- * on them. The seed's Redis has no password. micropod's redis container is created anew (from
- * micropod's image, on the seed's data) with requirepass set from this one, and every Mastodon
- * process gets it with the same start; what Redis stores (queues, cache) holds no password.
- * Adopting without one would leave micropod's Redis open to anything on the backend network.
+ * on them. The seed's Redis has no password and its OpenSearch no security plugin. micropod's
+ * redis and opensearch containers are created anew (from micropod's images, on the seed's data):
+ * redis with requirepass set from the new password, opensearch creating its user with the other
+ * when it first sets up its security index; every Mastodon process gets both with the same
+ * start. What the stores hold (queues, cache, search indexes) carries no password. Adopting
+ * without them would leave micropod's stores open to anything on the backend network.
  */
-export const GENERATED_ON_ADOPT: ReadonlyMap<string, string> = new Map([["REDIS_PASSWORD", "the seed's Redis has none; micropod's redis requires it of every client"]]);
+export const GENERATED_ON_ADOPT: ReadonlyMap<string, string> = new Map([
+  ["REDIS_PASSWORD", "the seed's Redis has none; micropod's redis requires it of every client"],
+  ["ELASTIC_PASSWORD", "the seed's OpenSearch runs without its security plugin; micropod's creates ELASTIC_USER with it at its first start"],
+]);
 
 /**
  * The seed's .env as micropod reads it (aliases and all), the secrets it stored merged in, and

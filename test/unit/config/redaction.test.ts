@@ -36,8 +36,8 @@ describe("registerSecrets", () => {
     registerSecrets(config, redactor);
 
     const secrets = [...config.secretNames].map((n) => config.vars[n]).filter((v): v is string => v !== undefined);
-    // The nine generated ones but VAPID public (not secret), two given, and the copies under Mastodon names.
-    expect(secrets.length).toBe(8 + 2 + 2);
+    // The ten generated ones but VAPID public (not secret), two given, and the copies under Mastodon names.
+    expect(secrets.length).toBe(9 + 2 + 3);
     expect(config.secretNames.has("REDIS_PASSWORD")).toBe(true);
     expect(config.secretNames.has("SECRET_KEY_BASE")).toBe(true);
     expect(config.secretNames.has("SMTP_PASSWORD")).toBe(true);

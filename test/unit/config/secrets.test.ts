@@ -17,6 +17,7 @@ const ALL_GENERATED = [
   "ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY",
   "ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT",
   "ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY",
+  "ELASTIC_PASSWORD",
 ];
 
 async function setup(lines: string[] = []): Promise<{ env: string; data: string; secrets: string }> {
@@ -46,7 +47,7 @@ describe("generated secrets", () => {
     expect(v.SECRET_KEY).not.toBe(v.OTP_SECRET);
     expect(v.SECRET_KEY_BASE).toBe(v.SECRET_KEY);
     // bin/rails db:encryption:init: SecureRandom.alphanumeric(32)
-    for (const n of ["ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY", "ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT", "ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY", "DB_PASS", "REDIS_PASSWORD"]) {
+    for (const n of ["ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY", "ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT", "ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY", "DB_PASS", "REDIS_PASSWORD", "ELASTIC_PASSWORD"]) {
       expect(v[n]).toMatch(/^[A-Za-z0-9]{32}$/);
     }
     expect(new Set(ALL_GENERATED.map((n) => v[n])).size).toBe(ALL_GENERATED.length);
@@ -120,6 +121,7 @@ describe("persisted secrets", () => {
       `ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY=${config.vars.ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY}`,
       `ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT=${config.vars.ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT}`,
       `ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY=${config.vars.ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY}`,
+      `ELASTIC_PASSWORD=${config.vars.ELASTIC_PASSWORD}`,
       "EXTRA_NOTE='kept too'",
     ]);
     expect((await stat(secrets)).mode & 0o777).toBe(0o600);

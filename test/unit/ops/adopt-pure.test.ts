@@ -35,13 +35,16 @@ describe("the adopted configuration's Redis password", () => {
   };
   const noStore = { secrets: new Map(), read: [], ignored: [], problems: [] };
 
-  it("is generated when the seed has none (its Redis ran without), persisted with the others, not refused", async () => {
+  it("is generated when the seed has none (its Redis ran without), persisted with the others, not refused; so is search's, as the seed's post leaves it blank", async () => {
     const { env, data, target } = seedEnv("");
+    writeFileSync(env, readFileSync(env, "utf8").replace(/^ELASTIC_PASSWORD=.*$/m, 'ELASTIC_PASSWORD=""'));
     const adopted = await adoptedConfig(env, noStore, data, target);
-    expect(adopted.generated).toEqual(["REDIS_PASSWORD"]);
-    expect(adopted.persist.get("REDIS_PASSWORD")).toMatch(/^[A-Za-z0-9]{32}$/);
-    // What micropod will run with: the persisted value, nothing left to generate at start.
-    expect(adopted.config.vars.REDIS_PASSWORD).toBe(adopted.persist.get("REDIS_PASSWORD"));
+    expect(adopted.generated).toEqual(["REDIS_PASSWORD", "ELASTIC_PASSWORD"]);
+    for (const n of adopted.generated) {
+      expect(adopted.persist.get(n)).toMatch(/^[A-Za-z0-9]{32}$/);
+      // What micropod will run with: the persisted value, nothing left to generate at start.
+      expect(adopted.config.vars[n]).toBe(adopted.persist.get(n));
+    }
     expect(adopted.config.generatedSecrets).toEqual([]);
   });
 

@@ -148,6 +148,7 @@ describe("the bundled compose file", async () => {
     });
     // $$ in the file: the container's shell expands the env secret, never micropod's argv.
     expect(svc("redis").healthcheck!.test).toEqual(["CMD-SHELL", 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG']);
+    expect(svc("opensearch").healthcheck!.test).toEqual(["CMD-SHELL", 'HTTP_AUTH="basic:*:${ELASTIC_USER}:${ELASTIC_PASSWORD}" fetch -q -o /dev/null "http://127.0.0.1:9200/_cluster/health?wait_for_status=yellow&timeout=5s"']);
     expect(svc("web").healthcheck!.test).toEqual(["CMD-SHELL", "fetch -q -o /dev/null http://127.0.0.1:3000/health"]);
     expect(svc("streaming").healthcheck!.test).toEqual(["CMD-SHELL", "fetch -q -o /dev/null http://127.0.0.1:4000/api/v1/streaming/health"]);
   });
