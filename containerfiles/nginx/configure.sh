@@ -16,7 +16,7 @@ NGINX_USER=${NGINX_USER:-www}
 # Real client address: X-Forwarded-For read from the right, through the suite's own hops
 # (varnish .50, haproxy .60; haproxy drops any X-Forwarded-For not sent by the trusted proxy)
 # and the operator's proxy. Nobody else can set the address nginx and Mastodon see.
-trusted="10.89.0.50 fd00:10:89::50 10.89.0.60 fd00:10:89::60"
+trusted="10.89.1.50 fd00:10:89:1::50 10.89.1.60 fd00:10:89:1::60"
 v4=${PROXY_IP_V4:-}
 v6=$(unbracket "${PROXY_IP_V6:-}")
 if [ -n "$v4" ]; then check_ip PROXY_IP_V4 "$v4" 4; trusted="$trusted $v4"; fi

@@ -6,6 +6,8 @@
 #   PGDATA       the cluster (the image sets /var/db/postgres/data<major>, on the volume)
 #   PG_LOG_DIR   the server log (default /var/log/postgresql, inside the container)
 #   PG_LISTEN, PG_PORT  listen_addresses and port (default '*' and 5432)
+#   PG_HBA_NETWORKS_V4, PG_HBA_NETWORKS_V6  networks (CIDR, space-separated) whose clients may
+#                connect with a password: the backend network's subnets (compose.yaml); at least one
 set -eu
 # shellcheck source-path=SCRIPTDIR source=../base/lib.sh
 . "${MICROPOD_LIBEXEC:-/usr/local/libexec/micropod}/lib.sh"
@@ -38,14 +40,46 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
         --auth-local=trust --auth-host=scram-sha-256
     rm -f "$pwfile"
     trap - EXIT
-    # The suite network may connect, with a password; nothing else.
-    cat >>"$PGDATA/pg_hba.conf" <<'EOT'
-# micropod: the suite network
-host    all             all             10.89.0.0/24            scram-sha-256
-host    all             all             fd00:10:89::/64         scram-sha-256
-EOT
     echo "include_if_exists = 'micropod.conf'" >>"$PGDATA/postgresql.conf"
 fi
+
+# pg_hba.conf: the client networks may connect, with a password; nothing else from the network.
+# micropod's lines sit between two markers and are rewritten at every start, so a changed subnet
+# takes effect on an existing cluster; every other line is the administrator's and kept. The
+# lines earlier micropod versions wrote once at initdb (the single network's subnets) go.
+# write_hba NETWORK...: pg_hba.conf with micropod's block for these networks.
+write_hba() {
+    [ $# -gt 0 ] || die "neither PG_HBA_NETWORKS_V4 nor PG_HBA_NETWORKS_V6 is set: the clients' networks (compose.yaml sets the backend network's subnets)"
+    for _net in "$@"; do
+        case $_net in
+            */*) is_ipv4 "$_net" || is_ipv6 "$_net" || die "PG_HBA_NETWORKS: $_net is not a network in CIDR form" ;;
+            *) die "PG_HBA_NETWORKS: $_net is not a network in CIDR form (address/length)" ;;
+        esac
+    done
+    _hba="$PGDATA/pg_hba.conf"
+    _tmp="$_hba.micropod.$$"
+    {
+        awk '
+            /^# micropod: begin/ { skip = 1; next }
+            /^# micropod: end/ { skip = 0; next }
+            skip { next }
+            /^# micropod: the suite network$/ { legacy = 1; next }
+            legacy && $1 == "host" && $2 == "all" && $3 == "all" && ($4 == "10.89.0.0/24" || $4 == "fd00:10:89::/64") && $5 == "scram-sha-256" { next }
+            { legacy = 0; print }
+        ' "$_hba"
+        echo "# micropod: begin (rewritten at every start from PG_HBA_NETWORKS_V4/V6)"
+        for _net in "$@"; do
+            printf 'host    all             all             %-23s scram-sha-256\n' "$_net"
+        done
+        echo "# micropod: end"
+    } >"$_tmp"
+    chown "$PG_USER" "$_tmp"
+    chmod 0600 "$_tmp"
+    mv -f "$_tmp" "$_hba"
+}
+# Each variable is a space-separated list: split on purpose.
+# shellcheck disable=SC2086
+write_hba ${PG_HBA_NETWORKS_V4:-} ${PG_HBA_NETWORKS_V6:-}
 
 render micropod.conf.template "$PGDATA/micropod.conf"
 chown "$PG_USER" "$PGDATA/micropod.conf"

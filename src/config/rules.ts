@@ -16,7 +16,6 @@ const requiredWhenEnabled: ReadonlyArray<readonly [string, readonly string[]]> =
 const setTogether: ReadonlyArray<readonly [string, string]> = [
   ["VAPID_PRIVATE_KEY", "VAPID_PUBLIC_KEY"],
   ["MY_MAIL_USER", "MY_MAIL_PASSWORD"],
-  ["ELASTIC_USER", "ELASTIC_PASSWORD"],
 ];
 
 /** Ports on the S3 server only mean something with its address. */

@@ -5,7 +5,7 @@ import { writeFileAtomic } from "../core/atomic-write.js";
 import { ConfigError, type Problem } from "../core/errors.js";
 import { formatEnvLine, readEnvFile, type ParsedEnvFile } from "./env-file.js";
 import { decodeUrlSafeBase64 } from "./formats.js";
-import { generatedVariables } from "./variables.js";
+import { generatedVariables, kinds, variableByName } from "./variables.js";
 
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -69,7 +69,8 @@ export function generateSecrets(names: readonly string[]): Record<string, string
   }
   for (const name of wanted) {
     if (name === "SECRET_KEY" || name === "OTP_SECRET") out[name] = generateRailsSecret();
-    else if (name === "DB_PASS" || name.startsWith("ACTIVE_RECORD_ENCRYPTION_")) out[name] = generateAlphanumeric(32);
+    // The passwords (DB_PASS, REDIS_PASSWORD, ELASTIC_PASSWORD): 32 letters and digits, safe in any config file.
+    else if (variableByName.get(name)?.kind === kinds.generatedPassword || name.startsWith("ACTIVE_RECORD_ENCRYPTION_")) out[name] = generateAlphanumeric(32);
   }
   return out;
 }

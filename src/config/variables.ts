@@ -65,6 +65,7 @@ export const kinds = {
   railsSecret: kind("at least 32 characters without spaces (rails secret prints 128 hex digits); leave blank to generate", { pattern: "^\\S{32,}$" }),
   arKey: kind("at least 16 characters without spaces (bin/rails db:encryption:init prints 32 letters and digits); leave blank to generate", { pattern: "^\\S{16,}$" }),
   password: kind("a password or key on one line", { pattern: "^[^\\n]+$" }),
+  searchUser: kind("a user name: letters, digits, '.', '_' and '-'", { pattern: "^[A-Za-z0-9._-]{1,64}$" }),
   generatedPassword: kind("a password on one line; leave blank to generate", { pattern: "^[^\\n]+$" }),
   vapidPrivate: kind("URL-safe base64 of a 32-byte P-256 private key (as rake mastodon:webpush:generate_vapid_key prints); leave blank to generate", { format: "vapid-private-key" }),
   vapidPublic: kind("URL-safe base64 of a 65-byte uncompressed P-256 public key, starting with B; leave blank to generate", { format: "vapid-public-key" }),
@@ -109,6 +110,9 @@ export const variables: readonly VariableSpec[] = [
   // redis
   { name: "REDIS_HOST", group: "Redis", kind: kinds.host, default: "10.89.0.11", description: "Redis host (the suite's redis container)." },
   { name: "REDIS_PORT", group: "Redis", kind: kinds.port, default: "6379", description: "Redis port." },
+  { name: "REDIS_PASSWORD", group: "Redis", kind: kinds.generatedPassword, secret: true, generated: true,
+    description: "Password Redis requires of every client (requirepass). Generated (32 letters and digits) when blank.",
+    usedBy: `podman secret mastodon_redis_password: REDIS_PASSWORD of redis (requirepass, rendered at start) and ${MASTODON}; micropod health` },
   // Mastodon secrets
   { name: "SECRET_KEY", group: "Mastodon secrets", kind: kinds.railsSecret, secret: true, generated: true,
     description: "Mastodon's SECRET_KEY_BASE (sessions, signed cookies). Generated like `rails secret` when blank.",
@@ -171,9 +175,11 @@ export const variables: readonly VariableSpec[] = [
   { name: "ELASTIC_ENABLED", group: "Full-text search", kind: kinds.boolean, default: "true", description: "Run full-text search (the suite's opensearch)." },
   { name: "ELASTIC_HOST", group: "Full-text search", kind: kinds.host, default: "10.89.0.12", description: "Search host (the suite's opensearch container)." },
   { name: "ELASTIC_PORT", group: "Full-text search", kind: kinds.port, default: "9200", description: "Search port." },
-  { name: "ELASTIC_USER", group: "Full-text search", kind: kinds.text, aliases: ["ELASTIC_USERNAME"],
-    description: "Search user, when the cluster requires one. Set together with ELASTIC_PASSWORD.", usedBy: `ES_USER of ${MASTODON}; ELASTIC_USER of opensearch` },
-  { name: "ELASTIC_PASSWORD", group: "Full-text search", kind: kinds.password, secret: true, description: "Search password. Never generated.",
+  { name: "ELASTIC_USER", group: "Full-text search", kind: kinds.searchUser, default: "mastodon", aliases: ["ELASTIC_USERNAME"],
+    description: "Search user Mastodon logs in as. The suite's opensearch (security plugin on) creates it with ELASTIC_PASSWORD when its security index is first set up.",
+    usedBy: `ES_USER of ${MASTODON}; ELASTIC_USER of opensearch (its one user)` },
+  { name: "ELASTIC_PASSWORD", group: "Full-text search", kind: kinds.generatedPassword, secret: true, generated: true,
+    description: "Password of ELASTIC_USER. Generated (32 letters and digits) when blank. The suite's opensearch takes it once, when its security index is first set up: changing it later needs the security plugin's account API too.",
     usedBy: `podman secret mastodon_elastic_password: ES_PASS of ${RAILS}, ELASTIC_PASSWORD of opensearch` },
   // translation
   { name: "DEEPL_API_KEY", group: "Translation", kind: kinds.password, secret: true, description: "DeepL API key; translation is off without it.",

@@ -26,6 +26,7 @@ export function planNetworks(at: Planning): { steps: NetworkStep[]; warnings: st
         command: createNetwork({
           name: podmanName,
           ...(n?.driver ? { driver: n.driver } : {}),
+          ...(n?.driverOptions ? { options: n.driverOptions } : {}),
           ipv6: n?.ipv6 ?? false,
           subnets: n?.subnets ?? [],
           labels: { "com.docker.compose.project": at.suite.project, "io.podman.compose.project": at.suite.project },

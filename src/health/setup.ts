@@ -56,7 +56,7 @@ export async function healthSetup(logger: Logger, input: SetupInput): Promise<He
   const setting = (name: string) => input.env?.[name]?.trim() || config.vars[name]?.trim() || undefined;
   const thresholds = thresholdsFrom({ ...config.vars, ...(input.env ?? {}) });
   checkBounds(thresholds, input.every, targets);
-  const conn = sidekiqRedis(config.vars, thresholds.redisTimeoutMs);
+  const conn = sidekiqRedis(withoutUnpersistedRedisPassword(config), thresholds.redisTimeoutMs);
   const redis = new Redis(conn.options);
   // ioredis reports connection trouble as events; the reader turns them into the check's error.
   redis.on("error", () => {});
@@ -86,6 +86,16 @@ export function alertSink(setting: (name: string) => string | undefined): AlertS
   const monitor = setting("MONITORHOST");
   const instance = setting("INSTANCE");
   return monitor ? new AlertmanagerSink(monitor, instance ? { instance } : {}) : undefined;
+}
+
+/**
+ * The configuration's variables as the running suite has them. A REDIS_PASSWORD this load only
+ * generated (secrets.env does not hold it yet) was never given to any Redis: micropod's redis
+ * gets the persisted one at start. Sending it would turn a Redis's NOAUTH into a misleading
+ * WRONGPASS, so none is sent.
+ */
+function withoutUnpersistedRedisPassword(config: MicropodConfig): Readonly<Record<string, string | undefined>> {
+  return config.generatedSecrets.includes("REDIS_PASSWORD") ? { ...config.vars, REDIS_PASSWORD: undefined } : config.vars;
 }
 
 async function suiteTargets(logger: Logger, composeFile: string, config: MicropodConfig): Promise<SidekiqTarget[]> {

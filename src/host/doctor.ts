@@ -5,9 +5,11 @@ import type { Runner } from "../core/runner.js";
 import { JAIL_PROFILE_FIX, OCIJAIL_STATE_DIR, checkJailProfile } from "../engine/jail-profile.js";
 import { inspectContainer, runningContainerNames } from "../podman/container.js";
 import { readContainerInspect } from "../podman/readers.js";
+import type { Suite } from "../suite/model.js";
 import { hostPath, type HostOptions } from "./options.js";
 import { MIN_FREEBSD_MAJOR, type PlatformFacts } from "./platform.js";
 import { foreignSystem } from "./prepare.js";
+import { publishedPortFindings } from "./published-ports.js";
 import { type HostContext, HostInspector, type HostResource, NotInspectableError } from "./resource.js";
 import { hostResources } from "./resources/index.js";
 import { diskFree, hardware } from "./tools/system.js";
@@ -32,6 +34,8 @@ export interface DoctorInput {
   readonly resources?: readonly HostResource[];
   /** ocijail's state database (tests); default /var/run/ocijail. */
   readonly ocijailStateDir?: string;
+  /** The suite, when a .env was found: its declared ports are listed with podman's. */
+  readonly suite?: Suite;
 }
 
 /**
@@ -81,6 +85,7 @@ export async function doctor(ctx: Pick<Context, "runner" | "logger" | "out">, op
   for (const f of await capacity(hostCtx)) add(f);
   try {
     for (const f of await jailProfileFindings(inspect, input.ocijailStateDir)) add(f);
+    for (const f of await publishedPortFindings(inspect, input.suite)) add(f);
   } catch (err) {
     // podman not installed yet: the packages finding says so already.
     if (!(err instanceof NotInspectableError)) throw err;

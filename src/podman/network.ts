@@ -6,6 +6,8 @@ export interface NetworkOptions {
   readonly ipv6?: boolean;
   readonly subnets?: ReadonlyArray<{ readonly subnet: string; readonly gateway?: string }>;
   readonly labels?: Readonly<Record<string, string>>;
+  /** Driver options (`--opt`), like isolate=true. */
+  readonly options?: Readonly<Record<string, string>>;
   readonly internal?: boolean;
   readonly disableDns?: boolean;
 }
@@ -24,6 +26,9 @@ export const createNetwork = (o: NetworkOptions): Command =>
     ...Object.entries(o.labels ?? {})
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .flatMap(([k, v]) => ["--label", `${k}=${v}`]),
+    ...Object.entries(o.options ?? {})
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .flatMap(([k, v]) => ["--opt", `${k}=${v}`]),
     ...(o.ipv6 ? ["--ipv6"] : []),
     ...(o.internal ? ["--internal"] : []),
     ...(o.disableDns ? ["--disable-dns"] : []),

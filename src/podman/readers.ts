@@ -245,3 +245,28 @@ export function readNetworkInspect(text: string): NetworkDetails[] {
     labels: strMap(n.labels),
   }));
 }
+
+/** A host port podman publishes for a running container. */
+export interface PublishedPort {
+  /** "" when published on every address. */
+  readonly hostIp: string;
+  readonly hostPort: number;
+  readonly containerPort: number;
+  readonly protocol: string;
+}
+
+/**
+ * Each container's published ports and network mode, from `podman container inspect`:
+ * NetworkSettings.Ports maps "80/tcp" to its bindings (`{HostIp, HostPort}`; null for a port
+ * only exposed), the shape podman 4 and 5 print alike.
+ */
+export function readPublishedPorts(text: string): Array<{ readonly name: string; readonly networkMode: string; readonly ports: readonly PublishedPort[] }> {
+  return parseArray(text, "podman container inspect").map((c) => ({
+    name: str(c.Name).replace(/^\//, ""),
+    networkMode: str(obj(c.HostConfig).NetworkMode),
+    ports: Object.entries(obj(obj(c.NetworkSettings).Ports)).flatMap(([key, bindings]) => {
+      const [port, protocol = "tcp"] = key.split("/") as [string, string?];
+      return (Array.isArray(bindings) ? bindings : []).map(obj).map((b) => ({ hostIp: str(b.HostIp), hostPort: num(b.HostPort), containerPort: num(port), protocol }));
+    }),
+  }));
+}

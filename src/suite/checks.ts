@@ -105,7 +105,7 @@ function checkAddresses(services: ReadonlyMap<string, Service>, report: Report):
 }
 
 /** `fd00:10:89:0::10` and `fd00:10:89::10` are one address. */
-function canonicalAddress(address: string): string {
+export function canonicalAddress(address: string): string {
   return address.includes(":") ? new URL(`http://[${address}]/`).hostname : address;
 }
 

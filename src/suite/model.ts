@@ -104,6 +104,8 @@ export interface Network {
   /** Name podman knows it by (`name:` in Compose, else `<project>_<key>`). */
   readonly podmanName: string;
   readonly driver?: string;
+  /** Compose `driver_opts`: podman network create `--opt KEY=VALUE` (isolate, mtu, ...). */
+  readonly driverOptions?: Readonly<Record<string, string>>;
   readonly external: boolean;
   readonly ipv6: boolean;
   readonly subnets: ReadonlyArray<{ readonly subnet: string; readonly gateway?: string }>;

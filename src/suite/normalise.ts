@@ -378,6 +378,7 @@ export function networkOf(key: string, v: unknown, project: string): Network {
     name: key,
     podmanName: named ?? (external ? key : `${project}_${key}`),
     ...optional("driver", str(n.driver)),
+    ...optional("driverOptions", n.driver_opts ? dictOf(n.driver_opts, {}) : undefined),
     external,
     ipv6: n.enable_ipv6 === true || config.some((c) => String(c.subnet ?? "").includes(":")),
     subnets: config

@@ -259,8 +259,10 @@ async function setUp(work: string, daemons: Daemon[], stop: () => Promise<void>)
     cfg = replaceOnce(cfg, "    bind 0.0.0.0:80\n", `    bind 127.0.0.1:${ports.http}\n`);
     if (cfg.includes("    bind 0.0.0.0:443 ")) cfg = replaceOnce(cfg, "    bind 0.0.0.0:443 ", `    bind 127.0.0.1:${ports.https} `);
     cfg = replaceOnce(cfg, "    bind 127.0.0.1:8404\n", `    bind 127.0.0.1:${ports.monitor}\n`);
-    cfg = replaceOnce(cfg, "server varnish 10.89.0.50:80 ", `server varnish 127.0.0.1:${ports.closed} `);
-    cfg = replaceOnce(cfg, "server nginx-media 10.89.0.41:80 ", `server nginx-media 127.0.0.1:${ports.nginx} `);
+    // Each backend where compose.yaml puts it: its frontend address.
+    const frontend = (service: string) => suite.services.get(service)!.networks.find((n) => n.name === "frontend")!.ipv4Address!;
+    cfg = replaceOnce(cfg, `server varnish ${frontend("varnish")}:80 `, `server varnish 127.0.0.1:${ports.closed} `);
+    cfg = replaceOnce(cfg, `server nginx-media ${frontend("nginx-media")}:80 `, `server nginx-media 127.0.0.1:${ports.nginx} `);
     if (/\b10\.89\./.test(cfg)) throw new Error("the rendered haproxy.cfg still names a suite address");
     writeFileSync(haproxyCfg, cfg);
     run(["haproxy", "-c", "-q", "-f", haproxyCfg], path);

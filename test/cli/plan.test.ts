@@ -33,10 +33,12 @@ describe("micropod plan", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(ExitCode.ok);
     expect(r.stdout).toContain(`Configuration: ${resolve(repoRoot, "sample.env")} (the bundled sample`);
-    expect(r.stdout).toMatch(/secrets to generate on first start, kept 0600 in \/var\/db\/micropod\/private\/secrets\.env: DB_PASS, SECRET_KEY, OTP_SECRET/);
+    expect(r.stdout).toMatch(/secrets to generate on first start, kept 0600 in \/var\/db\/micropod\/private\/secrets\.env: DB_PASS, REDIS_PASSWORD, SECRET_KEY, OTP_SECRET/);
     expect(r.stdout).toContain("  maintaindb: create (no container) <- postgresql healthy\n");
     expect(r.stdout).toContain("  haproxy: create (no container) <- varnish healthy, nginx-media healthy\n");
-    expect(r.stdout).toMatch(/^ {2}podman network create .* micropod$/m);
+    // The two networks, isolated from each other (netavark; pf on FreeBSD).
+    expect(r.stdout).toMatch(/^ {2}podman network create .*--opt isolate=true .*--subnet 10\.89\.0\.0\/24 .* micropod$/m);
+    expect(r.stdout).toMatch(/^ {2}podman network create .*--opt isolate=true .*--subnet 10\.89\.1\.0\/24 .* micropod-frontend$/m);
     expect(r.stdout).toMatch(/^ {2}podman start mastodon-haproxy$/m);
   });
 

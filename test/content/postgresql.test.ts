@@ -1,9 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseEnvText } from "../../src/config/env-file.js";
+import { loadSuite } from "../../src/suite/load.js";
 import { requireTool } from "../support/require-tool.js";
 
 /**
@@ -21,6 +23,8 @@ const password = "s3cret 'with' \"quotes\"";
 let work: string;
 let pgBin: string;
 let port: number;
+/** What compose.yaml gives the postgresql service (sample.env): the backend network's subnets. */
+let composeEnv: Record<string, string>;
 
 function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -50,6 +54,7 @@ function pgEnv(): Record<string, string> {
     PG_PORT: String(port),
     PG_LOG_CAP_BYTES: "200000",
     DB_PASS: password,
+    ...composeEnv,
   };
 }
 
@@ -59,9 +64,9 @@ interface Server {
   exited: Promise<number | null>;
 }
 
-function startServer(): Server {
+function startServer(env: Record<string, string> = {}): Server {
   let out = "";
-  const child = spawn("sh", [join(containerfiles, "postgresql", "entrypoint.sh")], { env: pgEnv(), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("sh", [join(containerfiles, "postgresql", "entrypoint.sh")], { env: { ...pgEnv(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout!.on("data", (d) => (out += String(d)));
   child.stderr!.on("data", (d) => (out += String(d)));
   const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
@@ -104,6 +109,13 @@ function maintaindb(): { status: number | null; out: string } {
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
+/** pg_hba.conf's network rules as the server loaded them: address|netmask|method|error. */
+function hbaRules(): string[] {
+  const r = psql("postgres", "postgres", "select address, netmask, auth_method, coalesce(error, '') from pg_hba_file_rules where address is not null and address not in ('127.0.0.1', '::1') order by line_number");
+  expect(r.status, r.out).toBe(0);
+  return r.out.trim().split("\n").filter(Boolean);
+}
+
 async function stopServer(server: Server): Promise<number | null> {
   server.child.kill("SIGTERM");
   return await Promise.race([server.exited, new Promise<null>((_, rej) => setTimeout(() => rej(new Error(`no exit after SIGTERM: ${server.output()}`)), 60_000))]);
@@ -115,6 +127,8 @@ beforeAll(async () => {
   const major = versions.at(-1);
   if (!major || !existsSync(`/usr/lib/postgresql/${major}/bin/pg_ctl`)) throw new Error("pg_ctl not found: install Debian's postgresql");
   pgBin = `/usr/lib/postgresql/${major}/bin`;
+  const sample = Object.fromEntries(parseEnvText(readFileSync(join(repo, "sample.env"), "utf8"), "sample.env").entries.map((e) => [e.key, e.value]));
+  composeEnv = { ...(await loadSuite(join(containerfiles, "compose.yaml"), sample)).services.get("postgresql")!.environment };
   work = mkdtempSync(join(tmpdir(), "micropod-pg-"));
   // The cluster owner (postgres) must reach its data directory.
   chmodSync(work, 0o755);
@@ -148,6 +162,9 @@ describe("postgresql entrypoint and maintaindb on real PostgreSQL", () => {
     expect(wrong.status).not.toBe(0);
     expect(wrong.stderr).toContain("password authentication failed");
 
+    // pg_hba: the backend network's subnets, with a password, as PostgreSQL itself parsed them.
+    expect(hbaRules()).toEqual(["10.89.0.0|255.255.255.0|scram-sha-256|", "fd00:10:89::|ffff:ffff:ffff:ffff::|scram-sha-256|"]);
+
     const m1 = maintaindb();
     expect(m1.status, m1.out).toBe(0);
     expect(m1.out).toBe("entrypoint.sh: role mastodon and database mastodon production are in place\n");
@@ -179,6 +196,35 @@ describe("postgresql entrypoint and maintaindb on real PostgreSQL", () => {
     expect(second.output()).not.toContain("initialising");
     expect(psql("mastodon", "mastodon production", "select current_user").out.trim()).toBe("mastodon");
     expect(await stopServer(second)).toBe(0);
+  });
+
+  it("rewrites its pg_hba block at every start: a changed network replaces it, the single-network lines of earlier versions go, the rest stays", async () => {
+    const hba = join(work, "data", "pg_hba.conf");
+    // A cluster initialised by an earlier micropod, with a line of the administrator's own.
+    const legacy = "# micropod: the suite network\nhost    all             all             10.89.0.0/24            scram-sha-256\nhost    all             all             fd00:10:89::/64         scram-sha-256\n";
+    writeFileSync(hba, `${readFileSync(hba, "utf8")}${legacy}host    all             all             198.51.100.0/24         reject\n`);
+    const server = startServer({ PG_HBA_NETWORKS_V4: "192.0.2.0/24 203.0.113.0/24", PG_HBA_NETWORKS_V6: "" });
+    await waitReady(server);
+    expect(hbaRules()).toEqual(["198.51.100.0|255.255.255.0|reject|", "192.0.2.0|255.255.255.0|scram-sha-256|", "203.0.113.0|255.255.255.0|scram-sha-256|"]);
+    const text = readFileSync(hba, "utf8");
+    expect(text).not.toContain("# micropod: the suite network");
+    expect(text.match(/# micropod: begin/g)).toHaveLength(1);
+    expect(statSync(hba).mode & 0o777).toBe(0o600);
+    expect(await stopServer(server)).toBe(0);
+  });
+
+  it("refuses to start without a client network, or with one not in CIDR form, naming it", () => {
+    for (const [env, message] of [
+      [{ PG_HBA_NETWORKS_V4: "", PG_HBA_NETWORKS_V6: "" }, "entrypoint.sh: neither PG_HBA_NETWORKS_V4 nor PG_HBA_NETWORKS_V6 is set: the clients' networks (compose.yaml sets the backend network's subnets)\n"],
+      [{ PG_HBA_NETWORKS_V4: "10.89.0.0" }, "entrypoint.sh: PG_HBA_NETWORKS: 10.89.0.0 is not a network in CIDR form (address/length)\n"],
+      [{ PG_HBA_NETWORKS_V4: "backend/24" }, "entrypoint.sh: PG_HBA_NETWORKS: backend/24 is not a network in CIDR form\n"],
+    ] as const) {
+      const before = readFileSync(join(work, "data", "pg_hba.conf"), "utf8");
+      const r = spawnSync("sh", [join(containerfiles, "postgresql", "entrypoint.sh")], { env: { ...pgEnv(), ...env }, encoding: "utf8" });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(message);
+      expect(readFileSync(join(work, "data", "pg_hba.conf"), "utf8")).toBe(before);
+    }
   });
 
   it("maintaindb gives up with a clear message when PostgreSQL never answers", () => {

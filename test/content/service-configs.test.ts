@@ -1,9 +1,11 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseEnvText } from "../../src/config/env-file.js";
+import { subnetsOverlap } from "../../src/ops/adopt/networks.js";
 import { loadSuite } from "../../src/suite/load.js";
 import { requireTool } from "../support/require-tool.js";
 
@@ -202,22 +204,22 @@ describe("what the configs say", () => {
     option httpchk
     http-check send meth GET uri /micropod-health ver HTTP/1.1 hdr Host example.org
     http-check expect status 200
-    server varnish 10.89.0.50:80 check inter 5s fall 3 rise 2
+    server varnish 10.89.1.50:80 check inter 5s fall 3 rise 2
 
 backend nginx_media
     option httpchk
     http-check send meth GET uri /micropod-health ver HTTP/1.1 hdr Host example.org
     http-check expect status 200
-    server nginx-media 10.89.0.41:80 check inter 5s fall 3 rise 2
+    server nginx-media 10.89.1.41:80 check inter 5s fall 3 rise 2
 `);
   });
 
   it("nginx trusts X-Forwarded-For from the suite's hops and PROXY_IP_V4/V6 only, proxies web and streaming", () => {
     const withProxy = read(join(work, "proxy-S3-and-TLS", "nginx", "nginx.conf"));
-    expect(section(withProxy, "    set_real_ip_from", "    map $http_upgrade")).toBe(`    set_real_ip_from 10.89.0.50;
-    set_real_ip_from fd00:10:89::50;
-    set_real_ip_from 10.89.0.60;
-    set_real_ip_from fd00:10:89::60;
+    expect(section(withProxy, "    set_real_ip_from", "    map $http_upgrade")).toBe(`    set_real_ip_from 10.89.1.50;
+    set_real_ip_from fd00:10:89:1::50;
+    set_real_ip_from 10.89.1.60;
+    set_real_ip_from fd00:10:89:1::60;
     set_real_ip_from 198.51.100.7;
     set_real_ip_from 2001:db8:1::7;
     real_ip_header X-Forwarded-For;
@@ -226,8 +228,8 @@ backend nginx_media
 `);
     const plain = read(join(work, "sample-env", "nginx", "nginx.conf"));
     expect(plain).not.toContain("198.51.100.7");
-    expect(plain).toContain("        server 10.89.0.30:3000 fail_timeout=0;\n");
-    expect(plain).toContain("        server 10.89.0.31:4000 fail_timeout=0;\n");
+    expect(plain).toContain("        server 10.89.1.30:3000 fail_timeout=0;\n");
+    expect(plain).toContain("        server 10.89.1.31:4000 fail_timeout=0;\n");
     expect(section(plain, "        location ^~ /api/v1/streaming", "        location / {")).toContain(
       "            proxy_set_header Upgrade $http_upgrade;\n            proxy_set_header Connection $connection_upgrade;\n",
     );
@@ -247,9 +249,37 @@ backend nginx_media
     expect(off).toContain("            return 404;\n");
   });
 
-  it("varnish's backend is nginx at 10.89.0.40:80", () => {
+  it("every address a proxy's config names is the frontend address compose.yaml gives the service it means", async () => {
+    const suite = await loadSuite(join(containerfiles, "compose.yaml"), sample);
+    const frontend = (service: string) => {
+      const n = suite.services.get(service)!.networks.find((x) => x.name === "frontend");
+      expect(n, `${service} is on the frontend network`).toBeDefined();
+      return { v4: n!.ipv4Address!, v6: n!.ipv6Address! };
+    };
+    const haproxy = read(join(work, "sample-env", "haproxy", "haproxy.cfg"));
+    expect(haproxy).toContain(`    server varnish ${frontend("varnish").v4}:80 check`);
+    expect(haproxy).toContain(`    server nginx-media ${frontend("nginx-media").v4}:80 check`);
+    const nginx = read(join(work, "sample-env", "nginx", "nginx.conf"));
+    expect(nginx).toContain(`        server ${frontend("web").v4}:3000 fail_timeout=0;\n`);
+    expect(nginx).toContain(`        server ${frontend("streaming").v4}:4000 fail_timeout=0;\n`);
+    for (const hop of ["varnish", "haproxy"]) {
+      expect(nginx).toContain(`    set_real_ip_from ${frontend(hop).v4};\n`);
+      expect(nginx).toContain(`    set_real_ip_from ${frontend(hop).v6};\n`);
+    }
     const vcl = read(join(work, "sample-env", "varnish", "default.vcl"));
-    expect(vcl).toContain('backend nginx {\n    .host = "10.89.0.40";\n    .port = "80";\n');
+    expect(vcl).toContain(`    .host = "${frontend("nginx").v4}";\n`);
+    // No proxy config names an address on the backend network.
+    const backend = suite.networks.get("backend")!.subnets.map((n) => n.subnet);
+    const addresses = (text: string) => (text.match(/[0-9a-f.:]*[.:][0-9a-f.:]+/gi) ?? []).filter((a) => isIP(a) !== 0);
+    for (const text of [haproxy, nginx, vcl]) {
+      expect(addresses(text).length).toBeGreaterThan(0);
+      for (const a of addresses(text)) expect(backend.filter((net) => subnetsOverlap(net, a)), a).toEqual([]);
+    }
+  });
+
+  it("varnish's backend is nginx at its frontend address, 10.89.1.40:80", () => {
+    const vcl = read(join(work, "sample-env", "varnish", "default.vcl"));
+    expect(vcl).toContain('backend nginx {\n    .host = "10.89.1.40";\n    .port = "80";\n');
   });
 });
 

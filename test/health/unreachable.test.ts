@@ -59,7 +59,10 @@ function envFor(name: string, port: number, extra: Record<string, string> = {}):
     .replace(/^DATA_DIR=.*$/m, `DATA_DIR=${data}`)
     .replace(/^LOG_DIR=.*$/m, `LOG_DIR=${data}/log`);
   const env = join(dir, `${name}.env`);
-  writeFileSync(env, `${text}${Object.entries(extra).map(([k, v]) => `${k}=${v}\n`).join("")}`);
+  // sample.env writes some of these blank (REDIS_PASSWORD): a second line would be refused.
+  let out = text;
+  for (const [k, v] of Object.entries(extra)) out = new RegExp(`^${k}=.*$`, "m").test(out) ? out.replace(new RegExp(`^${k}=.*$`, "m"), `${k}=${v}`) : `${out}${k}=${v}\n`;
+  writeFileSync(env, out);
   return { env, data };
 }
 

@@ -69,6 +69,7 @@ warn  cpu             4 vCPU, ~100 users want 16
 warn  memory          8.6 GB, ~100 users want 24 GB
       fix: give the machine more (the seed's guidance for ~100 users: 16 vCPU, 24 GB memory, 80 GB disk with media on S3 (no .env read; 300 GB when media is stored locally))
 ok    disk            99 GB file system for / (74 GB free); 80 GB wanted with media on S3
+ok    ports           no container publishes a port
 the host is ready (4 warning(s))`);
   });
 });

@@ -248,7 +248,7 @@ describe("refusals and failures", () => {
     const e = err as MicropodError;
     expect(e.message).toBe("prepare-host stopped at pf: pfctl rejected the new ruleset: /etc/pf.conf is unchanged and pf was not reloaded");
     expect(e.details.join("\n").replaceAll(host.root, "$ROOT")).toBe(
-      `$ROOT/etc/pf.conf.micropod-new:37: Rules must be in order: options, ethernet, normalization, queueing, translation, filtering
+      `$ROOT/etc/pf.conf.micropod-new:47: Rules must be in order: options, ethernet, normalization, queueing, translation, filtering
 pfctl: Syntax error in config file: pf rules not loaded
 nothing was applied before this step
 fix the cause and run \`micropod prepare-host\` again: finished steps are found in place and skipped`,
@@ -362,7 +362,9 @@ ext_if = "igb0"
 # added by micropod prepare-host: needed by podman's networks
 v4egress_if = "igb0"
 v6egress_if = "igb0"
-table <cni-nat> persist { 10.88.0.0/16 10.89.0.0/24 fd00:10:89::/64 }
+table <cni-nat> persist { 10.88.0.0/16 10.89.0.0/24 fd00:10:89::/64 10.89.1.0/24 fd00:10:89:1::/64 }
+table <micropod-backend> const { 10.89.0.0/24 fd00:10:89::/64 }
+table <micropod-frontend> const { 10.89.1.0/24 fd00:10:89:1::/64 }
 set skip on lo0
 scrub in all
 # added by micropod prepare-host: needed by podman's networks
@@ -377,6 +379,8 @@ pass out all
 anchor "cni-rdr/*"
 block in quick on $v4egress_if inet to <cni-nat>
 block in quick on $v6egress_if inet6 to <cni-nat>
+block quick from <micropod-frontend> to <micropod-backend>
+block quick from <micropod-backend> to <micropod-frontend>
 pass quick inet proto icmp all keep state
 pass quick inet6 proto icmp6 all keep state
 pass from <cni-nat> to any keep state
@@ -403,22 +407,27 @@ pass all
     expect(check.out).toBe(`refused pf              the administrator's /etc/pf.conf says otherwise on 3 line(s) micropod needs
     --- /etc/pf.conf
     +++ /etc/pf.conf
-    @@ -1,8 +1,15 @@
+    @@ -1,8 +1,20 @@
     -v4egress_if = "ix0"
     -v6egress_if = "ix0"
     +v4egress_if = "vtnet0"
     +v6egress_if = "vtnet0"
+    +# added by micropod prepare-host: needed by podman's networks
+    +table <micropod-backend> const { 10.89.0.0/24 fd00:10:89::/64 }
+    +table <micropod-frontend> const { 10.89.1.0/24 fd00:10:89:1::/64 }
      nat on $v4egress_if inet from <cni-nat> to any -> ($v4egress_if)
      nat on $v6egress_if inet6 from <cni-nat> to !ff00::/8 -> ($v6egress_if)
      rdr-anchor "cni-rdr/*"
      nat-anchor "cni-rdr/*"
     -table <cni-nat>
-    +table <cni-nat> persist { 10.88.0.0/16 10.89.0.0/24 fd00:10:89::/64 }
+    +table <cni-nat> persist { 10.88.0.0/16 10.89.0.0/24 fd00:10:89::/64 10.89.1.0/24 fd00:10:89:1::/64 }
      pass all
     +# added by micropod prepare-host: needed by podman's networks
     +anchor "cni-rdr/*"
     +block in quick on $v4egress_if inet to <cni-nat>
     +block in quick on $v6egress_if inet6 to <cni-nat>
+    +block quick from <micropod-frontend> to <micropod-backend>
+    +block quick from <micropod-backend> to <micropod-frontend>
     +pass quick inet proto icmp all keep state
     +pass quick inet6 proto icmp6 all keep state
     +pass from <cni-nat> to any keep state
@@ -430,7 +439,7 @@ pass all
     note: yours: v6egress_if = "ix0"
       micropod needs: v6egress_if = "vtnet0"
     note: yours: table <cni-nat>
-      micropod needs: table <cni-nat> persist { 10.88.0.0/16 10.89.0.0/24 fd00:10:89::/64 }
+      micropod needs: table <cni-nat> persist { 10.88.0.0/16 10.89.0.0/24 fd00:10:89::/64 10.89.1.0/24 fd00:10:89:1::/64 }
     refused: /etc/pf.conf is the administrator's and conflicts with what podman's networks need; rerun with --force to apply the diff shown (a backup is kept)
 1 of 1 resources would change; run \`micropod prepare-host\` as root to apply
 `);
@@ -445,7 +454,7 @@ pass all
     await host.prepare({ resources: [pf], options: { force: true } });
     expect(host.file("/etc/pf.conf.micropod-backup")).toBe(podmanSample);
     expect(host.file("/etc/pf.conf")).toContain('v4egress_if = "vtnet0"\n');
-    expect(host.file("/etc/pf.conf")).toContain("table <cni-nat> persist { 10.88.0.0/16 10.89.0.0/24 fd00:10:89::/64 }\npass all\n");
+    expect(host.file("/etc/pf.conf")).toContain("table <cni-nat> persist { 10.88.0.0/16 10.89.0.0/24 fd00:10:89::/64 10.89.1.0/24 fd00:10:89:1::/64 }\npass all\n");
   });
 
   it("keeps every other setting and comment of an administrator's containers.conf", async () => {

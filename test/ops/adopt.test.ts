@@ -185,7 +185,7 @@ describe("micropod adopt on real podman", () => {
       `  reuse DB_PASS from ${join(seedDir, ".env")}:${lineOf(join(seedDir, ".env"), "DB_PASSWORD")}`,
       `  reuse SECRET_KEY from ${join(data(), "mastodon", "private", "secret.key")}:1 -> ${join(data(), "private", "secrets.env")}`,
       `  reuse ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY from ${join(data(), "mastodon", "private", "activerecord.keys")}:5 -> ${join(data(), "private", "secrets.env")}`,
-      "  generate: nothing (every secret is the seed's)",
+      `  generate REDIS_PASSWORD -> ${join(data(), "private", "secrets.env")}: the seed's Redis has none; micropod's redis requires it of every client`,
       expect.stringMatching(/^ {2}Mastodon v\d+\.\d+\.\d+, micropod's default: the seed's \.env does not say which release it runs\. /),
       `  left alone in the seed's secrets directory: ${join(data(), "mastodon", "private", "mastodon.owner.credentials")}`,
       "  mastodon-sidekiq-mailers -> mastodon-sidekiq-mailers-seed; no micropod service replaces it",
@@ -279,6 +279,8 @@ describe("micropod adopt on real podman", () => {
     const secretsFile = readFileSync(join(data(), "private", "secrets.env"), "utf8");
     for (const k of ["SECRET_KEY", "OTP_SECRET", "VAPID_PRIVATE_KEY", "VAPID_PUBLIC_KEY", "ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY"] as const) expect(secretsFile).toContain(`${k}=${stored[k]}`);
     expect(secretsFile).not.toContain("DB_PASS");
+    // The one secret the seed never had: generated, persisted with the others.
+    expect(secretsFile).toMatch(/^REDIS_PASSWORD=[A-Za-z0-9]{32}$/m);
     const webEnv = podman("exec", "mastodon-web", "env");
     expect(webEnv).toContain(`ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY=${stored.ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY}`);
     expect(webEnv).toContain(`DB_PASS=${DB_PASSWORD}`);

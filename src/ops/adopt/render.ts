@@ -2,6 +2,7 @@ import { renderCommand } from "../../core/command.js";
 import type { Redactor } from "../../core/redact.js";
 import type { AdoptionJournal } from "./journal.js";
 import type { AdoptPlan } from "./plan.js";
+import { GENERATED_ON_ADOPT } from "./seed-config.js";
 import { copyData, keepSeed, moveNetworksAside, restoreNetworks, restoreSeed, snapshot, startSeed, stopSeed } from "./steps.js";
 
 /** `adopt --check`: what would be reused, moved, stopped and started, then every command, in order. */
@@ -9,7 +10,8 @@ export function renderAdoptPlan(plan: AdoptPlan, j: AdoptionJournal, engineComma
   const out: string[] = [`Adopting the seed suite in ${plan.seed.dir}`, "", "Configuration:"];
   out.push(`  write ${plan.envFile}: the seed's ${plan.seed.envFile} as written, with DATA_DIR=${plan.dataDir}`);
   for (const r of plan.adopted.reused) out.push(`  reuse ${r.name} from ${r.from}${r.persisted ? ` -> ${plan.adopted.config.paths.secretsFile}` : ""}`);
-  out.push("  generate: nothing (every secret is the seed's)");
+  for (const n of plan.adopted.generated) out.push(`  generate ${n} -> ${plan.adopted.config.paths.secretsFile}: ${GENERATED_ON_ADOPT.get(n)}`);
+  if (!plan.adopted.generated.length) out.push("  generate: nothing (every secret is the seed's)");
   const version = plan.adopted.config.vars.MASTODON_VERSION;
   out.push(
     plan.adopted.versionGiven

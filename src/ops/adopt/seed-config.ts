@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parseEnvText } from "../../config/env-file.js";
 import { configPaths, loadConfig } from "../../config/load.js";
 import type { MicropodConfig } from "../../config/model.js";
-import { renderSecretsFile } from "../../config/secrets.js";
+import { generateSecrets, renderSecretsFile } from "../../config/secrets.js";
 import { canonicalName, generatedVariables, variableByName } from "../../config/variables.js";
 import { ConfigError, type Problem } from "../../core/errors.js";
 import type { SeedSecrets } from "./seed-secrets.js";
@@ -25,11 +25,27 @@ export interface AdoptedConfig {
   /** Stored secrets the .env leaves blank: they go into DATA_DIR/private/secrets.env. */
   readonly persist: ReadonlyMap<string, string>;
   readonly reused: readonly ReusedSecret[];
+  /** Secrets the seed never had, generated for micropod (also in `persist`). */
+  readonly generated: readonly string[];
   /** The configuration as micropod will load it (secrets registered by the caller). */
   readonly config: MicropodConfig;
   /** The seed's .env names the Mastodon release (MASTODON_VERSION); else micropod's default is built. */
   readonly versionGiven: boolean;
 }
+
+/**
+ * Secrets the seed suite runs without, which adopt generates instead of refusing: no data depends
+ * on them. The seed's Redis has no password and its OpenSearch no security plugin. micropod's
+ * redis and opensearch containers are created anew (from micropod's images, on the seed's data):
+ * redis with requirepass set from the new password, opensearch creating its user with the other
+ * when it first sets up its security index; every Mastodon process gets both with the same
+ * start. What the stores hold (queues, cache, search indexes) carries no password. Adopting
+ * without them would leave micropod's stores open to anything on the backend network.
+ */
+export const GENERATED_ON_ADOPT: ReadonlyMap<string, string> = new Map([
+  ["REDIS_PASSWORD", "the seed's Redis has none; micropod's redis requires it of every client"],
+  ["ELASTIC_PASSWORD", "the seed's OpenSearch runs without its security plugin; micropod's creates ELASTIC_USER with it at its first start"],
+]);
 
 /**
  * The seed's .env as micropod reads it (aliases and all), the secrets it stored merged in, and
@@ -50,6 +66,7 @@ export async function adoptedConfig(seedEnv: string, stored: SeedSecrets, dataDi
   }
   const persist = new Map<string, string>();
   const reused: ReusedSecret[] = [];
+  const generated: string[] = [];
   for (const name of generatedVariables) {
     const env = fromEnv.get(name);
     const kept = stored.secrets.get(name);
@@ -59,16 +76,19 @@ export async function adoptedConfig(seedEnv: string, stored: SeedSecrets, dataDi
     else if (kept) {
       persist.set(name, kept.value);
       reused.push({ name, from: `${kept.file}:${kept.line}`, persisted: true });
+    } else if (GENERATED_ON_ADOPT.has(name)) {
+      persist.set(name, generateSecrets([name])[name]!);
+      generated.push(name);
     }
   }
-  const missing = generatedVariables.filter((n) => !fromEnv.has(n) && !stored.secrets.has(n));
+  const missing = generatedVariables.filter((n) => !fromEnv.has(n) && !stored.secrets.has(n) && !GENERATED_ON_ADOPT.has(n));
   for (const name of missing) {
     const seedName = variableByName.get(name)!.aliases?.[0] ?? name;
     problems.push({ file: seedEnv, path: seedName, message: `not in the seed's .env nor stored in ${stored.read.length ? stored.read.join(", ") : "its secrets directory"}: adopting would generate a new one (${consequence(name)}); set it in the .env or pass --seed-secrets DIR` });
   }
   if (problems.length) throw new ConfigError(`cannot adopt the seed's configuration: ${problems.length} problem${problems.length === 1 ? "" : "s"}`, problems);
   const envText = dataLine ? text : `${text}${text.endsWith("\n") || text === "" ? "" : "\n"}\n# Added by micropod adopt: the seed's data, adopted in place.\nDATA_DIR=${dataDir}\n`;
-  return { envText, persist, reused, config: await dryLoad(envText, persist, dataDir, targetEnv), versionGiven: fromEnv.has("MASTODON_VERSION") };
+  return { envText, persist, reused, generated, config: await dryLoad(envText, persist, dataDir, targetEnv), versionGiven: fromEnv.has("MASTODON_VERSION") };
 }
 
 function consequence(name: string): string {

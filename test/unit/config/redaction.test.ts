@@ -36,8 +36,9 @@ describe("registerSecrets", () => {
     registerSecrets(config, redactor);
 
     const secrets = [...config.secretNames].map((n) => config.vars[n]).filter((v): v is string => v !== undefined);
-    // The eight generated ones (VAPID public is not secret), two given, and the copies under Mastodon names.
-    expect(secrets.length).toBe(7 + 2 + 2);
+    // The ten generated ones but VAPID public (not secret), two given, and the copies under Mastodon names.
+    expect(secrets.length).toBe(9 + 2 + 3);
+    expect(config.secretNames.has("REDIS_PASSWORD")).toBe(true);
     expect(config.secretNames.has("SECRET_KEY_BASE")).toBe(true);
     expect(config.secretNames.has("SMTP_PASSWORD")).toBe(true);
     expect(config.secretNames.has("VAPID_PUBLIC_KEY")).toBe(false);
@@ -48,6 +49,7 @@ describe("registerSecrets", () => {
       logger.info({ vars: config.vars }, "configuration loaded");
       for (const [name, value] of Object.entries(config.vars)) logger.info(`${name}=${value}`);
       logger.warn({ err: new Error(`connecting with ${config.vars.DB_PASS} failed`) }, "db");
+      logger.warn(`redis://:${config.vars.REDIS_PASSWORD}@10.89.0.11:6379/0 refused`);
       logger.flush();
       await new Promise((r) => setImmediate(r));
       const text = out.text();

@@ -9,6 +9,7 @@ import { ConfigError } from "../../../src/core/errors.js";
 const BASE = ["DOMAIN=example.org", "IP4_ADDRESS=192.0.2.10", "MY_MAIL_HOST=mail.example.org"];
 const ALL_GENERATED = [
   "DB_PASS",
+  "REDIS_PASSWORD",
   "SECRET_KEY",
   "OTP_SECRET",
   "VAPID_PRIVATE_KEY",
@@ -16,6 +17,7 @@ const ALL_GENERATED = [
   "ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY",
   "ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT",
   "ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY",
+  "ELASTIC_PASSWORD",
 ];
 
 async function setup(lines: string[] = []): Promise<{ env: string; data: string; secrets: string }> {
@@ -45,7 +47,7 @@ describe("generated secrets", () => {
     expect(v.SECRET_KEY).not.toBe(v.OTP_SECRET);
     expect(v.SECRET_KEY_BASE).toBe(v.SECRET_KEY);
     // bin/rails db:encryption:init: SecureRandom.alphanumeric(32)
-    for (const n of ["ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY", "ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT", "ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY", "DB_PASS"]) {
+    for (const n of ["ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY", "ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT", "ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY", "DB_PASS", "REDIS_PASSWORD", "ELASTIC_PASSWORD"]) {
       expect(v[n]).toMatch(/^[A-Za-z0-9]{32}$/);
     }
     expect(new Set(ALL_GENERATED.map((n) => v[n])).size).toBe(ALL_GENERATED.length);
@@ -111,6 +113,7 @@ describe("persisted secrets", () => {
     const lines = written.split("\n").filter((l) => l && !l.startsWith("#"));
     expect(lines).toEqual([
       `DB_PASS=${config.vars.DB_PASS}`,
+      `REDIS_PASSWORD=${config.vars.REDIS_PASSWORD}`,
       `SECRET_KEY=${persistedKey}`,
       `OTP_SECRET=${persistedOtp}`,
       `VAPID_PRIVATE_KEY=${config.vars.VAPID_PRIVATE_KEY}`,
@@ -118,6 +121,7 @@ describe("persisted secrets", () => {
       `ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY=${config.vars.ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY}`,
       `ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT=${config.vars.ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT}`,
       `ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY=${config.vars.ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY}`,
+      `ELASTIC_PASSWORD=${config.vars.ELASTIC_PASSWORD}`,
       "EXTRA_NOTE='kept too'",
     ]);
     expect((await stat(secrets)).mode & 0o777).toBe(0o600);

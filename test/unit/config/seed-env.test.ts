@@ -130,10 +130,11 @@ describe("the seed suite's sample .env, as written", () => {
     expect(Object.keys(landings).sort()).toEqual([...seedVariables].sort());
   });
 
-  it("loads with no warning and generates no secret: every one it supplies is used", async () => {
+  it("loads with no warning and generates only the secret the seed never had: every one it supplies is used", async () => {
     const config = await loadConfig(seedEnvCopy());
     expect(config.warnings).toEqual([]);
-    expect(config.generatedSecrets).toEqual([]);
+    // The seed's Redis runs without a password; micropod's requires one.
+    expect(config.generatedSecrets).toEqual(["REDIS_PASSWORD"]);
   });
 
   const planned = (async () => {
@@ -145,13 +146,13 @@ describe("the seed suite's sample .env, as written", () => {
     landings[name]!(await planned, seed[name]!);
   });
 
-  it("plans cleanly through the CLI: no unknown variable, no secret to generate", () => {
+  it("plans cleanly through the CLI: no unknown variable, no secret to generate but the Redis password", () => {
     const r = runMicropod(["plan", "--fresh", "--json", "--env", seedEnvCopy()]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.config.warnings).toEqual([]);
-    expect(doc.config.generatedSecrets).toEqual([]);
+    expect(doc.config.generatedSecrets).toEqual(["REDIS_PASSWORD"]);
     expect(doc.warnings).toEqual([]);
   });
 });

@@ -28,13 +28,14 @@ const lineOf = (name: string) => readFileSync(join(root, "sample.env"), "utf8").
 const secretLines = (warnings: readonly string[]) => warnings.filter((w) => w.startsWith("secret "));
 
 describe("warnings about secrets without a value", () => {
-  it("sample.env: the blank optional secrets (mail, S3 off, search, DeepL) are no warning at all", async () => {
+  it("sample.env: the blank optional secrets (mail, S3 off, DeepL) are no warning at all; search's password is generated", async () => {
     const config = await sampleConfig();
     const bundled = await loadSuite(join(root, "containerfiles/compose.yaml"), config.vars);
     const plan = planStart(bundled, { vars: config.vars, secretNames: config.secretNames }, emptyObservedState());
     expect(secretLines(plan.warnings)).toEqual([]);
     // They really are blank, and really handed to many services: the silence is the rule, not luck.
-    for (const v of ["MY_MAIL_PASSWORD", "S3_SECRET_ACCESS_KEY", "ELASTIC_PASSWORD", "DEEPL_API_KEY"]) expect(config.vars[v] ?? "").toBe("");
+    for (const v of ["MY_MAIL_PASSWORD", "S3_SECRET_ACCESS_KEY", "DEEPL_API_KEY"]) expect(config.vars[v] ?? "").toBe("");
+    expect(config.generatedSecrets).toContain("ELASTIC_PASSWORD");
     expect([...bundled.services.values()].filter((s) => s.secrets.some((x) => x.source === "my_mail_password")).length).toBeGreaterThan(5);
   });
 

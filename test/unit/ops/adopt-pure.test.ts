@@ -7,8 +7,11 @@ import { type Command, renderCommand } from "../../../src/core/command.js";
 import { ConfigError } from "../../../src/core/errors.js";
 import type { RunResult, Runner } from "../../../src/core/runner.js";
 import { planData } from "../../../src/ops/adopt/data.js";
-import { subnetsOverlap } from "../../../src/ops/adopt/networks.js";
+import { collidingNetworks, subnetsOverlap } from "../../../src/ops/adopt/networks.js";
+import { loadSuite } from "../../../src/suite/load.js";
+import { sampleVars } from "../suite/vars.js";
 import { planAdoption } from "../../../src/ops/adopt/plan.js";
+import { adoptedConfig } from "../../../src/ops/adopt/seed-config.js";
 import { readSeedSecrets, secretsInText } from "../../../src/ops/adopt/seed-secrets.js";
 import { seedLocation } from "../../../src/ops/adopt/seed.js";
 import { keepSeed, moveNetworksAside, restoreNetworks, restoreSeed, startSeed, stopSeed } from "../../../src/ops/adopt/steps.js";
@@ -22,6 +25,37 @@ const tempDir = (prefix: string) => {
   scratch.push(d);
   return d;
 };
+
+describe("the adopted configuration's Redis password", () => {
+  const seedEnv = (extra: string) => {
+    const dir = tempDir("micropod-adopt-redis-");
+    const env = join(dir, ".env");
+    writeFileSync(env, `${readFileSync(resolve(import.meta.dirname, "../../fixtures/seed/seed.env"), "utf8")}${extra}`);
+    return { env, data: join(dir, "data"), target: join(dir, "micropod.env") };
+  };
+  const noStore = { secrets: new Map(), read: [], ignored: [], problems: [] };
+
+  it("is generated when the seed has none (its Redis ran without), persisted with the others, not refused; so is search's, as the seed's post leaves it blank", async () => {
+    const { env, data, target } = seedEnv("");
+    writeFileSync(env, readFileSync(env, "utf8").replace(/^ELASTIC_PASSWORD=.*$/m, 'ELASTIC_PASSWORD=""'));
+    const adopted = await adoptedConfig(env, noStore, data, target);
+    expect(adopted.generated).toEqual(["REDIS_PASSWORD", "ELASTIC_PASSWORD"]);
+    for (const n of adopted.generated) {
+      expect(adopted.persist.get(n)).toMatch(/^[A-Za-z0-9]{32}$/);
+      // What micropod will run with: the persisted value, nothing left to generate at start.
+      expect(adopted.config.vars[n]).toBe(adopted.persist.get(n));
+    }
+    expect(adopted.config.generatedSecrets).toEqual([]);
+  });
+
+  it("is the seed's own when its .env sets one", async () => {
+    const { env, data, target } = seedEnv("REDIS_PASSWORD=the-seeds-own\n");
+    const adopted = await adoptedConfig(env, noStore, data, target);
+    expect(adopted.generated).toEqual([]);
+    expect(adopted.persist.has("REDIS_PASSWORD")).toBe(false);
+    expect(adopted.config.vars.REDIS_PASSWORD).toBe("the-seeds-own");
+  });
+});
 
 describe("the seed's stored secrets", () => {
   it("are read in the forms Mastodon's tools print them", () => {
@@ -119,6 +153,27 @@ describe("pairing micropod's data directories with the seed's", () => {
   });
 });
 
+describe("the seed's networks in the way of the bundled suite's two", () => {
+  it("a seed network on either of micropod's subnets is moved aside; one under micropod's name with other subnets is refused", async () => {
+    const bundled = await loadSuite(resolve(import.meta.dirname, "../../../containerfiles/compose.yaml"), sampleVars);
+    const net = (name: string, subnet: string) => ({ name, driver: "bridge", subnets: [{ subnet }], ipv6_enabled: false, labels: {} });
+    const runner = new ScriptedRunner([
+      [/^podman network inspect seed_front seed_back seed_apart micropod$/, { exitCode: 0, stdout: JSON.stringify([net("seed_front", "10.89.1.0/24"), net("seed_back", "10.89.0.0/16"), net("seed_apart", "10.99.0.0/24"), net("micropod", "10.89.0.0/24")]), stderr: "" }],
+      [/^podman ps --all --format '\{\{\.Names\}\}' --filter network=seed_(front|back)$/, { exitCode: 0, stdout: "mastodon-web\n", stderr: "" }],
+    ]);
+    const seeds = [seedContainer("mastodon-web", { networks: [
+      { name: "seed_front", ipv4: "10.89.1.5", aliases: [] },
+      { name: "seed_back", ipv4: "10.89.0.5", aliases: ["web"] },
+      { name: "seed_apart", aliases: [] },
+      { name: "micropod", aliases: [] },
+    ] })];
+    const { moves, problems } = await collidingNetworks(runner, bundled, seeds);
+    expect(moves.map((m) => [m.network.name, m.collidesWith])).toEqual([["seed_front", "micropod-frontend"], ["seed_back", "micropod"]]);
+    expect(moves[1]!.connections).toEqual([{ container: "mastodon-web", ipv4: "10.89.0.5", aliases: ["web"] }]);
+    expect(problems).toEqual([{ path: "networks/micropod", message: "the seed's network micropod has subnets 10.89.0.0/24, micropod's network of that name needs 10.89.0.0/24, fd00:10:89::/64" }]);
+  });
+});
+
 describe("the adoption's commands", () => {
   const j = {
     containers: [
@@ -202,5 +257,6 @@ describe("planning an adoption", () => {
       ["move", join(seedDir, "data", "postgres"), join(seedDir, "data", "postgresql")],
     ]);
     expect(plan.adopted.config.generatedSecrets).toEqual([]);
+    expect(plan.adopted.generated).toEqual(["REDIS_PASSWORD"]);
   });
 });

@@ -119,6 +119,8 @@ describe("podman image, network and secret commands", () => {
     expect(renderCommand(cmd)).toBe(
       "podman network create --driver bridge --label com.docker.compose.project=mastodon --ipv6 --subnet 10.89.0.0/24 --gateway 10.89.0.1 --subnet fd00:10:89::/64 --gateway fd00:10:89::1 micropod",
     );
+    // Compose driver_opts are podman's --opt, in a stable order.
+    expect(renderCommand(createNetwork({ name: "n", options: { mtu: "1400", isolate: "true" } }))).toBe("podman network create --driver bridge --opt isolate=true --opt mtu=1400 n");
   });
 
   it("secrets: the value goes in podman's environment, never argv, and is masked when rendered", () => {

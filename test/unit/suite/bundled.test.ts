@@ -13,14 +13,17 @@ import { secretValues, sampleVars } from "./vars.js";
 const root = resolve(import.meta.dirname, "../../..");
 const composeFile = resolve(root, "containerfiles/compose.yaml");
 
-/** docs/suite.md's table: service → image, IPv4, IPv6 (the shared contract). */
-function contract(): Array<{ service: string; image: string; ipv4: string; ipv6: string }> {
-  const rows = readFileSync(resolve(root, "docs/suite.md"), "utf8")
+/** docs/suite.md's service table: service → image, networks, IPv4, IPv6 (the shared contract). */
+function contract(): Array<{ service: string; image: string; networks: string[]; ipv4: string[]; ipv6: string[] }> {
+  const text = readFileSync(resolve(root, "docs/suite.md"), "utf8");
+  const rows = text
+    .slice(text.indexOf("| service |"))
     .split("\n")
     .filter((l) => /^\| [a-z]/.test(l) && !l.startsWith("| service"));
+  const list = (cell: string) => (cell === "—" ? [] : cell.split(" + "));
   return rows.map((l) => {
-    const [service, image, ipv4, ipv6] = l.split("|").slice(1, 5).map((c) => c.trim()) as [string, string, string, string];
-    return { service, image, ipv4, ipv6 };
+    const [service, image, networks, ipv4, ipv6] = l.split("|").slice(1, 6).map((c) => c.trim()) as [string, string, string, string, string];
+    return { service, image, networks: list(networks), ipv4: list(ipv4), ipv6: list(ipv6) };
   });
 }
 
@@ -48,19 +51,20 @@ describe("the bundled compose file", async () => {
       const s = svc(r.service);
       expect(s.image, r.service).toBe(r.image);
       if (s.buildOnly) {
-        expect(r.ipv4).toBe("—");
+        expect(r.networks).toEqual([]);
         expect(s.networks).toEqual([]);
         continue;
       }
       expect(s.containerName).toBe(`mastodon-${r.service}`);
-      expect(s.networks).toEqual([{ name: "micropod", ipv4Address: r.ipv4, ipv6Address: r.ipv6, aliases: [] }]);
+      expect(s.networks).toEqual(r.networks.map((name, i) => ({ name, ipv4Address: r.ipv4[i], ipv6Address: r.ipv6[i], aliases: [] })));
     }
     expect(suite.project).toBe("mastodon");
     expect([...suite.networks.values()]).toEqual([
       {
-        name: "micropod",
+        name: "backend",
         podmanName: "micropod",
         driver: "bridge",
+        driverOptions: { isolate: "true" },
         external: false,
         ipv6: true,
         subnets: [
@@ -68,7 +72,30 @@ describe("the bundled compose file", async () => {
           { subnet: "fd00:10:89::/64", gateway: "fd00:10:89::1" },
         ],
       },
+      {
+        name: "frontend",
+        podmanName: "micropod-frontend",
+        driver: "bridge",
+        driverOptions: { isolate: "true" },
+        external: false,
+        ipv6: true,
+        subnets: [
+          { subnet: "10.89.1.0/24", gateway: "10.89.1.1" },
+          { subnet: "fd00:10:89:1::/64", gateway: "fd00:10:89:1::1" },
+        ],
+      },
     ]);
+  });
+
+  test("the data stores share no network with the proxies; only web and streaming join both", () => {
+    const on = (network: string) => [...suite.services.values()].filter((s) => s.networks.some((n) => n.name === network)).map((s) => s.name);
+    const stores = ["postgresql", "redis", "opensearch"];
+    const proxies = ["nginx", "nginx-media", "varnish", "haproxy"];
+    expect(on("backend")).toEqual([...stores, "maintaindb", "sidekiq-ingress-1", "sidekiq-ingress-2", "sidekiq-pull", "sidekiq-push", "sidekiq-default", "sidekiq-scheduler", "web", "streaming"]);
+    expect(on("frontend")).toEqual(["web", "streaming", ...proxies]);
+    // postgresql lets exactly the backend's subnets connect (its pg_hba block, from the network's own definition).
+    const backend = suite.networks.get("backend")!.subnets.map((n) => n.subnet);
+    expect([svc("postgresql").environment.PG_HBA_NETWORKS_V4, svc("postgresql").environment.PG_HBA_NETWORKS_V6]).toEqual(backend);
   });
 
   test("builds each image from containerfiles/<image>/Containerfile with the release (and Mastodon version) as build args", () => {
@@ -119,7 +146,9 @@ describe("the bundled compose file", async () => {
       startPeriodMs: 60_000,
       startIntervalMs: 2000,
     });
-    expect(svc("redis").healthcheck!.test).toEqual(["CMD-SHELL", "redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG"]);
+    // $$ in the file: the container's shell expands the env secret, never micropod's argv.
+    expect(svc("redis").healthcheck!.test).toEqual(["CMD-SHELL", 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG']);
+    expect(svc("opensearch").healthcheck!.test).toEqual(["CMD-SHELL", 'HTTP_AUTH="basic:*:${ELASTIC_USER}:${ELASTIC_PASSWORD}" fetch -q -o /dev/null "http://127.0.0.1:9200/_cluster/health?wait_for_status=yellow&timeout=5s"']);
     expect(svc("web").healthcheck!.test).toEqual(["CMD-SHELL", "fetch -q -o /dev/null http://127.0.0.1:3000/health"]);
     expect(svc("streaming").healthcheck!.test).toEqual(["CMD-SHELL", "fetch -q -o /dev/null http://127.0.0.1:4000/api/v1/streaming/health"]);
   });
@@ -185,6 +214,7 @@ describe("the bundled compose file", async () => {
       "active_record_encryption_key_derivation_salt=ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT",
       "active_record_encryption_primary_key=ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY",
       "db_pass=DB_PASS",
+      "redis_password=REDIS_PASSWORD",
       "my_mail_password=MY_MAIL_PASSWORD",
       "s3_secret_access_key=S3_SECRET_ACCESS_KEY",
       "elastic_password=ELASTIC_PASSWORD",
@@ -198,12 +228,17 @@ describe("the bundled compose file", async () => {
       "active_record_encryption_key_derivation_salt->ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT:env",
       "active_record_encryption_primary_key->ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY:env",
       "db_pass->DB_PASS:env",
+      "redis_password->REDIS_PASSWORD:env",
       "my_mail_password->SMTP_PASSWORD:env",
       "s3_secret_access_key->AWS_SECRET_ACCESS_KEY:env",
       "elastic_password->ES_PASS:env",
       "deepl_api_key->DEEPL_API_KEY:env",
     ]);
-    expect(svc("streaming").secrets).toEqual([{ source: "db_pass", target: "DB_PASS", type: "env" }]);
+    expect(svc("streaming").secrets).toEqual([
+      { source: "db_pass", target: "DB_PASS", type: "env" },
+      { source: "redis_password", target: "REDIS_PASSWORD", type: "env" },
+    ]);
+    expect(svc("redis").secrets).toEqual([{ source: "redis_password", target: "REDIS_PASSWORD", type: "env" }]);
     const everything = JSON.stringify([...suite.services.values()]);
     expect(secretValues.length).toBeGreaterThan(8);
     for (const secret of secretValues) expect(everything).not.toContain(secret);

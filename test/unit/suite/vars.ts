@@ -12,6 +12,7 @@ export const sampleVars: Readonly<Record<string, string>> = {
   DB_PASS: "db-pass-secret-value",
   REDIS_HOST: "10.89.0.11",
   REDIS_PORT: "6379",
+  REDIS_PASSWORD: "redis-password-secret-value",
   SECRET_KEY: "secret-key-base-secret-value",
   OTP_SECRET: "otp-secret-value",
   VAPID_PRIVATE_KEY: "vapid-private-secret-value",
