@@ -134,7 +134,10 @@ async function runBuild(b: BuildStep, run: StartRun): Promise<void> {
     logger.info(`build ${b.service}: building ${b.image} (log: ${b.logFile})`);
     await mkdir(b.logFile.replace(/\/[^/]*$/, ""), { recursive: true });
     const started = clock.now();
-    const r = await runner.run(b.command, { allowFailure: true, logFile: b.logFile, signal: run.signal });
+    // A build under way runs to its end, as create and start do: podman killed while it commits
+    // an image can leave the image without its manifest, and every later `podman images` fails
+    // (containers/podman#12854). New builds do not start after Ctrl-C; a second Ctrl-C kills it.
+    const r = await runner.run(b.command, { allowFailure: true, logFile: b.logFile });
     run.signal.throwIfAborted();
     if (r.exitCode !== 0) {
       const log = await readFile(b.logFile, "utf8").catch(() => `${r.stdout}${r.stderr}`);

@@ -1,7 +1,7 @@
 import type { Command } from "../core/command.js";
 import type { Problem } from "../core/errors.js";
 import { type ContainerSpec, createContainer, execInContainer, removeContainer, startContainer, waitContainer } from "../podman/container.js";
-import type { ContainerSummary } from "../podman/readers.js";
+import { type ContainerSummary, hasExited } from "../podman/readers.js";
 import type { Dependency, DependencyCondition, Healthcheck, Service } from "../suite/model.js";
 import { normaliseImageRef } from "./build-context.js";
 import { CONFIG_HASH_LABEL, hashOf, secretFingerprint } from "./hash.js";
@@ -151,7 +151,7 @@ function chooseAction(
     return { action: "recreate", reason: current.labels[CONFIG_HASH_LABEL] ? "definition changed" : "not created by micropod", commands: [remove, ...create] };
   }
   if (current.state === "running") return { action: "leave", reason: `running, ${kept}`, commands: [] };
-  if (current.state === "exited" && current.exitCode === 0 && conditions.includes("service_completed_successfully")) {
+  if (hasExited(current.state) && current.exitCode === 0 && conditions.includes("service_completed_successfully")) {
     // A one-shot that already completed with this very definition has nothing left to do.
     return { action: "leave", reason: `completed, ${kept}`, commands: [] };
   }

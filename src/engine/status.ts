@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import type { Clock } from "../core/clock.js";
 import type { Runner } from "../core/runner.js";
 import { inspectContainer, listContainers } from "../podman/container.js";
-import { readContainerInspect, readContainerList } from "../podman/readers.js";
+import { hasExited, readContainerInspect, readContainerList } from "../podman/readers.js";
 import type { Suite } from "../suite/model.js";
 import { type ReadinessRecord, readinessFile } from "./start.js";
 
@@ -39,10 +39,11 @@ export async function suiteStatus(suite: Suite, runner: Runner, clock: Clock, st
     return {
       service: s.name,
       container: s.containerName,
-      state: c.state,
+      // "stopped" is podman's word for exited and not yet cleaned up: to a reader, exited.
+      state: hasExited(c.state) ? "exited" : c.state,
       health,
       ...(c.state === "running" && started ? { uptimeSec: Math.max(0, Math.round((clock.now() - started) / 1000)) } : {}),
-      ...(c.state === "exited" ? { exitCode: c.exitCode } : {}),
+      ...(hasExited(c.state) ? { exitCode: c.exitCode } : {}),
       image: c.image,
       restarts: d?.restartCount ?? 0,
     };

@@ -5,6 +5,13 @@
  */
 export type ContainerStateName = "created" | "running" | "paused" | "exited" | "stopped" | "stopping" | "configured" | "initialized" | "removing" | "unknown";
 
+/**
+ * The container's process has ended. podman says "stopped" until conmon's exit command has
+ * cleaned the container up, "exited" after (containers/podman libpod/define/containerstate.go);
+ * on a loaded host the first lasts long enough for the next command to see it.
+ */
+export const hasExited = (state: ContainerStateName): boolean => state === "exited" || state === "stopped";
+
 /** One line of `podman ps --all --format json`. */
 export interface ContainerSummary {
   readonly id: string;

@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { chmodSync, closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { connect } from "node:tls";
 import { parseEnvText } from "../../src/config/env-file.js";
 import type { CertificateProxy } from "../../src/certs/proxy.js";
 import { freePort } from "../health/redis-server.js";
 import { requireTool } from "../support/require-tool.js";
+import { cleanUp, deferCleanup, once } from "../support/cleanup.js";
+import { tempDir } from "../support/temp.js";
 
 /**
  * A loopback ACME lab: Let's Encrypt's test CA (Debian's pebble) resolving every name to
@@ -116,14 +117,14 @@ export async function startAcmeLab(): Promise<AcmeLab> {
   ] as const) {
     requireTool(tool, pkg);
   }
-  const work = mkdtempSync(join(tmpdir(), "micropod-acme-"));
+  const work = tempDir("micropod-acme-");
   // nginx's workers (www-data) read the challenge files under it.
   chmodSync(work, 0o755);
   const daemons: Daemon[] = [];
-  const stop = async () => {
-    for (const d of daemons.reverse()) await d.stop();
-    rmSync(work, { recursive: true, force: true });
-  };
+  const stop = once(async () => {
+    await cleanUp(...[...daemons].reverse().map((d) => () => d.stop()), () => rmSync(work, { recursive: true, force: true }));
+  });
+  deferCleanup("the ACME lab", stop);
   try {
     return await setUp(work, daemons, stop);
   } catch (err) {

@@ -1,10 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { accountKey } from "../../src/certs/account.js";
 import { ChallengeWebroot, selfCheckChallenge } from "../../src/certs/challenge.js";
 import { activateCertificate, writeCertificate } from "../../src/certs/install.js";
@@ -16,6 +15,7 @@ import { certificateFinding, certificateStatus, renderCertStatus } from "../../s
 import { systemClock } from "../../src/core/clock.js";
 import { createLogger } from "../../src/core/logger.js";
 import { requireTool } from "../support/require-tool.js";
+import { tempDir } from "../support/temp.js";
 
 /** The certificate files, account key and challenge files, on a temp directory with openssl-made certificates. */
 let dir: string;
@@ -33,12 +33,8 @@ function selfSigned(name: string, days: number): { pem: string; cert: string; ke
 
 beforeAll(() => {
   requireTool("openssl", "openssl");
-  dir = mkdtempSync(join(tmpdir(), "micropod-certfiles-"));
+  dir = tempDir("micropod-certfiles-");
 });
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
 describe("challenge files", () => {
   it("are written world-readable for nginx's workers and removed again", async () => {
     const w = new ChallengeWebroot(join(dir, "data", "acme-challenge"));

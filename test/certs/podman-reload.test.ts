@@ -1,15 +1,15 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
 import { join, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { PodmanProxy } from "../../src/certs/proxy.js";
 import { writeCertificate } from "../../src/certs/install.js";
 import { readCertificateInfo } from "../../src/certs/pem.js";
 import { SandboxRunner, service, suiteOf } from "../ops/support.js";
 import { createPodmanSandbox, type PodmanSandbox } from "../support/podman-env.js";
 import { requireTool } from "../support/require-tool.js";
-import { tempDir } from "../podman/engine-support.js";
+import { tempDir } from "../support/temp.js";
 import { waitUntil } from "./acme-lab.js";
 
 /**
@@ -70,11 +70,6 @@ beforeAll(() => {
     "--rootfs", "/:O",
     "/usr/local/libexec/micropod/entrypoint", "haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg",
   ]);
-}, 120_000);
-
-afterAll(() => {
-  sandbox?.cleanup();
-  if (root) rmSync(root, { recursive: true, force: true });
 }, 120_000);
 
 describe("reloading the haproxy container with a new certificate", () => {

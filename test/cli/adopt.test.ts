@@ -1,21 +1,15 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ExitCode } from "../../src/core/errors.js";
 import { runMicropod } from "../support/cli.js";
+import { tempDir } from "../support/temp.js";
 
-const scratch: string[] = [];
-afterAll(() => scratch.forEach((d) => rmSync(d, { recursive: true, force: true })));
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), "micropod-adopt-cli-"));
-  scratch.push(d);
-  return d;
-};
+const scratch = () => tempDir("micropod-adopt-cli-");
 
 describe("micropod adopt (CLI)", () => {
   it("refuses a seed without a .env, naming it, exit 3, and writes nothing", () => {
-    const dir = tempDir();
+    const dir = scratch();
     const r = runMicropod(["adopt", "--check", "--seed-dir", join(dir, "seed"), "--env", join(dir, "micropod.env")]);
     expect(r.code).toBe(ExitCode.config);
     expect(r.stderr).toContain(`cannot read ${join(dir, "seed", ".env")}`);
@@ -23,7 +17,7 @@ describe("micropod adopt (CLI)", () => {
   });
 
   it("--revert with no adoption to revert is a usage error naming where it looked", () => {
-    const dir = tempDir();
+    const dir = scratch();
     const r = runMicropod(["adopt", "--revert", "--data-dir", join(dir, "data"), "--env", join(dir, "micropod.env")]);
     expect(r.code).toBe(ExitCode.usage);
     expect(r.stderr).toContain(`no adoption to revert: ${join(dir, "data")}/state/adopt.json does not exist`);

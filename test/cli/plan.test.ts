@@ -1,13 +1,25 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { generateRailsSecret, generateVapidKeyPair } from "../../src/config/secrets.js";
 import { ExitCode } from "../../src/core/errors.js";
-import { repoRoot, runMicropod } from "../support/cli.js";
+import { installedCopy, repoRoot, runMicropod } from "../support/cli.js";
+import { tempDir } from "../support/temp.js";
 
 const sample = readFileSync(resolve(repoRoot, "sample.env"), "utf8");
-const scratch = () => mkdtempSync(join(tmpdir(), "micropod-plan-"));
+const scratch = () => tempDir("micropod-plan-");
+
+/**
+ * `plan` with no .env falls back to the bundled sample.env, whose DATA_DIR is /var/db/micropod:
+ * run as installed elsewhere, with the copy's sample pointing DATA_DIR and LOG_DIR at a temp
+ * directory, so the fallback is tested without reading the machine's own secrets.
+ */
+let installed: string;
+let sampleData: string;
+beforeAll(() => {
+  sampleData = tempDir("micropod-sample-data-");
+  installed = installedCopy({ DATA_DIR: join(sampleData, "data"), LOG_DIR: join(sampleData, "log") });
+});
 
 /** sample.env with the given variables set (replacing their lines) and DATA_DIR in a scratch dir. */
 function envWith(dir: string, values: Record<string, string>): string {
@@ -29,21 +41,23 @@ const bundledServices = [
 
 describe("micropod plan", () => {
   it("prints the full plan for the bundled suite from sample.env, from an empty directory", () => {
-    const r = runMicropod(["plan", "--fresh"], { cwd: scratch() });
+    const r = runMicropod(["plan", "--fresh"], { cwd: scratch(), packageDir: installed });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(ExitCode.ok);
-    expect(r.stdout).toContain(`Configuration: ${resolve(repoRoot, "sample.env")} (the bundled sample`);
-    expect(r.stdout).toMatch(/secrets to generate on first start, kept 0600 in \/var\/db\/micropod\/private\/secrets\.env: DB_PASS, REDIS_PASSWORD, SECRET_KEY, OTP_SECRET/);
+    expect(r.stdout).toContain(`Configuration: ${join(installed, "sample.env")} (the bundled sample`);
+    expect(r.stdout).toContain(`secrets to generate on first start, kept 0600 in ${join(sampleData, "data", "private", "secrets.env")}: DB_PASS, REDIS_PASSWORD, SECRET_KEY, OTP_SECRET`);
     expect(r.stdout).toContain("  maintaindb: create (no container) <- postgresql healthy\n");
     expect(r.stdout).toContain("  haproxy: create (no container) <- varnish healthy, nginx-media healthy\n");
     // The two networks, isolated from each other (netavark; pf on FreeBSD).
     expect(r.stdout).toMatch(/^ {2}podman network create .*--opt isolate=true .*--subnet 10\.89\.0\.0\/24 .* micropod$/m);
     expect(r.stdout).toMatch(/^ {2}podman network create .*--opt isolate=true .*--subnet 10\.89\.1\.0\/24 .* micropod-frontend$/m);
     expect(r.stdout).toMatch(/^ {2}podman start mastodon-haproxy$/m);
+    // Plan writes nothing, not even the sample's data directory.
+    expect(readdirSync(sampleData)).toEqual([]);
   });
 
   it("--json is one JSON document listing every service, its start step and its commands", () => {
-    const r = runMicropod(["plan", "--fresh", "--json"], { cwd: scratch() });
+    const r = runMicropod(["plan", "--fresh", "--json"], { cwd: scratch(), packageDir: installed });
     expect(r.code).toBe(ExitCode.ok);
     const doc = JSON.parse(r.stdout);
     expect(doc.suite.services).toEqual(bundledServices);
@@ -90,6 +104,17 @@ describe("micropod plan", () => {
     expect(readdirSync(dir).sort()).toEqual(["test.env"]);
   });
 
+  it("without --env finds micropod.env in MICROPOD_CONFIG_DIR, where the tests keep /usr/local/etc/micropod", () => {
+    const dir = scratch();
+    const configDir = tempDir("micropod-etc-");
+    const env = envWith(configDir, {});
+    const moved = join(configDir, "micropod.env");
+    writeFileSync(moved, readFileSync(env, "utf8"));
+    const r = runMicropod(["plan", "--fresh"], { cwd: dir, env: { MICROPOD_CONFIG_DIR: configDir } });
+    expect(r.code).toBe(ExitCode.ok);
+    expect(r.stdout).toContain(`Configuration: ${moved}\n`);
+  });
+
   it("reports every mistake in a .env with its line, exits 3 and writes nothing", () => {
     const dir = scratch();
     const env = join(dir, "bad.env");
@@ -126,7 +151,7 @@ describe("micropod plan", () => {
     const dir = scratch();
     const compose = join(dir, "compose.yaml");
     writeFileSync(compose, "services:\n  a:\n    image: docker.io/library/busybox:1\n    depends_on: [b]\n");
-    const r = runMicropod(["plan", "--fresh", "--compose", compose], { cwd: dir });
+    const r = runMicropod(["plan", "--fresh", "--compose", compose], { cwd: dir, packageDir: installed });
     expect(r.code).toBe(ExitCode.suite);
     expect(r.stderr).toMatch(/services\/a\/depends_on.*b/);
   });

@@ -1,12 +1,12 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createProgram } from "../../src/cli.js";
 import { allCommands, commandTree } from "../../src/completion/command-tree.js";
 import { runMicropod } from "../support/cli.js";
 import { requireTool } from "../support/require-tool.js";
+import { tempDir } from "../support/temp.js";
 
 /**
  * The completion scripts `micropod completion` prints, loaded into the real shells: bash's
@@ -27,12 +27,11 @@ const script = (shell: string) => {
 };
 
 beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), "micropod-completion-"));
+  work = tempDir("micropod-completion-");
   mkdirSync(join(work, "files"));
   writeFileSync(join(work, "files", "my.env"), "");
   writeFileSync(join(work, "files", "other.yaml"), "");
 });
-afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe("micropod completion bash", () => {
   /** What bash offers for each command line; the last word is the one being completed. */
@@ -120,11 +119,13 @@ describe("micropod completion zsh", () => {
     const fpath = join(work, "site-functions");
     mkdirSync(fpath, { recursive: true });
     writeFileSync(join(fpath, "_micropod"), script("zsh"));
-    const inputs = ["micropod he", "micropod health ", "micropod health check --e", `micropod plan --env ${join(work, "files")}/my`];
+    const inputs = ["micropod he", "micropod health ", "micropod health check --e", "micropod plan --env files/my"];
     // A zsh drives another through a pseudo-terminal: compinit finds _micropod on $fpath, and
     // each line is typed with a TAB. zle finishes a completion before it reads the next key, so
     // the line is then cleared and "print DONE-n" run: its output ends what TAB showed. Each
-    // wait has a deadline (10 s). "micropod" is a function so that the command exists.
+    // wait has a deadline (10 s). "micropod" is a function so that the command exists. The
+    // shell starts in the work directory and file names are typed relative to it: zle scrolls a
+    // line longer than the pseudo-terminal's 80 columns, which would cut a long temp path.
     const driver = `zmodload zsh/zpty
 zpty z 'TERM=dumb zsh -f -i'
 await() {
@@ -137,7 +138,7 @@ await() {
   done
   print -u2 "no $1 within 10 s"; exit 1
 }
-zpty -w z 'PS1="> "; fpath=(${fpath} $fpath); autoload -Uz compinit; compinit -u -D; micropod() { :; }; print -r -- \${(U):-ready}'
+zpty -w z 'cd ${work}; PS1="> "; fpath=(${fpath} $fpath); autoload -Uz compinit; compinit -u -D; micropod() { :; }; print -r -- \${(U):-ready}'
 await READY
 n=0
 for line in ${inputs.map((l) => `'${l}'`).join(" ")}; do
@@ -162,7 +163,7 @@ zpty -d z
     expect(shown[1]).toContain("run one check (for root's crontab)");
     expect(shown[2]).toMatch(/^--env +-- /m);
     expect(shown[2]).toMatch(/^--every +-- /m);
-    expect(shown[3]).toContain(`${join(work, "files")}/my.env`);
+    expect(shown[3]).toContain("files/my.env");
   });
 });
 

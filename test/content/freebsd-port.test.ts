@@ -1,13 +1,13 @@
 import { spawnSync } from "node:child_process";
-import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { hostOptions } from "../../src/host/options.js";
 import { newsyslogRule } from "../../src/host/resources/logs.js";
 import { repoRoot, runMicropod } from "../support/cli.js";
 import { requireTool } from "../support/require-tool.js";
+import { tempDir } from "../support/temp.js";
 
 /**
  * packaging/freebsd: the port's generated files are current (port-files.mjs), and the port's
@@ -24,9 +24,8 @@ const run = (cmd: string, args: readonly string[], opts: { cwd?: string; env?: R
 
 let work: string;
 beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), "micropod-port-"));
+  work = tempDir("micropod-port-");
 });
-afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe("port-files.mjs", () => {
   it("finds pkg-plist, files/ and RUN_DEPENDS as the repository says they should be", () => {

@@ -1,8 +1,8 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createPodmanSandbox, type PodmanSandbox } from "../support/podman-env.js";
+import { tempDir } from "../support/temp.js";
 
 /**
  * The jail hook on real podman: podman reads hooks.d/micropod-jail.json from a hooks dir,
@@ -21,13 +21,14 @@ const jailLog = () => join(work, "jail.argv");
 const loggerLog = () => join(work, "logger.log");
 
 beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), "micropod-hook-"));
+  work = tempDir("micropod-hook-");
   const hooksDir = join(work, "hooks.d");
   const bin = join(work, "bin");
   mkdirSync(hooksDir);
   mkdirSync(bin);
   mkdirSync(stateDir());
   copyFileSync(join(fakes, "jail"), join(bin, "jail"));
+  copyFileSync(join(fakes, "jail-params.sh"), join(bin, "jail-params.sh"));
   copyFileSync(join(fakes, "logger"), join(bin, "logger"));
   const script = join(work, "micropod-jail.sh");
   copyFileSync(join(repo, "hooks.d/micropod-jail.sh"), script);
@@ -44,11 +45,6 @@ beforeAll(() => {
   writeFileSync(join(hooksDir, "micropod-jail.json"), JSON.stringify(hook, null, 2));
   sandbox = createPodmanSandbox({ hooksDir });
   image = sandbox.busyboxImage();
-});
-
-afterAll(() => {
-  sandbox?.cleanup();
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 function reset(): void {

@@ -1,10 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createPodmanSandbox, type PodmanSandbox } from "../support/podman-env.js";
+import { tempDir } from "../support/temp.js";
 
 /**
  * The opensearch entrypoint, run for real in a container on this machine's own userland (podman
@@ -23,18 +23,13 @@ let out: string;
 
 beforeAll(() => {
   sandbox = createPodmanSandbox();
-  out = mkdtempSync(join(tmpdir(), "micropod-opensearch-"));
+  out = tempDir("micropod-opensearch-");
   mkdirSync(join(out, "data"));
   // What the command writes as the opensearch user.
   mkdirSync(join(out, "cmd"));
   mkdirSync(join(out, "conf"));
   chmodSync(out, 0o755);
   chmodSync(join(out, "cmd"), 0o777);
-});
-
-afterAll(() => {
-  sandbox?.cleanup();
-  if (out) rmSync(out, { recursive: true, force: true });
 });
 
 describe("containerfiles/opensearch/entrypoint.sh", () => {

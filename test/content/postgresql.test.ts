@@ -1,12 +1,13 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parseEnvText } from "../../src/config/env-file.js";
 import { loadSuite } from "../../src/suite/load.js";
 import { requireTool } from "../support/require-tool.js";
+import { deferCleanup } from "../support/cleanup.js";
+import { tempDir } from "../support/temp.js";
 
 /**
  * The postgresql entrypoint and the maintaindb script, run for real against Debian's
@@ -129,17 +130,12 @@ beforeAll(async () => {
   pgBin = `/usr/lib/postgresql/${major}/bin`;
   const sample = Object.fromEntries(parseEnvText(readFileSync(join(repo, "sample.env"), "utf8"), "sample.env").entries.map((e) => [e.key, e.value]));
   composeEnv = { ...(await loadSuite(join(containerfiles, "compose.yaml"), sample)).services.get("postgresql")!.environment };
-  work = mkdtempSync(join(tmpdir(), "micropod-pg-"));
+  work = tempDir("micropod-pg-");
   // The cluster owner (postgres) must reach its data directory.
   chmodSync(work, 0o755);
+  // A server a failing test left running goes before its directory (cleanups run newest first).
+  deferCleanup("the test's PostgreSQL", () => spawnSync("su", ["-m", "postgres", "-c", `${pgBin}/pg_ctl stop -D ${join(work, "data")} -m immediate`], { stdio: "ignore" }));
   port = await freePort();
-});
-
-afterAll(() => {
-  if (work) {
-    spawnSync("su", ["-m", "postgres", "-c", `${pgBin}/pg_ctl stop -D ${join(work, "data")} -m immediate`], { stdio: "ignore" });
-    rmSync(work, { recursive: true, force: true });
-  }
 });
 
 describe("postgresql entrypoint and maintaindb on real PostgreSQL", () => {

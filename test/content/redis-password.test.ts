@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,6 +17,7 @@ import type { Suite } from "../../src/suite/model.js";
 import { freePort } from "../health/redis-server.js";
 import { cleanUp } from "../support/cleanup.js";
 import { requireTool } from "../support/require-tool.js";
+import { tempDir } from "../support/temp.js";
 
 /**
  * The redis image's entrypoint, run for real: Debian's redis-server as the redis user, on the
@@ -74,7 +74,7 @@ const client = (password?: string) => {
 beforeAll(async () => {
   requireTool("redis-server", "redis-server");
   requireTool("redis-cli", "redis-tools");
-  work = mkdtempSync(join(tmpdir(), "micropod-redis-conf-"));
+  work = tempDir("micropod-redis-conf-");
   // The redis user reads its configuration and writes its data here.
   chmodSync(work, 0o755);
   port = await freePort();
@@ -125,7 +125,6 @@ afterAll(() =>
         await new Promise((r) => p.once("exit", r));
       }
     }),
-    async () => rmSync(work, { recursive: true, force: true }),
   ),
 );
 

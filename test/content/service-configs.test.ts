@@ -1,13 +1,13 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parseEnvText } from "../../src/config/env-file.js";
 import { subnetsOverlap } from "../../src/ops/adopt/networks.js";
 import { loadSuite } from "../../src/suite/load.js";
 import { requireTool } from "../support/require-tool.js";
+import { tempDir } from "../support/temp.js";
 
 /**
  * The configs nginx, nginx-media, varnish and haproxy render at start, checked by the real
@@ -47,7 +47,7 @@ beforeAll(() => {
   requireTool("varnishd", "varnish");
   requireTool("haproxy", "haproxy");
   requireTool("openssl", "openssl");
-  work = mkdtempSync(join(tmpdir(), "micropod-configs-"));
+  work = tempDir("micropod-configs-");
   // varnishd compiles the VCL as its unprivileged user, which must be able to read it.
   chmodSync(work, 0o755);
   certDir = join(work, "certs");
@@ -57,10 +57,6 @@ beforeAll(() => {
   const r = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=example.org", "-days", "2", "-keyout", key, "-out", crt], { encoding: "utf8" });
   expect(r.status, r.stderr).toBe(0);
   writeFileSync(join(certDir, "example.org.pem"), readFileSync(crt, "utf8") + readFileSync(key, "utf8"));
-});
-
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 async function serviceEnv(service: string, overrides: Record<string, string>): Promise<Record<string, string>> {

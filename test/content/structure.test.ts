@@ -1,13 +1,12 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { tempDir } from "../support/temp.js";
 
 /** Rules of the code's structure (issue 16) that a reader should not have to re-check by hand. */
 const root = resolve(import.meta.dirname, "../..");
-const scratch = mkdtempSync(join(tmpdir(), "micropod-structure-"));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = tempDir("micropod-structure-");
 
 const longFunctions = (dir: string, max: number) =>
   spawnSync(process.execPath, [join(root, "scripts", "function-lengths.mjs"), dir, String(max)], { cwd: root, encoding: "utf8" });

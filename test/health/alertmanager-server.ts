@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { requireTool } from "../support/require-tool.js";
 import { freePort } from "./redis-server.js";
+import { deferCleanup, once } from "../support/cleanup.js";
+import { tempDir } from "../support/temp.js";
 
 /** A real Alertmanager (Debian's prometheus-alertmanager) on a free loopback port, routing to nowhere. */
 export interface AlertmanagerServer {
@@ -23,7 +24,7 @@ export interface ServedAlert {
 
 export async function startAlertmanager(): Promise<AlertmanagerServer> {
   requireTool("prometheus-alertmanager", "prometheus-alertmanager");
-  const dir = mkdtempSync(join(tmpdir(), "micropod-alertmanager-"));
+  const dir = tempDir("micropod-alertmanager-");
   writeFileSync(join(dir, "alertmanager.yml"), 'route:\n  receiver: "null"\nreceivers:\n  - name: "null"\n');
   const port = await freePort();
   const proc: ChildProcess = spawn(
@@ -31,13 +32,14 @@ export async function startAlertmanager(): Promise<AlertmanagerServer> {
     [`--config.file=${join(dir, "alertmanager.yml")}`, `--storage.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--cluster.listen-address="],
     { stdio: "ignore" },
   );
-  const stop = async () => {
+  const stop = once(async () => {
     if (proc.exitCode === null) {
       proc.kill("SIGTERM");
       await new Promise((r) => proc.once("exit", r));
     }
     rmSync(dir, { recursive: true, force: true });
-  };
+  });
+  deferCleanup(`alertmanager on port ${port}`, stop);
   for (let i = 0; ; i++) {
     const ok = await fetch(`http://127.0.0.1:${port}/-/ready`).then((r) => r.ok, () => false);
     if (ok) break;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { AlertmanagerSink } from "../../src/health/alertmanager.js";
 import { alertSink } from "../../src/health/setup.js";
 import { type AlertmanagerServer, startAlertmanager } from "./alertmanager-server.js";
@@ -10,7 +10,6 @@ beforeAll(async () => {
   am = await startAlertmanager();
   port = am.port;
 });
-afterAll(async () => am?.stop());
 
 describe("AlertmanagerSink against a real Alertmanager", () => {
   it("posts restart and queue alerts through the v2 API, and Alertmanager serves them back", async () => {

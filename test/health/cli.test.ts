@@ -1,20 +1,20 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { hostname, tmpdir } from "node:os";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli.js";
 import { newsyslogRule } from "../../src/host/resources/logs.js";
 import { type PodmanSandbox, createPodmanSandbox } from "../support/podman-env.js";
-import { cleanUp } from "../support/cleanup.js";
 import { type AlertmanagerServer, startAlertmanager } from "./alertmanager-server.js";
 import { type RedisServer, startRedis } from "./redis-server.js";
+import { tempDir } from "../support/temp.js";
 
 let redis: RedisServer;
 let am: AlertmanagerServer;
 let sandbox: PodmanSandbox;
 let dir: string;
 let envFile: string;
-const saved = { conf: process.env.CONTAINERS_CONF, storage: process.env.CONTAINERS_STORAGE_CONF };
+const saved = { conf: process.env.CONTAINERS_CONF, storage: process.env.CONTAINERS_STORAGE_CONF, metrics: process.env.HEALTH_METRICS_DIR };
 
 /** Run with these environment variables set (the crontab line's, in the seed's case), then put back. */
 async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
@@ -51,7 +51,9 @@ beforeAll(async () => {
   // The check's `podman ps` goes to the sandbox, never to the machine's podman.
   process.env.CONTAINERS_CONF = sandbox.env.CONTAINERS_CONF;
   process.env.CONTAINERS_STORAGE_CONF = sandbox.env.CONTAINERS_STORAGE_CONF;
-  dir = mkdtempSync(join(tmpdir(), "micropod-health-cli-"));
+  dir = tempDir("micropod-health-cli-");
+  // Not the machine's node_exporter directory (/var/tmp/node_exporter), which the check writes to when it exists.
+  process.env.HEALTH_METRICS_DIR = join(dir, "metrics");
   envFile = join(dir, "micropod.env");
   const sample = readFileSync(resolve("sample.env"), "utf8")
     .replace(/^REDIS_HOST=.*$/m, "REDIS_HOST=127.0.0.1")
@@ -61,17 +63,11 @@ beforeAll(async () => {
   writeFileSync(envFile, sample);
 });
 
-afterAll(async () => {
-  process.env.CONTAINERS_CONF = saved.conf;
-  process.env.CONTAINERS_STORAGE_CONF = saved.storage;
-  if (saved.conf === undefined) delete process.env.CONTAINERS_CONF;
-  if (saved.storage === undefined) delete process.env.CONTAINERS_STORAGE_CONF;
-  await cleanUp(
-    () => sandbox?.cleanup(),
-    () => redis?.stop(),
-    () => am?.stop(),
-    () => rmSync(dir, { recursive: true, force: true }),
-  );
+afterAll(() => {
+  for (const [name, value] of [["CONTAINERS_CONF", saved.conf], ["CONTAINERS_STORAGE_CONF", saved.storage], ["HEALTH_METRICS_DIR", saved.metrics]] as const) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
 });
 
 describe("micropod health verbs", () => {

@@ -1,7 +1,6 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Command } from "../../src/core/command.js";
 import { ExitCode, MicropodError } from "../../src/core/errors.js";
 import { silentLogger } from "../../src/core/logger.js";
@@ -9,10 +8,10 @@ import type { RunResult, Runner } from "../../src/core/runner.js";
 import { type InstallOptions, installHealth } from "../../src/health/install.js";
 import { HEALTH_RC_SCRIPT as RC_SCRIPT } from "../../src/host/rc-script.js";
 import { parseEvery } from "../../src/health/schedule.js";
+import { tempDir } from "../support/temp.js";
 
 const packaged = resolve(import.meta.dirname, "../../rc.d/micropod_health");
-const dir = mkdtempSync(join(tmpdir(), "micropod-health-install-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir("micropod-health-install-");
 
 /** sysrc does not exist here: the runner records what would run (the file work is what is tested). */
 class RecordingRunner implements Runner {

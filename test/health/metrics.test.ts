@@ -1,8 +1,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/core/clock.js";
 import { acquireLock } from "../../src/core/lock.js";
 import { silentLogger } from "../../src/core/logger.js";
@@ -12,10 +11,10 @@ import { CHECK_METRICS_FILE, SIDEKIQ_METRICS_FILE } from "../../src/health/metri
 import { SidekiqStateReader } from "../../src/health/sidekiq-state.js";
 import { defaultThresholds } from "../../src/health/thresholds.js";
 import { type PodmanSandbox, createPodmanSandbox } from "../support/podman-env.js";
-import { cleanUp } from "../support/cleanup.js";
 import { requireTool } from "../support/require-tool.js";
 import { type RedisServer, startRedis } from "./redis-server.js";
 import { job, startWorker } from "./sidekiq-worker.js";
+import { tempDir } from "../support/temp.js";
 
 // The metrics file against a real Sidekiq: what it says about busy threads and queue sizes is what
 // Sidekiq's own API (Debian's ruby-sidekiq, reading the same Redis) says, and Prometheus' own
@@ -31,16 +30,9 @@ beforeAll(async () => {
   requireTool("promtool", "prometheus");
   redis = await startRedis();
   sandbox = createPodmanSandbox();
-  dir = mkdtempSync(join(tmpdir(), "micropod-health-metrics-"));
+  dir = tempDir("micropod-health-metrics-");
 });
 
-afterAll(() =>
-  cleanUp(
-    () => sandbox?.cleanup(),
-    () => redis?.stop(),
-    () => rmSync(dir, { recursive: true, force: true }),
-  ),
-);
 
 /** Sidekiq's own view, through its API (sidekiq/api: ProcessSet, Queue). */
 function sidekiqSays(): { busy: number; size: number } {

@@ -1,11 +1,11 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { repoRoot } from "../support/cli.js";
 import { requireTool } from "../support/require-tool.js";
+import { tempDir } from "../support/temp.js";
 
 // The sample Prometheus configuration and alert rules shipped in docs/prometheus/, checked by
 // Prometheus' own promtool (Debian's `prometheus` package): the config and rules parse, and the
@@ -16,9 +16,8 @@ let dir: string;
 
 beforeAll(() => {
   requireTool("promtool", "prometheus");
-  dir = mkdtempSync(join(tmpdir(), "micropod-promtool-"));
+  dir = tempDir("micropod-promtool-");
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const promtool = (...args: string[]) => {
   const r = spawnSync("promtool", args, { encoding: "utf8" });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Redis } from "ioredis";
 import { SidekiqStateReader } from "../../src/health/sidekiq-state.js";
 import { defaultThresholds } from "../../src/health/thresholds.js";
@@ -16,7 +16,6 @@ beforeAll(async () => {
   redis = server.client();
   reader = new SidekiqStateReader(server.client());
 });
-afterAll(async () => server?.stop());
 beforeEach(async () => void (await redis.flushdb()));
 
 describe("reading each Sidekiq layout Mastodon 4.3 to 4.6 writes, through the one-round-trip script", () => {

@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { type Socket, connect, createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { requireTool } from "../support/require-tool.js";
+import { deferCleanup, once } from "../support/cleanup.js";
+import { tempDir } from "../support/temp.js";
 
 /** A real redis-server on a free loopback port, in a temp dir, persisting nothing. */
 export interface RedisServer {
@@ -40,7 +41,7 @@ export interface RedisOptions {
 
 export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> {
   requireTool("redis-server", "redis-server");
-  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "micropod-redis-"));
+  const dir = opts.dir ?? tempDir("micropod-redis-");
   const port = await freePort();
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, ...(opts.password ? ["--requirepass", opts.password] : []), ...(opts.args ?? [])];
   const proc: ChildProcess = spawn("redis-server", args, { stdio: "ignore" });
@@ -51,14 +52,15 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
     clients.push(c);
     return c;
   };
-  const stop = async () => {
+  const stop = once(async () => {
     for (const c of clients) c.disconnect();
     if (proc.exitCode === null) {
       proc.kill("SIGTERM");
       await new Promise((r) => proc.once("exit", r));
     }
     if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });
-  };
+  });
+  deferCleanup(`redis-server on port ${port}`, stop);
   try {
     if (opts.acceptOnly) await waitForPort(port);
     else {
@@ -97,7 +99,7 @@ async function waitForPort(port: number): Promise<void> {
  * testing knob of redis 6+) so the loading lasts about `keys × delayUs` µs.
  */
 export async function startLoadingRedis(keys = 20_000, delayUs = 1000): Promise<RedisServer> {
-  const dir = mkdtempSync(join(tmpdir(), "micropod-redis-loading-"));
+  const dir = tempDir("micropod-redis-loading-");
   try {
     const seed = await startRedis({ dir, keepDir: true, args: ["--enable-debug-command", "yes"] });
     try {
@@ -137,12 +139,10 @@ export async function startSilentListener(): Promise<SilentListener> {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const addr = server.address();
-  return {
-    port: typeof addr === "object" && addr ? addr.port : 0,
-    received,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => server.close(r));
-    },
-  };
+  const close = once(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => server.close(r));
+  });
+  deferCleanup("a silent listener", close);
+  return { port: typeof addr === "object" && addr ? addr.port : 0, received, close };
 }

@@ -1,8 +1,6 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/core/clock.js";
 import { acquireLock } from "../../src/core/lock.js";
 import { silentLogger } from "../../src/core/logger.js";
@@ -14,9 +12,9 @@ import { SidekiqStateReader } from "../../src/health/sidekiq-state.js";
 import type { SidekiqTarget } from "../../src/health/targets.js";
 import { type HealthThresholds, defaultThresholds } from "../../src/health/thresholds.js";
 import { type PodmanSandbox, createPodmanSandbox } from "../support/podman-env.js";
-import { cleanUp } from "../support/cleanup.js";
 import { type RedisServer, startRedis } from "./redis-server.js";
 import { job, startWorker, startedAt } from "./sidekiq-worker.js";
+import { tempDir } from "../support/temp.js";
 
 // Lowered thresholds: Sidekiq 6.4 beats every 5 s, so a heartbeat 9 s old is gone; jobs running
 // 3 s at a beat are stuck. The check interval of these tests is 3 s.
@@ -95,16 +93,9 @@ beforeAll(async () => {
   client = redis.client();
   reader = new SidekiqStateReader(redis.client());
   sandbox = createPodmanSandbox();
-  dir = mkdtempSync(join(tmpdir(), "micropod-health-"));
+  dir = tempDir("micropod-health-");
 });
 
-afterAll(() =>
-  cleanUp(
-    () => sandbox?.cleanup(),
-    () => redis?.stop(),
-    () => rmSync(dir, { recursive: true, force: true }),
-  ),
-);
 
 describe("health check against a real Sidekiq in podman", () => {
   it("restarts a worker wedged by jobs that never finish within two check intervals, after a thread dump", async () => {

@@ -103,9 +103,11 @@ sizing for ~100 users (the seed's guidance): 16 vCPU, 24 GB memory, 80 GB disk w
 
 describe("--env: DATA_DIR, LOG_DIR, FREEBSD_RELEASE and S3_ENABLED from the suite's .env", () => {
   const sample = readFileSync(join(import.meta.dirname, "..", "..", "sample.env"), "utf8");
+  // DATA_DIR is where loading a .env looks for persisted secrets: never the sample's, which is this
+  // machine's /var/db/micropod, unless a test names one.
   const envWith = (vars: Record<string, string>) => {
     let text = sample;
-    for (const [k, v] of Object.entries(vars)) text = text.replace(new RegExp(`^${k}=.*$`, "m"), `${k}=${v}`);
+    for (const [k, v] of Object.entries({ DATA_DIR: join(host.dir, "data"), ...vars })) text = text.replace(new RegExp(`^${k}=.*$`, "m"), `${k}=${v}`);
     const file = join(host.dir, "micropod.env");
     writeFileSync(file, text);
     return file;
@@ -165,7 +167,8 @@ describe("--env: DATA_DIR, LOG_DIR, FREEBSD_RELEASE and S3_ENABLED from the suit
   });
 
   it("a .env with errors stops both verbs with the config error, before anything is inspected", async () => {
-    const env = envWith({ DATA_DIR: "relative/path" });
+    // An invalid DATA_DIR would make the loader look for secrets in the default one, this machine's.
+    const env = envWith({ LOG_DIR: "relative/path" });
     expect(await micropod("prepare-host", "--check", "--env", env)).toBe(ExitCode.config);
     expect(await micropod("doctor", "--env", env)).toBe(ExitCode.config);
     expect(host.calls()).toEqual([]);

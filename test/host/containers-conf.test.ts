@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/core/errors.js";
 import { withHooksDir } from "../../src/host/containers-conf.js";
 import { createPodmanSandbox, type PodmanSandbox } from "../support/podman-env.js";
@@ -58,7 +58,6 @@ describe("real podman reads the edited containers.conf", () => {
   beforeAll(() => {
     sandbox = createPodmanSandbox();
   });
-  afterAll(() => sandbox?.cleanup());
 
   it("keeps the administrator's settings in effect and runs hooks from the added hooks_dir", () => {
     // The sandbox's own runtime settings (runc, ulimits, private paths) plus an administrator's

@@ -1,5 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { type Command, renderCommand } from "../../src/core/command.js";
 import { CommandFailedError } from "../../src/core/errors.js";
@@ -9,6 +8,7 @@ import { prepareHost } from "../../src/host/prepare.js";
 import { type HostOptionsInput, hostOptions } from "../../src/host/options.js";
 import type { PlatformFacts } from "../../src/host/platform.js";
 import type { HostResource } from "../../src/host/resource.js";
+import { tempDir } from "../support/temp.js";
 
 const repo = resolve(import.meta.dirname, "..", "..");
 export const FAKES = join(repo, "test", "host", "fakes");
@@ -74,7 +74,7 @@ export interface FakeHost {
  * PATH then holds only the other fakes and /usr/bin:/bin, so those tools are not found at all.
  */
 export function createFakeHost(opts: { without?: readonly string[] } = {}): FakeHost {
-  const dir = mkdtempSync(join(tmpdir(), "micropod-host-"));
+  const dir = tempDir("micropod-host-");
   const root = join(dir, "root");
   const state = join(dir, "state");
   const packageDir = join(dir, "package");

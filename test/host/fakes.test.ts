@@ -1,4 +1,6 @@
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type FakeHost, createFakeHost } from "./fake-host.js";
 
@@ -50,5 +52,46 @@ describe("the fake FreeBSD commands reject what the real ones reject", () => {
     expect(sh(["pkg", "install", "jq"])).toEqual({ code: 1, stderr: "Proceed with this action? [y/N]:" });
     expect(sh(["route", "-n", "get", "-6", "default"]).code).toBe(0);
     expect(sh(["route", "-n", "get", "--inet6", "default"])).toEqual({ code: 1, stderr: "route: bad keyword: -inet6" });
+  });
+
+  it("pfctl refuses a rule pf.conf(5) does not allow, every error as pfctl prints it (pf-grammar.mjs)", () => {
+    expect(sh(["kldload", "pf"]).code).toBe(0);
+    host.write("/etc/wrong.conf", 'ext_if = "vtnet0"\nnat on $ext_if inet6 from any to any -> 192.0.2.1\npass in proto tcp to port 99999\npass in all keep state\n');
+    expect(sh(["pfctl", "-nf", `${host.root}/etc/wrong.conf`])).toEqual({
+      code: 1,
+      stderr: [
+        `${host.root}/etc/wrong.conf:2: no translation address with matching address family found.`,
+        `${host.root}/etc/wrong.conf:3: illegal port value 99999`,
+        "pfctl: Syntax error in config file: pf rules not loaded",
+      ].join("\n"),
+    });
+    // Nothing was loaded: pfctl -n never loads, and a refused file is not loaded either.
+    expect(existsSync(join(host.state, "pf.json"))).toBe(false);
+  });
+
+  it("uname answers its flags in uname.c's order and refuses what uname(1) refuses", () => {
+    const out = (argv: string[]) => execFileSync(argv[0]!, argv.slice(1), { env: { ...process.env, ...host.env }, encoding: "utf8" });
+    expect(out(["uname"])).toBe("FreeBSD\n");
+    expect(out(["uname", "-r"])).toBe("15.0-RELEASE-p1\n");
+    // Fields print in one order whatever the flags' order: sysname, nodename, release, ..., machine.
+    expect(out(["uname", "-m", "-s", "-r"])).toBe("FreeBSD 15.0-RELEASE-p1 amd64\n");
+    expect(out(["uname", "-o"])).toBe("FreeBSD\n");
+    expect(out(["uname", "-a"])).toBe("FreeBSD mastodon.example 15.0-RELEASE-p1 FreeBSD 15.0-RELEASE-p1 GENERIC amd64 amd64\n");
+    expect(sh(["uname", "-x"])).toEqual({ code: 1, stderr: "uname: illegal option -- x\nusage: uname [-abiKmnoprsUv]" });
+    expect(sh(["uname", "-s", "extra"])).toEqual({ code: 1, stderr: "usage: uname [-abiKmnoprsUv]" });
+  });
+
+  it("df honours its block size flags as df.c does and refuses what df(1) refuses", () => {
+    const out = (argv: string[]) => execFileSync(argv[0]!, argv.slice(1), { env: { ...process.env, ...host.env }, encoding: "utf8" });
+    const kb = 97_000_000;
+    expect(out(["df", "-P", "-k", host.root]).split("\n")).toEqual(["Filesystem 1024-blocks Used Avail Capacity Mounted on", `zroot/containers ${kb} ${kb / 4} ${kb - kb / 4} 25% ${host.root}`, ""]);
+    // POSIX: -k after -P and -P after -k both mean 1024-byte blocks; -P alone means 512.
+    expect(out(["df", "-k", "-P", host.root]).split("\n")[0]).toBe("Filesystem 1024-blocks Used Avail Capacity Mounted on");
+    expect(out(["df", "-P", host.root]).split("\n")[1]).toBe(`zroot/containers ${kb * 2} ${kb / 2} ${kb * 2 - kb / 2} 25% ${host.root}`);
+    const usage = "usage: df [-b | -g | -H | -h | -k | -m | -P] [-acilnT] [-t type] [-,]\n          [file | filesystem ...]";
+    expect(sh(["df", "-x", host.root])).toEqual({ code: 64, stderr: `df: illegal option -- x\n${usage}` });
+    expect(sh(["df", "-t"])).toEqual({ code: 64, stderr: `df: option requires an argument -- t\n${usage}` });
+    expect(sh(["df", "-l", "-t", "zfs"])).toEqual({ code: 1, stderr: "df: -l and -t are mutually exclusive." });
+    expect(sh(["df", "-P", "-k", `${host.root}/nowhere`])).toEqual({ code: 1, stderr: `df: ${host.root}/nowhere: No such file or directory` });
   });
 });

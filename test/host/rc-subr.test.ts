@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { requireTool } from "../support/require-tool.js";
+import { tempDir } from "../support/temp.js";
 
 /**
  * micropod's rc.d scripts against rc.subr's rules. FreeBSD's rc.subr reads a family of
@@ -82,7 +82,7 @@ describe("rc.d scripts under a model of run_rc_command", () => {
   beforeEach(() => {
     // rc.subr's pid checks read ps(1).
     requireTool("ps", "procps");
-    dir = mkdtempSync(join(tmpdir(), "micropod-rcsubr-"));
+    dir = tempDir("micropod-rcsubr-");
     mkdirSync(join(dir, "etc"));
     mkdirSync(join(dir, "run"));
     writeFileSync(join(dir, "micropod.env"), "DOMAIN=example.org\n");
@@ -98,7 +98,6 @@ describe("rc.d scripts under a model of run_rc_command", () => {
         }
       }
     }
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const install = (script: string) => {

@@ -1,13 +1,14 @@
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { PrerequisiteError } from "../../src/core/errors.js";
 import { Redactor } from "../../src/core/redact.js";
 import { adminCreate, credentialsPath } from "../../src/ops/admin.js";
 import { execService, runTootctl, type Passthrough } from "../../src/ops/passthrough.js";
 import { searchSetup } from "../../src/ops/search.js";
 import { createPodmanSandbox, type PodmanSandbox } from "../support/podman-env.js";
-import { SandboxRunner, logBuffer, opsContext, service, suiteOf, tmpRoot } from "./support.js";
+import { tempDir } from "../support/temp.js";
+import { SandboxRunner, logBuffer, opsContext, service, suiteOf } from "./support.js";
 
 /** admin create, tootctl and exec against a real container running a fake tootctl. */
 let sandbox: PodmanSandbox;
@@ -18,13 +19,12 @@ beforeAll(() => {
   sandbox = createPodmanSandbox();
   sandbox.busyboxImage();
   sandbox.podman(["build", "--tag", image, join(import.meta.dirname, "fixtures", "fake-mastodon")]);
-  root = tmpRoot("micropod-ops-admin-");
+  root = tempDir("micropod-ops-admin-");
   printf("sekrit-db-pass-42", "mastodon_db_pass");
   sandbox.podman(["run", "--detach", "--name", "mastodon-web", "--env", "RAILS_ENV=production", "--secret", "mastodon_db_pass,type=env,target=DB_PASS", image, "sleep", "600"]);
   sandbox.podman(["run", "--detach", "--name", "mastodon-opensearch", "localhost/busybox:test", "sleep", "600"]);
 });
 
-afterAll(() => sandbox?.cleanup());
 
 /** podman 4 wants a FIFO on stdin for `-`; Node gives it a socket, so the secret comes from a 0600 file. */
 function printf(value: string, name: string) {

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/core/clock.js";
 import { ConfigError, ExitCode, MicropodError } from "../../src/core/errors.js";
 import { createLogger } from "../../src/core/logger.js";
@@ -14,7 +14,8 @@ import { parseQueuesSpec } from "../../src/health/targets.js";
 import { type AdoptOptions, adopt } from "../../src/ops/adopt.js";
 import { createPodmanSandbox, type PodmanSandbox } from "../support/podman-env.js";
 import { FAKES } from "../host/fake-host.js";
-import { SandboxRunner, freePort, pgBin, tmpRoot } from "./support.js";
+import { SandboxRunner, freePort, pgBin } from "./support.js";
+import { tempDir } from "../support/temp.js";
 
 /**
  * `micropod adopt` end to end on real podman: the seed suite's containers under the seed's names
@@ -97,7 +98,7 @@ const hostUserland = ["-v", "/usr:/usr:ro", "-v", "/usr/lib:/lib:ro", "-v", "/us
 beforeAll(async () => {
   sandbox = createPodmanSandbox();
   sandbox.busyboxImage();
-  root = tmpRoot("micropod-ops-adopt-");
+  root = tempDir("micropod-ops-adopt-");
   chmodSync(root, 0o755);
   port = await freePort();
   const mnt = join(root, "mnt", "data");
@@ -152,12 +153,6 @@ beforeAll(async () => {
   podman("network", "create", "--subnet", "198.51.100.0/24", "--label", "seed=yes", "seed_net");
   podman("create", "--name", "mastodon-streaming", "--network", "seed_net", "--ip", "198.51.100.31", "--network-alias", "streaming", "localhost/busybox:test", "sleep", "600");
 }, 180_000);
-
-afterAll(() => {
-  sandbox?.cleanup();
-  // A PostgreSQL podman is still killing may write a moment longer: retry on ENOTEMPTY.
-  if (root) rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
-});
 
 const seedRunning = [
   "mastodon-sidekiq-default running",

@@ -1,14 +1,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, statSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, statSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { CommandFailedError, MicropodError, PrerequisiteError } from "../../src/core/errors.js";
 import { Redactor } from "../../src/core/redact.js";
 import { backup } from "../../src/ops/backup.js";
 import { enableQueryStats } from "../../src/ops/query-stats.js";
 import { restore } from "../../src/ops/restore.js";
 import { createPodmanSandbox, type PodmanSandbox } from "../support/podman-env.js";
-import { SandboxRunner, freePort, logBuffer, newCluster, opsContext, runSleeper, service, suiteOf, tmpRoot, untilHealthy } from "./support.js";
+import { tempDir } from "../support/temp.js";
+import { SandboxRunner, freePort, logBuffer, newCluster, opsContext, runSleeper, service, suiteOf, untilHealthy } from "./support.js";
 
 /**
  * Real PostgreSQL 15 (Debian's) in a real podman container: backup, restore into a fresh
@@ -64,14 +65,10 @@ async function startCluster(name: string) {
 beforeAll(async () => {
   sandbox = createPodmanSandbox();
   sandbox.busyboxImage();
-  root = tmpRoot("micropod-ops-pg-");
+  root = tempDir("micropod-ops-pg-");
   port = await freePort();
 });
 
-afterAll(() => {
-  sandbox?.cleanup();
-  if (root) rmSync(root, { recursive: true, force: true });
-});
 
 describe("backup and restore on a real PostgreSQL", () => {
   it("a backup restored into a fresh cluster has the same rows", async () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chownSync, mkdirSync, mkdtempSync, writeFileSync, chmodSync } from "node:fs";
+import { chownSync, mkdirSync, writeFileSync, chmodSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -139,4 +139,3 @@ export async function untilHealthy(ctx: OpsContext, name: string): Promise<void>
   await waitHealthy(step, { runner: ctx.runner, clock: ctx.clock, signal: new AbortController().signal });
 }
 
-export const tmpRoot = (prefix: string) => mkdtempSync(join("/var/tmp", prefix));

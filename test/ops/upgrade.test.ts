@@ -1,15 +1,16 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ExitCode, InterruptedError, MicropodError } from "../../src/core/errors.js";
 import type { Runner } from "../../src/core/runner.js";
 import { observe } from "../../src/engine/observe.js";
 import { planStart } from "../../src/engine/plan.js";
 import { startServices } from "../../src/engine/start.js";
-import { atVersion, upgrade } from "../../src/ops/upgrade.js";
+import { upgrade } from "../../src/ops/upgrade.js";
 import { loadSuite } from "../../src/suite/load.js";
 import { createPodmanSandbox, type PodmanSandbox } from "../support/podman-env.js";
-import { SandboxRunner, freePort, newCluster, opsContext, tmpRoot, untilHealthy } from "./support.js";
+import { tempDir } from "../support/temp.js";
+import { SandboxRunner, freePort, newCluster, opsContext, untilHealthy } from "./support.js";
 
 /**
  * upgrade on real podman, on a compose file with the bundled suite's structure
@@ -64,7 +65,7 @@ const upToDate = [
 beforeAll(async () => {
   sandbox = createPodmanSandbox();
   sandbox.busyboxImage();
-  root = tmpRoot("micropod-ops-upgrade-");
+  root = tempDir("micropod-ops-upgrade-");
   stepsDir = join(root, "steps");
   mkdirSync(stepsDir);
   vars = { DOMAIN: "social.example", MASTODON_VERSION: "v4.3.0", FREEBSD_RELEASE: "15.0", STEPS_DIR: stepsDir, DB_PASS: "upgrade-test-db-pass", DB_NAME: "mastodon" };
@@ -82,10 +83,6 @@ beforeAll(async () => {
   clearSteps();
 });
 
-afterAll(() => {
-  sandbox?.cleanup();
-  if (root) rmSync(root, { recursive: true, force: true });
-});
 
 describe("upgrade on the bundled suite's structure, real podman", () => {
   it("--check plans the template's build, the processes to recreate and maintaindb's rerun, and changes nothing", async () => {

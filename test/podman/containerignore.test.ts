@@ -1,6 +1,6 @@
 import { lstatSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { contextEntries } from "../../src/engine/build-context.js";
 import { readIgnoreFile } from "../../src/engine/containerignore.js";
 import { createPodmanSandbox, type PodmanSandbox } from "../support/podman-env.js";
@@ -18,7 +18,6 @@ beforeAll(() => {
   sb = createPodmanSandbox();
   base = sb.busyboxImage();
 });
-afterAll(() => sb?.cleanup());
 
 const TREE = [
   "a.txt", "b.txt", "ab.txt", "aab.txt", "a+b.txt", "file1.txt", "file(1).txt", "#hash.txt", ".hidden", "b.log",

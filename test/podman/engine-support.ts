@@ -1,17 +1,28 @@
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "../../src/core/command.js";
 import { ExecaRunner, type RunOptions, type RunResult, type Runner } from "../../src/core/runner.js";
 import type { PodmanSandbox } from "../support/podman-env.js";
 
-/** Real podman in the sandbox: every command gets sandbox.env; every command run is recorded. */
+/**
+ * Real podman in the sandbox: every command gets sandbox.env; every command run is recorded, and
+ * so is the order in which commands began and ended (`events`), which shows what ran side by side
+ * without measuring time.
+ */
 export class SandboxRunner implements Runner {
   readonly commands: Command[] = [];
+  readonly events: string[] = [];
   private readonly inner = new ExecaRunner();
   constructor(private readonly sandbox: PodmanSandbox) {}
-  run(c: Command, opts?: RunOptions): Promise<RunResult> {
+  async run(c: Command, opts?: RunOptions): Promise<RunResult> {
     this.commands.push(c);
-    return this.inner.run({ ...c, env: { ...this.sandbox.env, ...(c.env ?? {}) } }, opts);
+    const line = c.argv.join(" ");
+    this.events.push(`begin ${line}`);
+    try {
+      return await this.inner.run({ ...c, env: { ...this.sandbox.env, ...(c.env ?? {}) } }, opts);
+    } finally {
+      this.events.push(`end ${line}`);
+    }
   }
   argvs(): string[] {
     return this.commands.map((c) => c.argv.join(" "));
@@ -27,9 +38,7 @@ export function context(root: string, name: string, files: Record<string, string
   return dir;
 }
 
-export const tempDir = (prefix: string) => mkdtempSync(join("/var/tmp", prefix));
-
-/** Every process command line on the machine right now that contains `needle`. */
+/** Command lines of this machine's processes that contain `needle` (from /proc): what a test waits to see running. */
 export function cmdlinesContaining(needle: string): string[] {
   const hits: string[] = [];
   for (const pid of readdirSync("/proc")) {

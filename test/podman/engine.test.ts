@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { existsSync, readFileSync } from "node:fs";
 import { systemClock } from "../../src/core/clock.js";
 import { silentLogger } from "../../src/core/logger.js";
@@ -7,11 +7,13 @@ import { startSuite, stopSuite } from "../../src/engine/start.js";
 import { observe } from "../../src/engine/observe.js";
 import { planStart } from "../../src/engine/plan.js";
 import { suiteStatus } from "../../src/engine/status.js";
-import { readContainerList } from "../../src/podman/readers.js";
+import { hasExited, readContainerList, readImageList } from "../../src/podman/readers.js";
 import type { Service, Suite } from "../../src/suite/model.js";
 import { createPodmanSandbox, type PodmanSandbox } from "../support/podman-env.js";
 import { dep, health, service, suite } from "../support/make-suite.js";
-import { SandboxRunner, cmdlinesContaining, context, tempDir } from "./engine-support.js";
+import { cmdlinesContaining } from "../support/remove-tree.js";
+import { tempDir } from "../support/temp.js";
+import { SandboxRunner, context } from "./engine-support.js";
 
 const SECRET = "s3cret-Value-never-in-argv-42";
 const MOUNTED = "mounted-secret-value-77";
@@ -23,11 +25,11 @@ beforeAll(() => {
   sb.busyboxImage();
   root = tempDir("micropod-engine-");
 });
-afterAll(() => sb?.cleanup());
 
 const containerStates = (project: string) =>
   readContainerList(sb.podman(["ps", "--all", "--format", "json", "--filter", `label=com.docker.compose.project=${project}`]))
-    .map((c) => `${c.name} ${c.state}`)
+    // podman's "stopped" is exited but not yet cleaned up by conmon's exit command, which lags on a loaded host.
+    .map((c) => `${c.name} ${hasExited(c.state) ? "exited" : c.state}`)
     .sort();
 const deps = (runner: SandboxRunner, signal = new AbortController().signal) => ({ runner, clock: systemClock, logger: silentLogger(), signal });
 const paths = (name: string) => ({ lock: join(root, name, "state", "micropod.lock"), state: join(root, name, "state"), logs: join(root, name, "logs") });
@@ -131,23 +133,24 @@ describe("start and stop on real podman", () => {
     expect(status.find((x) => x.service === "db")!.health).toMatch(/^healthy \(/);
 
     // Stop: dependents first, concurrently where independent; sleep ignores SIGTERM, so each waits its grace period.
-    const t0 = Date.now();
-    const stopped = await stopSuite(s, paths("order"), deps(new SandboxRunner(sb)));
+    const stopRunner = new SandboxRunner(sb);
+    const stopped = await stopSuite(s, paths("order"), deps(stopRunner));
     const order = stopped.stopped.map((x) => x.service);
     expect(order.indexOf("db")).toBe(2);
     expect(new Set(order.slice(0, 2))).toEqual(new Set(["web", "worker"]));
     const at = Object.fromEntries(stopped.stopped.map((x) => [x.service, x.at]));
     expect(at.web!).toBeGreaterThanOrEqual(900); // grace 1 s, then SIGKILL
     expect(at.db! - Math.max(at.web!, at.worker!)).toBeGreaterThanOrEqual(1900); // grace 2 s
-    expect(Date.now() - t0).toBeLessThan(8000); // web and worker stopped side by side, not 1 + 1 + 2
+    // web and worker stopped side by side, not one after the other: each stop began before the other ended.
+    const event = (e: string) => stopRunner.events.findIndex((x) => x.startsWith(e));
+    expect(event("begin podman stop --time 1 order-worker")).toBeLessThan(event("end podman stop --time 1 order-web"));
+    expect(event("begin podman stop --time 1 order-web")).toBeLessThan(event("end podman stop --time 1 order-worker"));
     expect(existsSync(paths("order").lock)).toBe(false);
   });
 
   it("a healthcheck that never passes fails within its budget, naming service, check and log lines; dependents are not started", async () => {
     const s = demoSuite("sick", { dbHealth: ["CMD-SHELL", "echo probing; test -f /tmp/never"] });
-    const t0 = Date.now();
     const err = await startSuite(s, config, paths("sick"), deps(new SandboxRunner(sb))).catch((e) => e);
-    const elapsed = Date.now() - t0;
     expect(err.message).toMatch(/^db is not healthy after \d+\.\ds: healthcheck `echo probing; test -f \/tmp\/never` failed 5 times \(exit 1: probing\)$/);
     expect(err.details[0]).toBe("last 20 log lines of sick-db:");
     expect(err.exitCode).toBe(8);
@@ -155,7 +158,6 @@ describe("start and stop on real podman", () => {
     // Dependents were created ahead (create runs nothing) but never started.
     const states = containerStates("sick");
     expect(states).toEqual(["sick-db running", "sick-migrate created", "sick-web created", "sick-worker running"]);
-    expect(elapsed).toBeLessThan(60_000);
     expect(existsSync(paths("sick").lock)).toBe(false);
   });
 
@@ -199,19 +201,41 @@ describe("start and stop on real podman", () => {
     expect(JSON.parse(readFileSync(join(paths("abort").state, "readiness.json"), "utf8")).services.db.health).toBe("not ready");
   });
 
+  it("Ctrl-C while an image builds lets that build finish: podman cut short while committing leaves an image without its manifest", async () => {
+    // The storage race of the parallel-builds test: the Ctrl-C test above killed a `podman build`
+    // under way, and a SIGTERM landing while podman commits leaves an image record without its
+    // manifest; every later `podman images` then fails ("locating item named \"manifest\" ...:
+    // file does not exist", containers/podman#12854). Reproduced on podman 4.3.1 by sending
+    // SIGTERM to builds at random moments. Here the abort lands while the build runs `sleep 2`.
+    const dir = join(root, "midbuild");
+    const s = suite(
+      [service("slow", { project: "midbuild", build: { context: context(dir, "slow", {}, "RUN sleep 2 && echo built > /built\n"), dockerfile: join(dir, "slow", "Containerfile"), args: {} }, buildOnly: true })],
+      { project: "midbuild", file: join(dir, "compose.yaml") },
+    );
+    const ac = new AbortController();
+    const runner = new SandboxRunner(sb);
+    const p = startSuite(s, config, paths("midbuild"), deps(runner, ac.signal), { buildOnly: true });
+    for (let i = 0; i < 600 && !runner.argvs().some((a) => a.startsWith("podman build")); i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 500));
+    ac.abort(new Error("interrupted by SIGINT"));
+    const err = await p.catch((e) => e);
+    expect(err.exitCode).toBe(130);
+    expect(existsSync(paths("midbuild").lock)).toBe(false);
+    // The build ran to its end, and podman's image list still reads.
+    expect(sb.podman(["run", "--rm", "--pull", "never", "localhost/midbuild/slow", "cat", "/built"])).toBe("built\n");
+    expect(readImageList(sb.podman(["images", "--format", "json"])).some((i) => i.names.includes("localhost/midbuild/slow:latest"))).toBe(true);
+  });
+
   it("builds independent images in parallel up to --jobs", async () => {
     const dir = join(root, "par");
     const slow = (n: string) =>
       service(n, { project: "par", build: { context: context(dir, n, {}, `RUN sleep 2 && echo ${n} > /built\n`), dockerfile: join(dir, n, "Containerfile"), args: {} }, buildOnly: true });
     const s = suite([slow("a"), slow("b"), slow("c")], { project: "par", file: join(dir, "compose.yaml") });
-    const t0 = Date.now();
     const { report } = await startSuite(s, config, paths("par"), deps(new SandboxRunner(sb)), { jobs: 3, buildOnly: true });
-    const parallel = Date.now() - t0;
     expect(report.built.sort()).toEqual(["a", "b", "c"]);
     // All three ran at once: each began before any of them had finished.
     const times = Object.values(report.buildTimes);
     expect(Math.max(...times.map((t) => t.start))).toBeLessThan(Math.min(...times.map((t) => t.end)));
-    expect(parallel).toBeLessThan(Math.min(...times.map((t) => t.end - t.start)) * 3);
     const plan = planStart(s, config, await observe(new SandboxRunner(sb), s));
     expect(plan.builds.map((b) => b.action)).toEqual(["up-to-date", "up-to-date", "up-to-date"]);
   });

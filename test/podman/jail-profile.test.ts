@@ -1,6 +1,6 @@
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/core/clock.js";
 import type { Command } from "../../src/core/command.js";
 import { ExitCode, MicropodError } from "../../src/core/errors.js";
@@ -12,7 +12,7 @@ import { jailProfileFindings } from "../../src/host/doctor.js";
 import { readContainerList } from "../../src/podman/readers.js";
 import { service, suite } from "../support/make-suite.js";
 import { createPodmanSandbox, type PodmanSandbox } from "../support/podman-env.js";
-import { tempDir } from "./engine-support.js";
+import { tempDir } from "../support/temp.js";
 
 /**
  * A jail profile is checked in the jail once the container started, because ocijail ignores a
@@ -50,11 +50,6 @@ beforeAll(() => {
   writeFileSync(join(hooks, "micropod-jail.json"), JSON.stringify(shipped));
   sb = createPodmanSandbox({ hooksDir: hooks, runtimeName: "ocijail" });
   sb.busyboxImage();
-});
-
-afterAll(() => {
-  sb?.cleanup();
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 beforeEach(() => {

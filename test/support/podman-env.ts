@@ -1,23 +1,28 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, copyFileSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { deferCleanup } from "./cleanup.js";
+import { removeTree } from "./remove-tree.js";
 import { requireTool } from "./require-tool.js";
+import { tempDir } from "./temp.js";
 
 /**
  * An isolated podman for one test file: its own storage root, run root, network config dir and
  * containers.conf, so tests never touch the machine's podman state nor each other's.
  * The sandbox lacks CAP_SYS_RESOURCE and runs cgroups v1 (DESIGN.md): runc, cgroupfs and
- * lowered default ulimits are what work here.
+ * lowered default ulimits are what work here. Podman's temporary files (buildah's build
+ * directories, image copies: containers.conf(5) image_copy_tmp_dir, which TMPDIR overrides) go
+ * to the sandbox too, not to the machine's /var/tmp. The sandbox removes itself when the test
+ * file ends (test/support/cleanup.ts); `cleanup()` may be called earlier, and more than once.
  */
 export interface PodmanSandbox {
   readonly root: string;
-  /** Environment for every podman invocation of the test (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF). */
+  /** Environment for every podman invocation of the test (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF, TMPDIR). */
   readonly env: Record<string, string>;
   podman(args: string[], input?: string): string;
   /** A tiny image with busybox, made with `podman import`; returns its name. */
   busyboxImage(name?: string): string;
-  cleanup(): void;
+  cleanup(): Promise<void>;
 }
 
 export function createPodmanSandbox(opts: { hooksDir?: string; runtimeName?: string } = {}): PodmanSandbox {
@@ -27,8 +32,8 @@ export function createPodmanSandbox(opts: { hooksDir?: string; runtimeName?: str
   // OCIRuntime), for code that behaves differently under ocijail.
   const runtime = opts.runtimeName ?? "runc";
   const runtimes = opts.runtimeName ? `[engine.runtimes]\n${opts.runtimeName} = [${JSON.stringify(which("runc"))}]\n` : "";
-  // Under /var/tmp: podman keeps its run root there and /tmp may be small on some machines.
-  const root = mkdtempSync(join(existsSync("/var/tmp") ? "/var/tmp" : tmpdir(), "micropod-podman-"));
+  // In the test file's own temp directory, which the run keeps under /var/tmp (test/support/run-root.ts).
+  const root = tempDir("podman-");
   for (const d of ["graph", "run", "networks", "tmp"]) mkdirSync(join(root, d), { recursive: true });
   const hooks = opts.hooksDir ? `hooks_dir = [${JSON.stringify(opts.hooksDir)}]\n` : "";
   writeFileSync(
@@ -41,6 +46,7 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 events_logfile_path = ${JSON.stringify(join(root, "events.log"))}
 tmp_dir = ${JSON.stringify(join(root, "tmp"))}
+image_copy_tmp_dir = ${JSON.stringify(join(root, "tmp"))}
 ${hooks}${runtimes}[network]
 network_config_dir = ${JSON.stringify(join(root, "networks"))}
 `,
@@ -56,7 +62,10 @@ graphroot = ${JSON.stringify(join(root, "graph"))}
   const env = {
     CONTAINERS_CONF: join(root, "containers.conf"),
     CONTAINERS_STORAGE_CONF: join(root, "storage.conf"),
+    TMPDIR: join(root, "tmp"),
   };
+  const cleanup = () => removeTree(root);
+  deferCleanup(`podman sandbox ${root}`, cleanup);
   const podman = (args: string[], input?: string) =>
     execFileSync("podman", args, { env: { ...process.env, ...env }, input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
   return {
@@ -78,19 +87,7 @@ graphroot = ${JSON.stringify(join(root, "graph"))}
       execFileSync("podman", ["import", tarball, name], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
       return name;
     },
-    cleanup() {
-      try {
-        podman(["rm", "--all", "--force", "--time", "0"]);
-      } catch {
-        /* best effort: the directory removal below is what matters */
-      }
-      try {
-        podman(["system", "reset", "--force"]);
-      } catch {
-        /* same */
-      }
-      rmSync(root, { recursive: true, force: true });
-    },
+    cleanup,
   };
 }
 

@@ -5,6 +5,7 @@
 // route(8), freebsd-version(1), uname(1), df(1), podman-image-exists(1)).
 import { appendFileSync, existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { checkPfConf as checkPfGrammar } from "./pf-grammar.mjs";
 
 const STATE = process.env.FAKE_STATE;
 const ROOT = process.env.FAKE_ROOT;
@@ -17,8 +18,13 @@ const print = (s) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`);
 const load = (name, dflt) => (existsSync(join(STATE, name)) ? JSON.parse(readFileSync(join(STATE, name), "utf8")) : dflt);
 const save = (name, v) => writeFileSync(join(STATE, name), `${JSON.stringify(v, null, 2)}\n`);
 
-/** getopt(3): `spec` lists flags, a trailing ':' marks one taking an argument. */
-function getopt(tool, argv, spec, usage) {
+/**
+ * getopt(3): `spec` lists flags, a trailing ':' marks one taking an argument; a leading '+' (as
+ * getopt_long reads it) changes nothing here, since parsing stops at the first operand anyway.
+ * `order` lists the flags as given, for tools where the last one wins. An unknown flag is
+ * "illegal option", a missing argument "option requires an argument", each with the usage.
+ */
+function getopt(tool, argv, spec, usage, { usageCode = 1 } = {}) {
   const takes = new Set();
   const flags = new Set();
   for (let i = 0; i < spec.length; i++) {
@@ -26,6 +32,7 @@ function getopt(tool, argv, spec, usage) {
     else flags.add(spec[i]);
   }
   const opts = {};
+  const order = [];
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i];
@@ -35,15 +42,17 @@ function getopt(tool, argv, spec, usage) {
       const c = a[j];
       if (takes.has(c)) {
         const v = j + 1 < a.length ? a.slice(j + 1) : argv[++i];
-        if (v === undefined) fail(`${tool}: option requires an argument -- ${c}\n${usage}`);
+        if (v === undefined) fail(`${tool}: option requires an argument -- ${c}\n${usage}`, usageCode);
         (opts[c] ??= []).push(v);
+        order.push(c);
         break;
       }
-      if (!flags.has(c)) fail(`${tool}: illegal option -- ${c}\n${usage}`);
+      if (!flags.has(c)) fail(`${tool}: illegal option -- ${c}\n${usage}`, usageCode);
       opts[c] = [...(opts[c] ?? []), true];
+      order.push(c);
     }
   }
-  return { opts, args: argv.slice(i) };
+  return { opts, args: argv.slice(i), order };
 }
 
 function rcConf(root) {
@@ -400,56 +409,75 @@ const tools = {
   },
 
   uname(argv) {
-    const { opts } = getopt("uname", argv, "abiKmnoprsUv", "usage: uname [-abiKmnoprsUv]");
+    // uname(1), usr.bin/uname/uname.c: getopt "abiKmnoprsUv", no operands; -a is -mnrsv, -o is
+    // -s; the fields print in one order whatever the flags' (s n r v m p i K U b), -s alone
+    // when none is given. An unknown flag or an operand is the usage message, exit 1.
     // system.json: { sysname (default FreeBSD), kernel, userland, diskKB }.
+    const { opts, args } = getopt("uname", argv, "abiKmnoprsUv", "usage: uname [-abiKmnoprsUv]");
+    if (args.length) fail("usage: uname [-abiKmnoprsUv]");
     const sys = load("system.json", {});
-    const words = [...(opts.s || opts.a || !Object.keys(opts).length ? [sys.sysname ?? "FreeBSD"] : []), ...(opts.r || opts.a ? [sys.kernel] : [])];
-    print(words.join(" "));
+    const has = (f) => !!opts[f] || (!!opts.a && "mnrsv".includes(f)) || (f === "s" && !!opts.o);
+    const fields = {
+      s: sys.sysname ?? "FreeBSD",
+      n: sys.hostname ?? "mastodon.example",
+      r: sys.kernel,
+      v: sys.version ?? `FreeBSD ${sys.kernel} GENERIC amd64`,
+      m: "amd64",
+      p: "amd64",
+      i: "GENERIC",
+      K: String(sys.osreldate ?? 1500068),
+      U: String(sys.osreldate ?? 1500068),
+      b: sys.buildid ?? "0000000000000000000000000000000000000000",
+    };
+    const chosen = Object.keys(fields).filter(has);
+    print((chosen.length ? chosen : ["s"]).map((f) => fields[f]).join(" "));
   },
 
   df(argv) {
-    const { opts, args } = getopt("df", argv, "abcgHhiklmnPt:T", "usage: df [-b | -g | -H | -h | -k | -m | -P] [-acilnT] [-t type] [-,] [file | filesystem ...]");
+    // df(1), bin/df/df.c: getopt_long "+abcgHhiklmnPt:T,"; the block size is the last of -b/-P
+    // (512, but not after -k: POSIX's -P -k is 1024), -k (1024), -m, -g, and -h/-H print sizes
+    // for people instead (not modelled here); -l and -t exclude each other. A usage error is
+    // EX_USAGE (64); a path that does not exist is a warning and exit 1.
+    const usage = "usage: df [-b | -g | -H | -h | -k | -m | -P] [-acilnT] [-t type] [-,]\n          [file | filesystem ...]";
+    const { opts, args, order } = getopt("df", argv, "abcgHhiklmnPt:T,", usage, { usageCode: 64 });
+    if (opts.l && opts.t) fail("df: -l and -t are mutually exclusive.");
+    if ((opts.t ?? []).length > 1) fail("df: only one -t option may be specified");
+    let blocks = process.env.BLOCKSIZE ?? "512";
+    let human = false;
+    let kflag = false;
+    for (const f of order) {
+      if (f === "k") { kflag = true; blocks = "1024"; human = false; }
+      else if ((f === "P" || f === "b") && !kflag) { blocks = "512"; human = false; }
+      else if (f === "m") { blocks = "1m"; human = false; }
+      else if (f === "g") { blocks = "1g"; human = false; }
+      else if (f === "h" || f === "H") human = true;
+    }
+    if (human) fail("fake df: -h and -H (sizes for people) are not modelled; micropod asks for -P -k");
+    const unit = { "512": 512, "1024": 1024, "1m": 1024 ** 2, "1g": 1024 ** 3 }[blocks];
+    if (!unit) fail(`fake df: BLOCKSIZE=${blocks} is not modelled`);
     const sys = load("system.json", {});
-    if (!opts.P || !opts.k) fail("fake df: micropod asks for -P -k");
-    const size = sys.diskKB ?? 0;
-    print("Filesystem 1024-blocks Used Avail Capacity Mounted on");
-    for (const a of args) print(`zroot/containers ${size} ${Math.floor(size / 4)} ${size - Math.floor(size / 4)} 25% ${a}`);
+    const size = Math.floor(((sys.diskKB ?? 0) * 1024) / unit);
+    const used = Math.floor(size / 4);
+    const mounts = args.length ? args : load("mounts.json", []).map((m) => m.mountpoint);
+    const rows = [];
+    let rc = 0;
+    for (const a of mounts) {
+      if (args.length && !existsSync(a)) {
+        process.stderr.write(`df: ${a}: No such file or directory\n`);
+        rc = 1;
+        continue;
+      }
+      rows.push(`zroot/containers ${size} ${used} ${size - used} 25% ${a}`);
+    }
+    if (rows.length) print([`Filesystem ${blocks === "1m" ? "1M" : blocks === "1g" ? "1G" : blocks}-blocks Used Avail Capacity Mounted on`, ...rows].join("\n"));
+    process.exit(rc);
   },
 };
 
-/** pf.conf checks pfctl makes that micropod's output can get wrong: order, macros, syntax. */
+/** pfctl's verdict on a pf.conf (pf-grammar.mjs): every error as pfctl prints it, then its last word, exit 1. */
 function checkPfConf(file, text) {
-  const order = ["option", "normalization", "queueing", "translation", "filter"];
-  let reached = 0;
-  const macros = new Set();
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const start = i + 1;
-    let s = lines[i].replace(/#.*/, "");
-    while (s.trimEnd().endsWith("\\") && i + 1 < lines.length) s = s.trimEnd().slice(0, -1) + " " + lines[++i].replace(/#.*/, "");
-    s = s.trim().replace(/\s+/g, " ");
-    if (!s) continue;
-    const bad = () => fail(`${file}:${start}: syntax error\npfctl: Syntax error in config file: pf rules not loaded`);
-    const macro = /^([A-Za-z_][A-Za-z0-9_]*) ?= ?(".*"|\S+)$/.exec(s);
-    if (macro) { macros.add(macro[1]); continue; }
-    for (const m of s.matchAll(/\$([A-Za-z_][A-Za-z0-9_]*)/g)) if (!macros.has(m[1])) fail(`${file}:${start}: macro '${m[1]}' not defined\npfctl: Syntax error in config file: pf rules not loaded`);
-    if (/^table <[\w-]+>( (persist|const|counters))*( \{[^}]*\})?$/.test(s)) continue;
-    if (/^table /.test(s)) bad();
-    const word = s.split(" ")[0];
-    const section =
-      word === "set" ? "option"
-      : word === "scrub" ? "normalization"
-      : word === "altq" || word === "queue" ? "queueing"
-      : /^(nat|rdr|binat|no)$/.test(word) || /^(nat|rdr|binat)-anchor$/.test(word) ? "translation"
-      : /^(pass|block|anchor|antispoof|match|load)$/.test(word) ? "filter"
-      : undefined;
-    if (!section) bad();
-    if (/^(nat|rdr)-anchor|^anchor/.test(s) && !/^\S+ "[^"]+"( .*)?$/.test(s)) bad();
-    if (word === "nat" && !/ -> /.test(s)) bad();
-    const at = order.indexOf(section);
-    if (at < reached) fail(`${file}:${start}: Rules must be in order: options, ethernet, normalization, queueing, translation, filtering\npfctl: Syntax error in config file: pf rules not loaded`);
-    reached = at;
-  }
+  const errors = checkPfGrammar(file, text);
+  if (errors.length) fail(`${errors.join("\n")}\npfctl: Syntax error in config file: pf rules not loaded`);
 }
 
 export function run(tool) {

@@ -1,20 +1,17 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/load.js";
 import { aliasTarget, seedVariables, variableByName, variables } from "../../../src/config/variables.js";
 import { ConfigError } from "../../../src/core/errors.js";
+import { tempDir } from "../../support/temp.js";
 
 /** The seed suite's spellings, read as micropod's variables. */
 const base = ["DOMAIN=social.example.org", "IP4_ADDRESS=192.0.2.10", "MY_MAIL_HOST=mail.example.org"];
 
-const scratch: string[] = [];
-afterAll(async () => Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true }))));
 
 async function load(lines: readonly string[]) {
-  const dir = await mkdtemp(join(tmpdir(), "micropod-alias-"));
-  scratch.push(dir);
+  const dir = tempDir("micropod-alias-");
   const file = join(dir, "micropod.env");
   await writeFile(file, `${[...base, ...lines].join("\n")}\n`);
   const result = await loadConfig(file, { dataDirOverride: join(dir, "data") }).then(

@@ -1,12 +1,12 @@
-import { mkdtemp, readdir, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/load.js";
 import { ConfigError, ExitCode } from "../../../src/core/errors.js";
+import { tempDir } from "../../support/temp.js";
 
 async function scratch(): Promise<{ dir: string; data: string }> {
-  const dir = await mkdtemp(join(tmpdir(), "micropod-config-"));
+  const dir = tempDir("micropod-config-");
   const data = join(dir, "data");
   return { dir, data };
 }

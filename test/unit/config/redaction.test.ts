@@ -1,11 +1,11 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { loadConfig, registerSecrets } from "../../../src/config/load.js";
 import { createLogger } from "../../../src/core/logger.js";
 import { REDACTED, Redactor } from "../../../src/core/redact.js";
+import { tempDir } from "../../support/temp.js";
 
 function buffer(): { stream: Writable & { isTTY?: boolean }; text: () => string } {
   const chunks: string[] = [];
@@ -20,7 +20,7 @@ function buffer(): { stream: Writable & { isTTY?: boolean }; text: () => string 
 
 describe("registerSecrets", () => {
   it("keeps every secret, generated or given, out of JSON and readable log lines", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "micropod-redact-"));
+    const dir = tempDir("micropod-redact-");
     const env = join(dir, "micropod.env");
     await writeFile(env, [
       "DOMAIN=example.org",

@@ -1,5 +1,4 @@
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -7,13 +6,14 @@ import { loadConfig } from "../../../src/config/load.js";
 import { renderDerivedTable, renderSampleEnv, renderSeedTable, renderVariablesTable } from "../../../src/config/reference.js";
 import { parseEnvText } from "../../../src/config/env-file.js";
 import { variables } from "../../../src/config/variables.js";
+import { tempDir } from "../../support/temp.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const sampleEnv = join(root, "sample.env");
 
 describe("sample.env", () => {
   it("loads with no problem and no warning, every secret generated, nothing written", async () => {
-    const data = join(await mkdtemp(join(tmpdir(), "micropod-sample-")), "data");
+    const data = join(tempDir("micropod-sample-"), "data");
     const config = await loadConfig(sampleEnv, { dataDirOverride: data });
     expect(config.warnings).toEqual([]);
     expect(config.generatedSecrets).toEqual(variables.filter((v) => v.generated).map((v) => v.name));

@@ -1,10 +1,10 @@
 import { createPrivateKey, createPublicKey, sign, verify } from "node:crypto";
-import { mkdir, mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig, persistGeneratedSecrets } from "../../../src/config/load.js";
 import { ConfigError } from "../../../src/core/errors.js";
+import { tempDir } from "../../support/temp.js";
 
 const BASE = ["DOMAIN=example.org", "IP4_ADDRESS=192.0.2.10", "MY_MAIL_HOST=mail.example.org"];
 const ALL_GENERATED = [
@@ -21,7 +21,7 @@ const ALL_GENERATED = [
 ];
 
 async function setup(lines: string[] = []): Promise<{ env: string; data: string; secrets: string }> {
-  const dir = await mkdtemp(join(tmpdir(), "micropod-secrets-"));
+  const dir = tempDir("micropod-secrets-");
   const env = join(dir, "micropod.env");
   await writeFile(env, [...BASE, ...lines, ""].join("\n"));
   const data = join(dir, "data");

@@ -1,7 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseEnvText } from "../../../src/config/env-file.js";
 import { loadConfig } from "../../../src/config/load.js";
 import { seedVariables } from "../../../src/config/variables.js";
@@ -11,6 +10,7 @@ import { emptyObservedState, observeFiles } from "../../../src/engine/observe.js
 import { type StartPlan, planStart } from "../../../src/engine/plan.js";
 import { SECRET_VALUE_VAR } from "../../../src/podman/secret.js";
 import { repoRoot, runMicropod } from "../../support/cli.js";
+import { tempDir } from "../../support/temp.js";
 
 /**
  * The seed suite's full sample .env, under its own names and with test values, planned against
@@ -22,12 +22,9 @@ const fixture = resolve(repoRoot, "test", "fixtures", "seed", "seed.env");
 const seed = Object.fromEntries(parseEnvText(readFileSync(fixture, "utf8"), fixture).entries.map((e) => [e.key, e.value]));
 
 /** The fixture, with micropod's data and log directories in a scratch dir (never /var/db/micropod). */
-const scratch: string[] = [];
-afterAll(() => scratch.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 function seedEnvCopy(): string {
-  const dir = mkdtempSync(join(tmpdir(), "micropod-seed-env-"));
-  scratch.push(dir);
+  const dir = tempDir("micropod-seed-env-");
   const file = join(dir, "seed.env");
   writeFileSync(file, `${readFileSync(fixture, "utf8")}\nDATA_DIR=${join(dir, "data")}\nLOG_DIR=${join(dir, "log")}\n`);
   return file;

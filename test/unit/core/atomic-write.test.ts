@@ -1,10 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { writeFileAtomic } from "../../../src/core/atomic-write.js";
+import { tempDir } from "../../support/temp.js";
 
-const dir = () => mkdtempSync(join(tmpdir(), "micropod-atomic-"));
+const dir = () => tempDir("micropod-atomic-");
 
 describe("writeFileAtomic", () => {
   it("creates a file with the mode asked for, whatever the umask", async () => {

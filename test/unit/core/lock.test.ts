@@ -1,13 +1,14 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
-import { hostname, tmpdir } from "node:os";
+import { existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Clock } from "../../../src/core/clock.js";
 import { LockError } from "../../../src/core/errors.js";
 import { type LockFile, acquireLock, heldLockPaths, lockHolder, takeOverStaleLock, withLock } from "../../../src/core/lock.js";
+import { tempDir } from "../../support/temp.js";
 
-const lockPath = () => join(mkdtempSync(join(tmpdir(), "micropod-lock-")), "state", "micropod.lock");
+const lockPath = () => join(tempDir("micropod-lock-"), "state", "micropod.lock");
 
 /** A clock whose sleep advances time instantly, so waiting tests take no real time. */
 function fakeClock(): Clock & { slept: number[] } {

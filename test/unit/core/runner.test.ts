@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { command, inspect } from "../../../src/core/command.js";
 import { CommandFailedError } from "../../../src/core/errors.js";
 import { Redactor } from "../../../src/core/redact.js";
 import { ExecaRunner, PrintingRunner, killRunningCommands } from "../../../src/core/runner.js";
+import { tempDir } from "../../support/temp.js";
 
 describe("ExecaRunner", () => {
   it("runs argv without a shell, with env and stdin", async () => {
@@ -30,7 +30,7 @@ describe("ExecaRunner", () => {
   });
 
   it("appends output to a log file", async () => {
-    const log = join(mkdtempSync(join(tmpdir(), "micropod-run-")), "build.log");
+    const log = join(tempDir("micropod-run-"), "build.log");
     await new ExecaRunner().run(command(["sh", "-c", "echo out; echo err >&2"]), { logFile: log });
     await new ExecaRunner().run(command(["echo", "again"]), { logFile: log });
     expect(readFileSync(log, "utf8").split("\n").filter(Boolean).sort()).toEqual(["again", "err", "out"]);

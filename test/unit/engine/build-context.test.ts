@@ -1,18 +1,17 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { SuiteError } from "../../../src/core/errors.js";
 import { readBuildContext } from "../../../src/engine/build-context.js";
 import { parseIgnore } from "../../../src/engine/containerignore.js";
+import { tempDir } from "../../support/temp.js";
 
 // Which files podman copies is proven against real podman in test/podman/containerignore.test.ts;
 // here: that the build-cache digest follows exactly those files.
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "micropod-context-"));
+  dir = tempDir("micropod-context-");
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const context = () => join(dir, "context");
 const write = (path: string, content: string) => {

@@ -1,7 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Clock } from "../../../src/core/clock.js";
 import { type Command, renderCommand } from "../../../src/core/command.js";
 import { CommandFailedError, InterruptedError, NotReadyError } from "../../../src/core/errors.js";
@@ -11,14 +9,14 @@ import { executeStart } from "../../../src/engine/execute.js";
 import { type ObservedState, emptyObservedState } from "../../../src/engine/observe.js";
 import { planStart } from "../../../src/engine/plan.js";
 import { dep, health, service, suite } from "../../support/make-suite.js";
+import { tempDir } from "../../support/temp.js";
 
 /**
  * executeStart against a scripted podman: every command answers at once (or as the test says), and
  * time passes only when the engine sleeps. What is asserted is what the engine guarantees whatever
  * the interleaving: what happens before what, what never runs, and which error ends the start.
  */
-const logs = mkdtempSync(join(tmpdir(), "micropod-execute-"));
-afterAll(() => rmSync(logs, { recursive: true, force: true }));
+const logs = tempDir("micropod-execute-");
 
 const build = (name: string) => ({ context: `/suite/${name}`, dockerfile: `/suite/${name}/Containerfile`, args: {} });
 const demo = suite(

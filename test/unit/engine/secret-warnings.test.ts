@@ -1,17 +1,16 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/load.js";
 import { ConfigError } from "../../../src/core/errors.js";
 import { emptyObservedState } from "../../../src/engine/observe.js";
 import { planStart } from "../../../src/engine/plan.js";
 import { loadSuite } from "../../../src/suite/load.js";
 import { service, suite } from "../../support/make-suite.js";
+import { tempDir } from "../../support/temp.js";
 
 const root = resolve(import.meta.dirname, "../../..");
-const dir = mkdtempSync(join(tmpdir(), "micropod-secret-warnings-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir("micropod-secret-warnings-");
 
 /** sample.env with some lines replaced, loaded as `plan` loads it (data dir in the temp dir). */
 async function sampleConfig(changes: Record<string, string> = {}) {

@@ -1,7 +1,6 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { hostVariables } from "../../../src/commands/suite-loading.js";
 import { type Command, renderCommand } from "../../../src/core/command.js";
 import { ConfigError } from "../../../src/core/errors.js";
@@ -17,14 +16,7 @@ import { seedLocation } from "../../../src/ops/adopt/seed.js";
 import { keepSeed, moveNetworksAside, restoreNetworks, restoreSeed, startSeed, stopSeed } from "../../../src/ops/adopt/steps.js";
 import type { SeedContainer } from "../../../src/ops/adopt/seed-containers.js";
 import { service, suite } from "../../support/make-suite.js";
-
-const scratch: string[] = [];
-afterAll(() => scratch.forEach((d) => rmSync(d, { recursive: true, force: true })));
-const tempDir = (prefix: string) => {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  scratch.push(d);
-  return d;
-};
+import { tempDir } from "../../support/temp.js";
 
 describe("the adopted configuration's Redis password", () => {
   const seedEnv = (extra: string) => {

@@ -1,8 +1,9 @@
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { describe, expect, test } from "vitest";
 import { ExitCode, SuiteError } from "../../../src/core/errors.js";
 import { loadSuite } from "../../../src/suite/load.js";
+import { tempDir } from "../../support/temp.js";
 
 const fixtures = resolve(import.meta.dirname, "../../fixtures/suites");
 const fixture = (name: string) => resolve(fixtures, name, "compose.yaml");
@@ -107,35 +108,25 @@ describe("loadSuite refuses bad suites, naming the file, line and path", () => {
   });
 
   test("schema violations carry the Compose path", async () => {
-    const dir = await import("node:fs/promises").then((fs) => fs.mkdtemp(resolve(tmpdir(), "micropod-suite-")));
-    const { writeFile, rm } = await import("node:fs/promises");
-    try {
-      await writeFile(
-        resolve(dir, "compose.yaml"),
-        "services:\n  web:\n    image: docker.io/library/busybox:1.36\n    dependson: [db]\n    depends_on:\n      db: { condition: service_ready }\n  db:\n    image: docker.io/library/busybox:1.36\n",
-      );
-      const err = (await loadSuite(resolve(dir, "compose.yaml"), {}).catch((e: unknown) => e)) as SuiteError;
-      expect(err.details.map((d) => d.replace(`${dir}/`, ""))).toEqual([
-        "compose.yaml:4: services/web/dependson: is not a Compose key (extensions must start with x-)",
-        'compose.yaml:6: services/web/depends_on/db/condition: must be one of "service_started", "service_healthy", "service_completed_successfully"',
-      ]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const dir = tempDir("micropod-suite-");
+    await writeFile(
+      resolve(dir, "compose.yaml"),
+      "services:\n  web:\n    image: docker.io/library/busybox:1.36\n    dependson: [db]\n    depends_on:\n      db: { condition: service_ready }\n  db:\n    image: docker.io/library/busybox:1.36\n",
+    );
+    const err = (await loadSuite(resolve(dir, "compose.yaml"), {}).catch((e: unknown) => e)) as SuiteError;
+    expect(err.details.map((d) => d.replace(`${dir}/`, ""))).toEqual([
+      "compose.yaml:4: services/web/dependson: is not a Compose key (extensions must start with x-)",
+      'compose.yaml:6: services/web/depends_on/db/condition: must be one of "service_started", "service_healthy", "service_completed_successfully"',
+    ]);
   });
 
   test("YAML that does not parse, and a missing file", async () => {
-    const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
-    const dir = await mkdtemp(resolve(tmpdir(), "micropod-suite-"));
-    try {
-      await writeFile(resolve(dir, "compose.yaml"), "services:\n  web:\n    image: a\n    image: b\n");
-      const bad = (await loadSuite(resolve(dir, "compose.yaml"), {}).catch((e: unknown) => e)) as SuiteError;
-      expect(bad).toBeInstanceOf(SuiteError);
-      expect(bad.message).toBe(`${resolve(dir, "compose.yaml")} is not valid YAML`);
-      expect(bad.details).toEqual([`${resolve(dir, "compose.yaml")}:4: Map keys must be unique`]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const dir = tempDir("micropod-suite-");
+    await writeFile(resolve(dir, "compose.yaml"), "services:\n  web:\n    image: a\n    image: b\n");
+    const bad = (await loadSuite(resolve(dir, "compose.yaml"), {}).catch((e: unknown) => e)) as SuiteError;
+    expect(bad).toBeInstanceOf(SuiteError);
+    expect(bad.message).toBe(`${resolve(dir, "compose.yaml")} is not valid YAML`);
+    expect(bad.details).toEqual([`${resolve(dir, "compose.yaml")}:4: Map keys must be unique`]);
     const err = (await loadSuite(resolve(fixtures, "nope", "compose.yaml"), {}).catch((e: unknown) => e)) as SuiteError;
     expect(err).toBeInstanceOf(SuiteError);
     expect(err.message).toBe(`cannot read the compose file ${resolve(fixtures, "nope", "compose.yaml")}`);

@@ -1,6 +1,8 @@
+import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { describe, expect, test } from "vitest";
 import { loadSuite } from "../../../src/suite/load.js";
+import { tempDir } from "../../support/temp.js";
 
 const fixtures = resolve(import.meta.dirname, "../../fixtures/suites");
 
@@ -65,47 +67,35 @@ describe("loadSuite", () => {
   });
 
   test("a missing required env_file is a problem at its path", async () => {
-    const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
-    const { tmpdir } = await import("node:os");
-    const dir = await mkdtemp(resolve(tmpdir(), "micropod-suite-"));
-    try {
-      await writeFile(resolve(dir, "compose.yaml"), "services:\n  app:\n    image: docker.io/library/busybox:1.36\n    env_file: missing.env\n");
-      const err = await loadSuite(resolve(dir, "compose.yaml"), {}).catch((e: { details: string[] }) => e);
-      expect((err as { details: string[] }).details).toEqual([
-        `${dir}/compose.yaml:4: services/app/env_file: cannot read ${dir}/missing.env: ENOENT`,
-      ]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const dir = tempDir("micropod-suite-");
+    await writeFile(resolve(dir, "compose.yaml"), "services:\n  app:\n    image: docker.io/library/busybox:1.36\n    env_file: missing.env\n");
+    const err = await loadSuite(resolve(dir, "compose.yaml"), {}).catch((e: { details: string[] }) => e);
+    expect((err as { details: string[] }).details).toEqual([
+      `${dir}/compose.yaml:4: services/app/env_file: cannot read ${dir}/missing.env: ENOENT`,
+    ]);
   });
 
   test("an env secret's variable may not also be in environment; a bad address family is named", async () => {
-    const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
-    const { tmpdir } = await import("node:os");
-    const dir = await mkdtemp(resolve(tmpdir(), "micropod-suite-"));
-    try {
-      await writeFile(
-        resolve(dir, "compose.yaml"),
-        [
-          "services:",
-          "  app:",
-          "    image: docker.io/library/busybox:1.36",
-          "    environment: { DB_PASS: plain }",
-          "    secrets: [{ source: db, target: DB_PASS }]",
-          "    x-micropod: { secret-type: env }",
-          "    networks: { net: { ipv4_address: 'fd00::1' } }",
-          "networks: { net: {} }",
-          "secrets: { db: { environment: DB_PASS } }",
-          "",
-        ].join("\n"),
-      );
-      const err = await loadSuite(resolve(dir, "compose.yaml"), {}).catch((e: { details: string[] }) => e);
-      expect((err as { details: string[] }).details.map((d) => d.replace(`${dir}/`, ""))).toEqual([
-        "compose.yaml:4: services/app/environment/DB_PASS: DB_PASS is also an env secret: a secret's variable must not appear in environment",
-        'compose.yaml:7: services/app/networks/net/ipv4_address: "fd00::1" is not an IPv4 address',
-      ]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const dir = tempDir("micropod-suite-");
+    await writeFile(
+      resolve(dir, "compose.yaml"),
+      [
+        "services:",
+        "  app:",
+        "    image: docker.io/library/busybox:1.36",
+        "    environment: { DB_PASS: plain }",
+        "    secrets: [{ source: db, target: DB_PASS }]",
+        "    x-micropod: { secret-type: env }",
+        "    networks: { net: { ipv4_address: 'fd00::1' } }",
+        "networks: { net: {} }",
+        "secrets: { db: { environment: DB_PASS } }",
+        "",
+      ].join("\n"),
+    );
+    const err = await loadSuite(resolve(dir, "compose.yaml"), {}).catch((e: { details: string[] }) => e);
+    expect((err as { details: string[] }).details.map((d) => d.replace(`${dir}/`, ""))).toEqual([
+      "compose.yaml:4: services/app/environment/DB_PASS: DB_PASS is also an env secret: a secret's variable must not appear in environment",
+      'compose.yaml:7: services/app/networks/net/ipv4_address: "fd00::1" is not an IPv4 address',
+    ]);
   });
 });

@@ -1,13 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { SuiteError } from "../../../src/core/errors.js";
 import { loadSuite } from "../../../src/suite/load.js";
 import { sampleVars } from "./vars.js";
+import { tempDir } from "../../support/temp.js";
 
-const dir = mkdtempSync(join(tmpdir(), "micropod-ulimits-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir("micropod-ulimits-");
 
 function compose(name: string, ulimits: string): string {
   const file = join(dir, `${name}.yaml`);
