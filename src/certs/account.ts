@@ -17,7 +17,7 @@ export async function accountKey(path: string): Promise<{ pem: string; created: 
     try {
       createPrivateKey(existing);
     } catch (err) {
-      throw new Error(`${path} is not a private key (${(err as Error).message}); move it away to have a new account key generated`);
+      throw new Error(`${path} is not a private key (${(err as Error).message}); move it away to have a new account key generated`, { cause: err });
     }
     if (((await stat(path)).mode & 0o077) !== 0) await chmod(path, 0o600);
     return { pem: existing, created: false };

@@ -18,7 +18,7 @@ export function renewBeforeDays(info: Pick<CertificateInfo, "notBefore" | "notAf
 /** A failed renewal alerts once fewer than this many days remain. */
 export const ALERT_BELOW_DAYS = 14;
 
-export type Decision = { readonly order: true; readonly reason: string } | { readonly order: false; readonly reason: string };
+export type RenewalDecision = { readonly order: true; readonly reason: string } | { readonly order: false; readonly reason: string };
 
 /**
  * Whether this run orders a certificate: when there is none (for `renew`, one micropod issued
@@ -26,7 +26,7 @@ export type Decision = { readonly order: true; readonly reason: string } | { rea
  * runs only once `issue` has (renew.ts), so the schedule never touches a certificate micropod
  * did not obtain.
  */
-export function decide(mode: "issue" | "renew", current: CertificateInfo | undefined, names: readonly string[], nowMs: number, force: boolean): Decision {
+export function decideRenewal(mode: "issue" | "renew", current: CertificateInfo | undefined, names: readonly string[], nowMs: number, force: boolean): RenewalDecision {
   if (!current) {
     return mode === "issue" ? { order: true, reason: "no certificate yet" } : { order: true, reason: "the certificate is gone" };
   }

@@ -42,7 +42,7 @@ export async function activateCertificate(paths: InstallPaths, previous: string 
     if (previous !== undefined) await writeFileAtomic(paths.certFile, previous, { mode: 0o600 });
     else await rm(paths.certFile, { force: true });
     await proxy.reconfigure().catch(() => undefined);
-    throw new Error(`haproxy refused the new certificate, the previous state is restored: ${(err as Error).message}`);
+    throw new Error(`haproxy refused the new certificate, the previous state is restored: ${(err as Error).message}`, { cause: err });
   }
   await proxy.reload();
 }

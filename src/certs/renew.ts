@@ -7,7 +7,7 @@ import type { AlertSink } from "../health/alertmanager.js";
 import { accountKey } from "./account.js";
 import { acmeErrorMessage, type Http01Solver, LETS_ENCRYPT, orderCertificate, type OrderOptions } from "./acme.js";
 import { ChallengeWebroot, selfCheckChallenge } from "./challenge.js";
-import { ALERT_BELOW_DAYS, decide } from "./decide.js";
+import { ALERT_BELOW_DAYS, decideRenewal } from "./decide.js";
 import { activateCertificate, writeCertificate } from "./install.js";
 import type { CertLayout } from "./layout.js";
 import type { CertificateNames } from "./names.js";
@@ -66,7 +66,7 @@ export async function obtainOrRenew(ctx: Ctx, req: CertsRequest, deps: CertsDeps
       return { action: "kept", message: reason };
     }
     const current = await currentCertificate(layout.certFile, ctx);
-    const decision = decide(req.mode, current, deps.names.names, ctx.clock.now(), req.force === true);
+    const decision = decideRenewal(req.mode, current, deps.names.names, ctx.clock.now(), req.force === true);
     for (const note of deps.names.notes) ctx.logger.warn({ event: "certs.names" }, note);
     if (!decision.order) {
       if (state?.reloadPending) return await reloadPending(ctx, deps, state, current);

@@ -1,5 +1,5 @@
 import { MicropodError, type ExitCodeValue } from "../core/errors.js";
-import { execService, terminalPassthrough } from "../ops/passthrough.js";
+import { execService } from "../ops/passthrough.js";
 import { opsContext } from "./ops-context.js";
 import { withSuiteOptions } from "./suite-loading.js";
 import type { SuiteOptions } from "../config/locations.js";
@@ -21,7 +21,7 @@ export const registerExec: Register = (program, context) => {
       .option("-T, --no-tty", "no TTY even when standard input is one"),
   ).action(async (service: string, argv: string[], opts: SuiteOptions & { user?: string; tty: boolean }) => {
     const ctx = await opsContext(context(), opts);
-    const code = await execService(ctx, terminalPassthrough, service, argv, { ...(opts.tty ? {} : { tty: false }), ...(opts.user ? { user: opts.user } : {}) });
+    const code = await execService(ctx, service, argv, { ...(opts.tty ? {} : { tty: false }), ...(opts.user ? { user: opts.user } : {}) });
     passExitCode(code, argv[0] ?? "command");
   });
 };

@@ -1,6 +1,4 @@
 import type { Command as Program } from "commander";
-import { execa } from "execa";
-import { renderCommand } from "../core/command.js";
 import { SuiteError, UsageError } from "../core/errors.js";
 import { containerLogs } from "../podman/container.js";
 import type { Context } from "../core/context.js";
@@ -13,8 +11,8 @@ export interface LogsOptions extends SuiteOptions {
 }
 
 /**
- * `micropod logs SERVICE [-f] [--tail N]`. Following streams until Ctrl-C, so it runs podman with
- * inherited output instead of through the Runner (which collects output); the argv is the builder's.
+ * `micropod logs SERVICE [-f] [--tail N]`. Following streams until Ctrl-C: the Runner hands each
+ * line over, redacted, as it arrives.
  */
 export async function logs(ctx: Context, serviceName: string, opts: LogsOptions): Promise<void> {
   const { suite } = await loadConfigAndSuite(ctx, opts);
@@ -26,12 +24,8 @@ export async function logs(ctx: Context, serviceName: string, opts: LogsOptions)
     ctx.out(ctx.redactor.redact(`${r.stdout}${r.stderr}`));
     return;
   }
-  ctx.logger.debug(renderCommand(cmd));
-  const [file, ...args] = cmd.argv as [string, ...string[]];
-  const child = execa(file, args, { stdout: "pipe", stderr: "pipe", reject: false, cancelSignal: ctx.signal });
-  child.stdout?.on("data", (b: Buffer) => process.stdout.write(ctx.redactor.redact(b.toString())));
-  child.stderr?.on("data", (b: Buffer) => process.stderr.write(ctx.redactor.redact(b.toString())));
-  await child;
+  const print = (line: string, stream: "stdout" | "stderr") => (stream === "stdout" ? process.stdout : process.stderr).write(line);
+  await ctx.runner.run(cmd, { output: print, signal: ctx.signal, allowFailure: true });
 }
 
 export function registerLogs(program: Program, context: () => Context): void {

@@ -10,7 +10,7 @@ import type { Context } from "../core/context.js";
 import { bundledSampleEnv, type SuiteOptions } from "../config/locations.js";
 import { loadConfigAndSuite, withSuiteOptions } from "./suite-loading.js";
 
-export interface PlanOptions extends SuiteOptions {
+export interface PlanCommandOptions extends SuiteOptions {
   readonly json?: boolean;
   /** Plan for a fresh host even when podman is reachable. */
   readonly fresh?: boolean;
@@ -47,7 +47,7 @@ export interface PlanDocument {
  * `micropod plan`: everything `start` would do, computed without changing anything. Runs on any
  * machine: with no podman reachable it plans for a fresh host.
  */
-export async function plan(ctx: Pick<Context, "runner" | "redactor" | "out">, opts: PlanOptions): Promise<PlanDocument> {
+export async function plan(ctx: Pick<Context, "runner" | "redactor" | "out">, opts: PlanCommandOptions): Promise<PlanDocument> {
   const { config, suite } = await loadConfigAndSuite(ctx, opts, { allowSample: true });
   const { observed, source } = await observeForPlan(ctx, suite, opts.fresh ?? false);
   const p = planStart(suite, { vars: config.vars, secretNames: config.secretNames }, observed, {
@@ -141,7 +141,7 @@ export function registerPlan(program: Program, context: () => Context): void {
   )
     .option("--fresh", "plan for a fresh host, without asking podman what exists")
     // --json is the global flag (JSON logs); for plan it also means a JSON document on stdout.
-    .action(async (services: string[], _opts: PlanOptions, cmd: Program) => {
-      await plan(context(), { ...cmd.optsWithGlobals<PlanOptions>(), services });
+    .action(async (services: string[], _opts: PlanCommandOptions, cmd: Program) => {
+      await plan(context(), { ...cmd.optsWithGlobals<PlanCommandOptions>(), services });
     });
 }

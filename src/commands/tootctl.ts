@@ -1,4 +1,4 @@
-import { runTootctl, terminalPassthrough } from "../ops/passthrough.js";
+import { runTootctl } from "../ops/passthrough.js";
 import { opsContext } from "./ops-context.js";
 import { passExitCode } from "./exec.js";
 import type { Register } from "./index.js";
@@ -12,6 +12,6 @@ export const registerTootctl: Register = (program, context) => {
     .helpOption(false)
     .action(async (args: string[]) => {
       const ctx = await opsContext(context(), {});
-      passExitCode(await runTootctl(ctx, terminalPassthrough, args), "tootctl");
+      passExitCode(await runTootctl(ctx, args), "tootctl");
     });
 };

@@ -7,7 +7,7 @@ import { type Command as Program, Help, type Option } from "commander";
  */
 
 /** How a shell completes a value: file names, directory names, or not at all. */
-export type ValueKind = "file" | "dir" | "none";
+export type ArgumentValue = "file" | "dir" | "none";
 
 export interface OptionSpec {
   /** Every spelling, short first: ["-j", "--jobs"]. */
@@ -17,14 +17,14 @@ export interface OptionSpec {
   readonly takesValue: boolean;
   /** The value's placeholder as the help shows it (`<file>`), or "" for a flag. */
   readonly placeholder: string;
-  readonly value: ValueKind;
+  readonly value: ArgumentValue;
 }
 
 export interface ArgumentSpec {
   readonly name: string;
   readonly required: boolean;
   readonly variadic: boolean;
-  readonly value: ValueKind;
+  readonly value: ArgumentValue;
 }
 
 export interface CommandSpec {
@@ -37,7 +37,7 @@ export interface CommandSpec {
 }
 
 /** `<file>`, `<path>` and `<dir>` placeholders name file-system values; nothing else does. */
-function valueKind(placeholder: string | undefined): ValueKind {
+function valueKind(placeholder: string | undefined): ArgumentValue {
   const name = placeholder?.replace(/[<>[\].]/g, "");
   if (name === "file" || name === "path") return "file";
   if (name === "dir") return "dir";

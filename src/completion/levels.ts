@@ -1,4 +1,4 @@
-import { allCommands, type CommandSpec, type OptionSpec, type ValueKind } from "./command-tree.js";
+import { allCommands, type CommandSpec, type OptionSpec, type ArgumentValue } from "./command-tree.js";
 
 /**
  * What a shell offers after each command path: the verbs below it, its options (the program's
@@ -15,7 +15,7 @@ export interface Level {
   readonly fileValued: readonly string[];
   readonly dirValued: readonly string[];
   /** What the positional arguments are, when they are file-system paths. */
-  readonly args: ValueKind;
+  readonly args: ArgumentValue;
 }
 
 const names = (opts: readonly OptionSpec[], pick: (o: OptionSpec) => boolean) => opts.filter(pick).flatMap((o) => o.names);

@@ -26,7 +26,16 @@ export interface RunOptions {
    * process group, so it finishes even when micropod has quit.
    */
   readonly uncut?: boolean;
+  /**
+   * Where the output goes. "collect" (the default): into the result. "terminal": the caller's
+   * stdin, stdout and stderr, in micropod's own process group so that an interactive program
+   * owns the terminal and gets its Ctrl-C (exec, tootctl). A function: each line as it arrives,
+   * redacted (logs --follow). With either of the last two the result's stdout and stderr are empty.
+   */
+  readonly output?: "collect" | "terminal" | LineSink;
 }
+
+export type LineSink = (line: string, stream: "stdout" | "stderr") => void;
 
 export interface Runner {
   run(c: Command, opts?: RunOptions): Promise<RunResult>;
@@ -51,22 +60,25 @@ export class ExecaRunner implements Runner {
 
   async run(c: Command, opts: RunOptions = {}): Promise<RunResult> {
     const [file, ...args] = c.argv as [string, ...string[]];
+    const terminal = opts.output === "terminal";
     const sink = opts.logFile ? (["pipe", { file: opts.logFile, append: true }] as const) : ("pipe" as const);
     const child = execa(file, args, {
       env: c.env ? { ...c.env } : undefined,
       extendEnv: true,
       input: c.input,
-      stdin: c.input === undefined ? "ignore" : undefined,
+      stdin: terminal ? "inherit" : c.input === undefined ? "ignore" : undefined,
       cwd: c.cwd,
       reject: false,
       stripFinalNewline: false,
       timeout: opts.timeoutMs,
       cancelSignal: opts.signal,
-      stdout: sink,
-      stderr: sink,
+      stdout: terminal ? "inherit" : sink,
+      stderr: terminal ? "inherit" : sink,
+      buffer: opts.output === undefined || opts.output === "collect",
       encoding: "utf8",
-      detached: true,
+      detached: !terminal,
     });
+    if (typeof opts.output === "function") forwardLines(child, opts.output, this.redactor);
     if (!opts.uncut) running.add(child);
     const r = await child.finally(() => running.delete(child));
     const result: RunResult = {
@@ -79,6 +91,21 @@ export class ExecaRunner implements Runner {
       throw new CommandFailedError(renderCommand(c, this.redactor), redactResult(result, this.redactor));
     }
     return result;
+  }
+}
+
+/** Hands a child's output to `sink` line by line (a secret is never split across two calls), redacted. */
+function forwardLines(child: { stdout: NodeJS.ReadableStream | null; stderr: NodeJS.ReadableStream | null }, sink: LineSink, redactor?: Redactor): void {
+  for (const stream of ["stdout", "stderr"] as const) {
+    let pending = "";
+    const emit = (line: string) => sink(redactor ? redactor.redact(line) : line, stream);
+    child[stream]?.setEncoding("utf8");
+    child[stream]?.on("data", (chunk: string) => {
+      const lines = (pending + chunk).split("\n");
+      pending = lines.pop()!;
+      for (const line of lines) emit(`${line}\n`);
+    });
+    child[stream]?.on("end", () => pending && emit(pending));
   }
 }
 

@@ -15,7 +15,7 @@ export type { NetworkStep } from "./plan-networks.js";
 export type { SecretStep } from "./plan-secrets.js";
 export type { PlanVars } from "./planning.js";
 
-export interface PlanOptions {
+export interface StartPlanOptions {
   /** Services asked for (their dependencies come along); all when empty. */
   readonly services?: readonly string[];
   /** Where build logs go: <logDir>/build-<service>.log. */
@@ -57,7 +57,7 @@ export interface StartPlan {
  * An empty observed state plans a fresh host. Throws SuiteError for a suite that cannot start,
  * naming every problem the step planners found.
  */
-export function planStart(suite: Suite, config: PlanVars, observed: ObservedState, opts: PlanOptions = {}): StartPlan {
+export function planStart(suite: Suite, config: PlanVars, observed: ObservedState, opts: StartPlanOptions = {}): StartPlan {
   const graph = dependencyGraph(suite, observed.buildContexts);
   const selected = selectServices(suite, graph, opts.services ?? [], opts.noDeps ?? false);
   const order = graph.order(selected);

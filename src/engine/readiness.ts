@@ -35,7 +35,7 @@ export async function waitHealthy(step: ContainerStep, ctx: ReadinessContext): P
   const { runner, clock, signal } = ctx;
   const t0 = clock.now();
   let failures = 0;
-  let last = "";
+  let last: string;
   for (;;) {
     signal.throwIfAborted();
     const r = await runner.run(probe, { allowFailure: true, timeoutMs: hc.timeoutMs, signal });

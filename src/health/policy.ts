@@ -8,7 +8,7 @@ import type { ContainerVerdict } from "./verdict.js";
  * podman says about the container in, one decision and the record to keep out. The check
  * carries the decision out; unit tests walk sequences of samples through it.
  */
-export type Action = "none" | "wait" | "grace" | "cooldown" | "restart" | "alert";
+export type HealthAction = "none" | "wait" | "grace" | "cooldown" | "restart" | "alert";
 
 export interface ContainerRuntime {
   readonly exists: boolean;
@@ -19,7 +19,7 @@ export interface ContainerRuntime {
 
 export interface Decision {
   readonly container: string;
-  readonly action: Action;
+  readonly action: HealthAction;
   readonly message: string;
   readonly failing: number;
   /** Push TTIN first: the process still beats, so its thread dump reaches the log. */
@@ -67,7 +67,7 @@ export function decide(
   const why = verdict.status === "absent" ? `no Sidekiq process reports with tag ${target.tag}` : verdict.reasons.map((r) => r.message).join("; ");
   const failing = record.failing + 1;
   const keep = next(failing, verdict.status === "absent" ? { lastReasons: [why] } : {});
-  const decision = (action: Action, message: string, extra: Partial<Decision> = {}) => ({ decision: { ...base, action, message, failing, ...extra }, record: keep });
+  const decision = (action: HealthAction, message: string, extra: Partial<Decision> = {}) => ({ decision: { ...base, action, message, failing, ...extra }, record: keep });
 
   if (failing < t.failingSamples) return decision("wait", `${why}: failing sample ${failing} of ${t.failingSamples}`);
   if (runtime.startedAtMs !== undefined && nowMs - runtime.startedAtMs < t.graceMs) {

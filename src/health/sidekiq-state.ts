@@ -19,7 +19,7 @@ export interface RunningJob {
   readonly runAtMs: number;
 }
 
-export interface SidekiqProcess {
+export interface SidekiqProcessRecord {
   readonly identity: string;
   /** `-g` tag: micropod sets it to the container name. */
   readonly tag?: string;
@@ -46,7 +46,7 @@ export interface QueueState {
 }
 
 export interface SidekiqSnapshot {
-  readonly processes: readonly SidekiqProcess[];
+  readonly processes: readonly SidekiqProcessRecord[];
   /** Identities still in `processes` whose hash expired: frozen or killed without a clean stop. */
   readonly ghosts: readonly string[];
   readonly queues: readonly QueueState[];
@@ -196,7 +196,7 @@ export function parseSnapshot(reply: unknown): SidekiqSnapshot {
   };
 }
 
-function parseProcess(row: unknown[]): SidekiqProcess {
+function parseProcess(row: unknown[]): SidekiqProcessRecord {
   const [identity, infoJson, busy, beat, quiet, concurrency, rss, work] = row;
   const info = jsonObject(infoJson);
   // Every Sidekiq from 6.5 to 8.1 writes `info` as a JSON object naming the process's queues.

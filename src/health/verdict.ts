@@ -1,6 +1,6 @@
 import type { HealthThresholds } from "./thresholds.js";
 import type { SidekiqTarget } from "./targets.js";
-import { type SidekiqProcess, type SidekiqSnapshot, queueLatencyMs } from "./sidekiq-state.js";
+import { type SidekiqProcessRecord, type SidekiqSnapshot, queueLatencyMs } from "./sidekiq-state.js";
 
 /**
  * Pure rules that turn one snapshot (plus what the previous sample left in memory) into a verdict
@@ -155,6 +155,6 @@ function starving(queues: readonly string[], latencyMs: Record<string, number>, 
 }
 
 /** Two live processes with one tag only overlap during a restart: the newer one is the container's. */
-function newest(ps: readonly SidekiqProcess[]): SidekiqProcess | undefined {
+function newest(ps: readonly SidekiqProcessRecord[]): SidekiqProcessRecord | undefined {
   return [...ps].sort((a, b) => (b.startedAtMs ?? 0) - (a.startedAtMs ?? 0))[0];
 }

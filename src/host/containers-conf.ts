@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
-import { parse, TomlError } from "smol-toml";
+import { parse, type TomlError } from "smol-toml";
 import { ConfigError } from "../core/errors.js";
 import { managedHeader } from "./files.js";
 

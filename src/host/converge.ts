@@ -10,6 +10,9 @@ export interface ConvergeReport {
   readonly notInspected: number;
 }
 
+/** prepare-host stopped at a resource: already says where and what was applied, so it passes through as it is. */
+export class PrepareHostStopped extends MicropodError {}
+
 /**
  * Inspect → diff → apply, one resource after the other (later ones inspect what earlier ones
  * made). In check mode nothing is applied, and a resource that cannot be inspected here is
@@ -25,7 +28,7 @@ export async function converge(
   const stop = (name: string, message: string, exitCode: number, details: readonly string[]) => {
     const applied = results.filter((r) => r.changed).map((r) => r.name);
     const done = opts.check ? "nothing was applied (--check)" : applied.length ? `already applied: ${applied.join(", ")}` : "nothing was applied before this step";
-    return new MicropodError(`prepare-host stopped at ${name}: ${message}`, exitCode as MicropodError["exitCode"], [
+    return new PrepareHostStopped(`prepare-host stopped at ${name}: ${message}`, exitCode as MicropodError["exitCode"], [
       ...details,
       done,
       ...(opts.check ? [] : ["fix the cause and run `micropod prepare-host` again: finished steps are found in place and skipped"]),
@@ -48,7 +51,7 @@ export async function converge(
         opts.onResult?.(result);
         continue;
       }
-      if (err instanceof MicropodError && err.message.startsWith("prepare-host stopped")) throw err;
+      if (err instanceof PrepareHostStopped) throw err;
       if (err instanceof MicropodError) throw stop(resource.name, err.message, err.exitCode, err.details);
       throw stop(resource.name, err instanceof Error ? err.message : String(err), ExitCode.failure, []);
     }

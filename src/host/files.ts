@@ -2,7 +2,7 @@ import { mkdir, readFile, stat } from "node:fs/promises";
 import { writeFileAtomic } from "../core/atomic-write.js";
 import { diffLines } from "./diff.js";
 import { hostPath } from "./options.js";
-import type { Action, HostContext } from "./resource.js";
+import type { HostStep, HostContext } from "./resource.js";
 
 /** The marker every file micropod owns carries; a file without it belongs to the administrator. */
 export const MANAGED_MARKER = "managed by micropod";
@@ -32,14 +32,14 @@ export async function isDirectory(path: string): Promise<boolean> {
  * Write `content` to the host path `path` (under --root), atomically, keeping the previous
  * content as `<path>.micropod-backup`. The diff shows host paths, not temp-root ones.
  */
-export function writeAction(ctx: Pick<HostContext, "options">, path: string, before: string | undefined, content: string, mode?: number): Action {
+export function writeAction(ctx: Pick<HostContext, "options">, path: string, before: string | undefined, content: string, mode?: number): HostStep {
   return {
     diff: diffLines(path, before, content),
     apply: async () => void (await writeFileAtomic(hostPath(ctx.options, path), content, { backup: true, mkdirs: true, mode })),
   };
 }
 
-export function mkdirAction(ctx: Pick<HostContext, "options">, path: string, mode = 0o755): Action {
+export function mkdirAction(ctx: Pick<HostContext, "options">, path: string, mode = 0o755): HostStep {
   return {
     diff: [`$ mkdir -p -m ${mode.toString(8)} ${path}`],
     apply: async () => void (await mkdir(hostPath(ctx.options, path), { recursive: true, mode })),

@@ -1,8 +1,8 @@
 import { sysrcGet, sysrcSet } from "./tools/sysrc.js";
-import { type Action, type HostContext, runAction } from "./resource.js";
+import { type HostStep, type HostContext, runAction } from "./resource.js";
 
 /** rc.conf values the host must have, and the sysrc call that sets those that differ. */
-export async function rcConfPlan(ctx: HostContext, wanted: Readonly<Record<string, string>>): Promise<{ differing: string[]; actions: Action[] }> {
+export async function rcConfPlan(ctx: HostContext, wanted: Readonly<Record<string, string>>): Promise<{ differing: string[]; actions: HostStep[] }> {
   const differing: string[] = [];
   for (const [name, value] of Object.entries(wanted)) {
     // Unknown variables exit non-zero: the same as "not set".

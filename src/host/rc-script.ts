@@ -5,7 +5,7 @@ import { PrerequisiteError } from "../core/errors.js";
 import { diffLines } from "./diff.js";
 import { isManaged, readIfExists } from "./files.js";
 import { hostPath } from "./options.js";
-import type { Action } from "./resource.js";
+import type { HostStep } from "./resource.js";
 
 /**
  * Installing the package's rc.d scripts: the one rule prepare-host's boot resource and
@@ -77,7 +77,7 @@ export async function inspectRcScript(o: { readonly root: string }, name: RcScri
  * /var/backups (never in rc.d). Whether an administrator's file may be replaced is the caller's
  * call (--force): this only says what replacing it does.
  */
-export function rcScriptAction(o: { readonly root: string }, i: RcScriptInspection): Action | undefined {
+export function rcScriptAction(o: { readonly root: string }, i: RcScriptInspection): HostStep | undefined {
   if (i.state === "identical") {
     if (!i.modeDrifted) return undefined;
     return { diff: [`$ chmod ${RC_SCRIPT_MODE.toString(8)} ${i.target}`], apply: () => chmod(hostPath(o, i.target), RC_SCRIPT_MODE) };

@@ -9,7 +9,7 @@ import type { HostOptions } from "./options.js";
  * command line that would run); `apply` does it. Actions of a resource run in order, and the
  * first that throws stops the run.
  */
-export interface Action {
+export interface HostStep {
   readonly diff: readonly string[];
   apply(): Promise<void>;
 }
@@ -18,7 +18,7 @@ export interface Action {
 export interface Plan {
   /** One line: what is in place, or what will change. */
   readonly message: string;
-  readonly actions: readonly Action[];
+  readonly actions: readonly HostStep[];
   /** Findings reported but deliberately not changed (another mountpoint, jail mechanism). */
   readonly notes?: readonly string[];
   /**
@@ -62,7 +62,7 @@ export interface HostResource {
 export const ok = (message: string, notes: readonly string[] = []): Plan => ({ message, actions: [], notes });
 
 /** Run a changing command as an action. */
-export function runAction(ctx: Pick<HostContext, "runner">, c: Command): Action {
+export function runAction(ctx: Pick<HostContext, "runner">, c: Command): HostStep {
   return { diff: [`$ ${renderCommand(c)}`], apply: async () => void (await ctx.runner.run(c)) };
 }
 

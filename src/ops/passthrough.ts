@@ -1,22 +1,9 @@
-import { execa } from "execa";
 import type { Command } from "../core/command.js";
+import type { LineSink } from "../core/runner.js";
 import { execInteractive } from "../podman/container.js";
 import type { OpsContext } from "./context.js";
 import { requireRunning } from "./running.js";
 import { roleServiceName } from "../suite/roles.js";
-
-/** Runs a command with the caller's terminal attached and returns its exit code. */
-export interface Passthrough {
-  run(c: Command): Promise<number>;
-}
-
-export const terminalPassthrough: Passthrough = {
-  async run(c) {
-    const [file, ...args] = c.argv as [string, ...string[]];
-    const r = await execa(file, args, { env: c.env ? { ...c.env } : undefined, stdio: "inherit", reject: false });
-    return r.exitCode ?? 128 + 15;
-  },
-};
 
 /** Mastodon's admin CLI, relative to the template image's working directory (the Mastodon tree). */
 export const tootctl = ["bin/tootctl"] as const;
@@ -25,6 +12,8 @@ export interface ExecOptions {
   /** Allocate a TTY (default: when standard input is one). */
   readonly tty?: boolean;
   readonly user?: string;
+  /** Where the command's output goes (default: the caller's terminal, stdin included). */
+  readonly output?: "terminal" | LineSink;
 }
 
 /**
@@ -39,17 +28,16 @@ export async function execCommand(ctx: Pick<OpsContext, "runner" | "suite">, ser
 
 export async function execService(
   ctx: Pick<OpsContext, "runner" | "suite" | "logger">,
-  io: Passthrough,
   service: string,
   argv: readonly string[],
   opts: ExecOptions = {},
 ): Promise<number> {
   const c = await execCommand(ctx, service, argv, opts);
   ctx.logger.debug({ service, argv }, "exec");
-  return io.run(c);
+  return (await ctx.runner.run(c, { output: opts.output ?? "terminal", allowFailure: true })).exitCode;
 }
 
 /** `micropod tootctl ARGS...`: tootctl in the container of the web role. */
-export function runTootctl(ctx: Pick<OpsContext, "runner" | "suite" | "logger">, io: Passthrough, args: readonly string[], opts: ExecOptions = {}): Promise<number> {
-  return execService(ctx, io, roleServiceName(ctx.suite, "web"), [...tootctl, ...args], opts);
+export function runTootctl(ctx: Pick<OpsContext, "runner" | "suite" | "logger">, args: readonly string[], opts: ExecOptions = {}): Promise<number> {
+  return execService(ctx, roleServiceName(ctx.suite, "web"), [...tootctl, ...args], opts);
 }

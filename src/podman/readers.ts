@@ -68,7 +68,7 @@ function parseArray(text: string, what: string): Json[] {
   try {
     v = JSON.parse(t);
   } catch (err) {
-    throw new Error(`cannot read ${what} output as JSON: ${(err as Error).message}`);
+    throw new Error(`cannot read ${what} output as JSON: ${(err as Error).message}`, { cause: err });
   }
   if (v === null) return [];
   if (!Array.isArray(v)) throw new Error(`${what} output is not a JSON array`);

@@ -15,7 +15,15 @@
  */
 export type Vars = Readonly<Record<string, string>>;
 
-export class InterpolationError extends Error {}
+/** `malformed`: the template itself is invalid (its text may be a secret); `missing`: a required variable has no value. */
+export class InterpolationError extends Error {
+  constructor(
+    message: string,
+    readonly kind: "malformed" | "missing",
+  ) {
+    super(message);
+  }
+}
 
 export interface InterpolationResult {
   readonly value: string;
@@ -61,7 +69,7 @@ function substitute(template: string, vars: Vars, unset: string[]): string {
       i = end;
     } else if (next === "{") {
       const close = closingBrace(template, i + 1);
-      if (close < 0) throw new InterpolationError(`invalid template ${JSON.stringify(template)}: "\${" without a closing "}"`);
+      if (close < 0) throw new InterpolationError(`invalid template ${JSON.stringify(template)}: "\${" without a closing "}"`, "malformed");
       out += braced(template.slice(i + 2, close), template, vars, unset);
       i = close + 1;
     } else {
@@ -114,11 +122,11 @@ function braced(body: string, template: string, vars: Vars, unset: string[]): st
     case "?": {
       if (op === ":?" ? isFilled : isSet) return value!;
       const reason = substitute(arg, vars, unset);
-      throw new InterpolationError(`required variable ${name} is missing a value${reason ? `: ${reason}` : ""}`);
+      throw new InterpolationError(`required variable ${name} is missing a value${reason ? `: ${reason}` : ""}`, "missing");
     }
   }
 }
 
 function invalid(template: string): InterpolationError {
-  return new InterpolationError(`invalid template ${JSON.stringify(template)}`);
+  return new InterpolationError(`invalid template ${JSON.stringify(template)}`, "malformed");
 }

@@ -4,7 +4,7 @@ import { parseDocument } from "yaml";
 import { SuiteError, type Problem } from "../core/errors.js";
 import { checkSuite } from "./checks.js";
 import { readRoles } from "./roles.js";
-import { readEnvFile } from "./env-file.js";
+import { readComposeEnvFile } from "./compose-env-file.js";
 import { interpolate, InterpolationError, type Vars } from "./interpolate.js";
 import { LineCounter, Locator } from "./locate.js";
 import { envFileEntries, networkOf, normaliseService, secretSourceOf, type Report } from "./normalise.js";
@@ -138,7 +138,7 @@ async function readEnvFiles(
       if (out.has(entry.path)) continue;
       const path = resolve(dir, entry.path);
       try {
-        const { values, problems: fileProblems } = await readEnvFile(path, vars);
+        const { values, problems: fileProblems } = await readComposeEnvFile(path, vars);
         problems.push(...fileProblems);
         out.set(entry.path, values);
       } catch (e) {

@@ -312,7 +312,7 @@ function volumesOf(v: unknown, ctx: ServiceContext, at: string): VolumeMount[] {
       const bind = /^[/.~]/.test(src);
       out.push({
         type: bind ? "bind" : "volume",
-        source: bind ? hostPath(src, ctx) : src,
+        source: bind ? resolveBindSource(src, ctx) : src,
         target,
         readOnly: mode.split(",").includes("ro"),
       });
@@ -327,7 +327,7 @@ function volumesOf(v: unknown, ctx: ServiceContext, at: string): VolumeMount[] {
     const source = str(e.source);
     out.push({
       type,
-      ...optional("source", source === undefined ? undefined : type === "bind" ? hostPath(source, ctx) : source),
+      ...optional("source", source === undefined ? undefined : type === "bind" ? resolveBindSource(source, ctx) : source),
       target: String(e.target),
       readOnly: e.read_only === true,
     });
@@ -335,7 +335,7 @@ function volumesOf(v: unknown, ctx: ServiceContext, at: string): VolumeMount[] {
   return out;
 }
 
-function hostPath(p: string, ctx: ServiceContext): string {
+function resolveBindSource(p: string, ctx: ServiceContext): string {
   if (p.startsWith("~")) return resolve(ctx.vars.HOME ?? process.env.HOME ?? "/", `.${p.slice(1)}`);
   return isAbsolute(p) ? p : resolve(ctx.dir, p);
 }

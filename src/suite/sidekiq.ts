@@ -6,7 +6,7 @@ import type { Service, Suite } from "./model.js";
  * ingress -c 25 -t 25 -g mastodon-sidekiq-ingress-1`). `micropod health` ties the process it
  * finds in Redis (by tag) to the container to restart; the loader refuses a second scheduler.
  */
-export interface SidekiqProcess {
+export interface SidekiqContainer {
   readonly service: string;
   readonly containerName: string;
   /** Queue names in command-line order, weights (`default,8`) stripped. */
@@ -89,7 +89,7 @@ export function parseSidekiqArgs(args: readonly string[]): ParsedSidekiqArgs {
   return { queues: queues.length > 0 ? queues : ["default"], ...(tag !== undefined ? { tag } : {}), concurrency, shutdownTimeout };
 }
 
-export function sidekiqProcessOf(service: Service): SidekiqProcess | undefined {
+export function sidekiqProcessOf(service: Service): SidekiqContainer | undefined {
   if (service.buildOnly) return undefined;
   const args = sidekiqArgs([...(service.entrypoint ?? []), ...(service.command ?? [])]);
   if (!args) return undefined;
@@ -97,8 +97,8 @@ export function sidekiqProcessOf(service: Service): SidekiqProcess | undefined {
 }
 
 /** Every container of the suite that runs Sidekiq, in service order. */
-export function sidekiqProcesses(suite: Suite): SidekiqProcess[] {
-  const out: SidekiqProcess[] = [];
+export function sidekiqProcesses(suite: Suite): SidekiqContainer[] {
+  const out: SidekiqContainer[] = [];
   for (const service of suite.services.values()) {
     const p = sidekiqProcessOf(service);
     if (p) out.push(p);

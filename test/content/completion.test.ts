@@ -155,6 +155,7 @@ zpty -d z
     expect(r.status, r.stderr).toBe(0);
     const shown = inputs.map((_, i) =>
       readFileSync(join(work, `zsh-case-${i + 1}.out`), "utf8")
+        // eslint-disable-next-line no-control-regex -- zle's escape sequences are what is stripped
         .replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, "")
         .replace(/\r/g, ""),
     );

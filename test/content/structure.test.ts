@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../support/temp.js";
@@ -34,5 +34,29 @@ describe("the code's structure", () => {
     const member = /(^|[{;])\s*(readonly\s+)?(runner|logger)\??:\s*(Runner|Logger)\s*[;}]/gm;
     const declaring = sources("src").filter((f) => member.test(readFileSync(f, "utf8")));
     expect(declaring.map((f) => relative(root, f))).toEqual(["src/core/context.ts"]);
+  });
+
+  it("one runner: only core/runner.ts imports execa; every other command goes through a Runner", () => {
+    const importing = sources("src").filter((f) => /from "execa"/.test(readFileSync(f, "utf8")));
+    expect(importing.map((f) => relative(root, f))).toEqual(["src/core/runner.ts"]);
+  });
+
+  it("one place for podman's argv: only src/podman/ spells a podman command line", () => {
+    const spelling = sources("src").filter((f) => !f.includes("/src/podman/") && /\[\s*"podman"\s*,/.test(readFileSync(f, "utf8")));
+    expect(spelling.map((f) => relative(root, f))).toEqual([]);
+  });
+
+  it("one meaning per name: no two modules export the same name (node scripts/exported-names.mjs src)", () => {
+    const r = spawnSync(process.execPath, [join(root, "scripts", "exported-names.mjs"), "src"], { cwd: root, encoding: "utf8" });
+    expect([r.status, r.stdout]).toEqual([0, ""]);
+  });
+
+  it("the name check finds a name two modules export", () => {
+    const dir = join(scratch, "names");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "a.ts"), "export interface Action { x: number }\nexport const own = 1;\n");
+    writeFileSync(join(dir, "b.ts"), 'export type Action = "none";\nexport { own } from "./a.js";\n');
+    const r = spawnSync(process.execPath, [join(root, "scripts", "exported-names.mjs"), dir], { cwd: root, encoding: "utf8" });
+    expect([r.status, r.stdout]).toEqual([1, "Action: a.ts, b.ts\n"]);
   });
 });

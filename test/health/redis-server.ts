@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { type Socket, connect, createServer } from "node:net";
-import { join } from "node:path";
 import { Redis } from "ioredis";
 import { requireTool } from "../support/require-tool.js";
 import { deferCleanup, once } from "../support/cleanup.js";

@@ -277,7 +277,7 @@ fix the cause and run \`micropod prepare-host\` again: finished steps are found 
     host.setJson("pkg.json", { installed: {}, catalog: pkgCatalog({ ocijail: "0.5.2" }) });
     const rerun = await host.prepare();
     expect(rerun.changed).toBe(12);
-    expect(rerun.out).toMatch(/^ok      pkg-repo /);
+    expect(rerun.out).toMatch(/^ok {6}pkg-repo /);
     expect(rerun.out).toContain("note: ocijail 0.5.2 applies the org.freebsd.jail.* annotations (allow.* and sysv*); the hook is a fallback\n");
   });
 });

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { PrerequisiteError } from "../../src/core/errors.js";
 import { Redactor } from "../../src/core/redact.js";
 import { adminCreate, credentialsPath } from "../../src/ops/admin.js";
-import { execService, runTootctl, type Passthrough } from "../../src/ops/passthrough.js";
+import { execService, runTootctl } from "../../src/ops/passthrough.js";
 import { searchSetup } from "../../src/ops/search.js";
 import { createPodmanSandbox, type PodmanSandbox } from "../support/podman-env.js";
 import { tempDir } from "../support/temp.js";
@@ -93,18 +93,12 @@ describe("admin create", () => {
 });
 
 describe("exec and tootctl passthrough", () => {
-  const capture = (runner: SandboxRunner, out: string[]): Passthrough => ({
-    run: async (c) => {
-      const r = await runner.run(c, { allowFailure: true });
-      out.push(r.stdout);
-      return r.exitCode;
-    },
-  });
+  const capture = (out: string[]) => (line: string) => void out.push(line);
 
   it("runs in the service's container with the suite's environment, secrets included, and passes the exit code", async () => {
     const { ctx, runner } = setup();
     const out: string[] = [];
-    const code = await execService(ctx, capture(runner, out), "web", ["sh", "-c", 'echo "$RAILS_ENV $DB_PASS"; exit 3'], { tty: false });
+    const code = await execService(ctx, "web", ["sh", "-c", 'echo "$RAILS_ENV $DB_PASS"; exit 3'], { tty: false, output: capture(out) });
     expect(code).toBe(3);
     expect(out).toEqual(["production sekrit-db-pass-42\n"]);
     expect(runner.calls.at(-1)).toEqual(["podman", "exec", "--interactive", "mastodon-web", "sh", "-c", 'echo "$RAILS_ENV $DB_PASS"; exit 3']);
@@ -113,15 +107,15 @@ describe("exec and tootctl passthrough", () => {
   it("tootctl runs bin/tootctl in web", async () => {
     const { ctx, runner } = setup();
     const out: string[] = [];
-    expect(await runTootctl(ctx, capture(runner, out), ["search", "deploy"], { tty: false })).toBe(0);
+    expect(await runTootctl(ctx, ["search", "deploy"], { tty: false, output: capture(out) })).toBe(0);
     expect(runner.calls.at(-1)).toEqual(["podman", "exec", "--interactive", "mastodon-web", "bin/tootctl", "search", "deploy"]);
     expect(out).toEqual(["Done! 0 accounts, 0 statuses indexed\n"]);
   });
 
   it("a stopped service is a prerequisite error naming the fix", async () => {
-    const { ctx, runner } = setup();
-    await expect(execService(ctx, capture(runner, []), "streaming", ["true"])).rejects.toThrow(PrerequisiteError);
-    await expect(execService(ctx, capture(runner, []), "streaming", ["true"])).rejects.toThrow("service streaming (container mastodon-streaming) is not running");
+    const { ctx } = setup();
+    await expect(execService(ctx, "streaming", ["true"], { output: capture([]) })).rejects.toThrow(PrerequisiteError);
+    await expect(execService(ctx, "streaming", ["true"], { output: capture([]) })).rejects.toThrow("service streaming (container mastodon-streaming) is not running");
   });
 });
 

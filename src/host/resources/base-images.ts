@@ -1,8 +1,8 @@
 import { PrerequisiteError } from "../../core/errors.js";
 import { releaseAfter } from "../../core/version.js";
 import { type BaseImageKind, baseImage, baseImageNames } from "../../suite/base-images.js";
-import { type HostContext, type HostResource, type Action, NotInspectableError, ok, runAction } from "../resource.js";
-import { imageExists, imagePull } from "../tools/podman.js";
+import { type HostContext, type HostResource, type HostStep, NotInspectableError, ok, runAction } from "../resource.js";
+import { imageExists, pullImage } from "../../podman/image.js";
 import { freebsdVersion, releaseOf, unameRelease } from "../tools/system.js";
 
 /** The host's release (15.0), from freebsd-version (userland), else uname -r. */
@@ -23,7 +23,7 @@ export const baseImages: HostResource = {
     const hostRel = await hostRelease(ctx);
     const release = ctx.options.freebsdRelease ?? hostRel;
     const notes = releaseAfter(release, hostRel) ? [`FREEBSD_RELEASE=${release} (from the .env) is newer than this host's ${hostRel}: containers cannot run a userland newer than the kernel (freebsd-update the host, or lower FREEBSD_RELEASE)`] : [];
-    const actions: Action[] = [];
+    const actions: HostStep[] = [];
     const missing: string[] = [];
     for (const kind of Object.keys(baseImageNames) as BaseImageKind[]) {
       const image = baseImage(kind, release);
@@ -31,7 +31,7 @@ export const baseImages: HostResource = {
       // image can be there either.
       if (!(await podmanHasImage(ctx, image))) {
         missing.push(image);
-        actions.push(runAction(ctx, imagePull(image)));
+        actions.push(runAction(ctx, pullImage(image)));
       }
     }
     if (actions.length === 0) return ok(`FreeBSD ${release} base images present`, notes);

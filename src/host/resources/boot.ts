@@ -3,7 +3,7 @@ import { readIfExists, writeAction } from "../files.js";
 import { hostPath } from "../options.js";
 import { rcConfPlan } from "../rc-conf.js";
 import { RC_BACKUP_DIR, RC_SCRIPT_NAMES, RENAMED_RC_KNOBS, inspectRcScript, packagedRcScript, packagedRcSource, rcScriptAction } from "../rc-script.js";
-import { type Action, type HostContext, type HostResource, runAction } from "../resource.js";
+import { type HostStep, type HostContext, type HostResource, runAction } from "../resource.js";
 import { sysctlGet, sysctlSet } from "../tools/sysctl.js";
 import { sysrcGet, sysrcRemove } from "../tools/sysrc.js";
 import { SYSCTL_CONF, withSysctl } from "./kernel.js";
@@ -32,7 +32,7 @@ export const boot: HostResource = {
   name: "boot",
   checks: () => "rc.d/micropod and rc.d/micropod_health in /usr/local/etc/rc.d; micropod_enable, micropod_envfile and rcshutdown_timeout in rc.conf (sysrc); kern.init_shutdown_timeout live (sysctl) and in /etc/sysctl.conf",
   async plan(ctx) {
-    const actions: Action[] = [];
+    const actions: HostStep[] = [];
     const todo: string[] = [];
     const notes: string[] = [];
     const refusals: string[] = [];

@@ -1,6 +1,6 @@
 import { hostPath } from "../options.js";
 import { readIfExists, writeAction } from "../files.js";
-import { type Action, type HostResource, ok, runAction } from "../resource.js";
+import { type HostStep, type HostResource, ok, runAction } from "../resource.js";
 import { mountFdescfs, mountList, parseMounts } from "../tools/mount.js";
 
 export const FSTAB = "/etc/fstab";
@@ -11,7 +11,7 @@ export const fdescfs: HostResource = {
   name: "fdescfs",
   checks: () => `mount -p: fdescfs on /dev/fd now; ${FSTAB} mounts it at boot`,
   async plan(ctx) {
-    const actions: Action[] = [];
+    const actions: HostStep[] = [];
     const notes: string[] = [];
     const todo: string[] = [];
     const mounted = parseMounts((await ctx.inspect.run(mountList())).stdout);

@@ -4,7 +4,7 @@ import { boot } from "./boot.js";
 import { fdescfs } from "./fdescfs.js";
 import { jailProfiles } from "./jail-profiles.js";
 import { filterLocal, gateway } from "./kernel.js";
-import { logs } from "./logs.js";
+import { logRotation } from "./logs.js";
 import { packages } from "./packages.js";
 import { pf } from "./pf.js";
 import { pkgRepo } from "./pkg-repo.js";
@@ -21,7 +21,7 @@ export const hostResources: readonly HostResource[] = [
   pkgRepo,
   packages,
   zfsDatasets,
-  logs,
+  logRotation,
   pf,
   pfService,
   filterLocal,

@@ -4,7 +4,7 @@ import { CONTAINERS_CONF, HOOKS_DIR, withHooksDir } from "../containers-conf.js"
 import { readIfExists, writeAction } from "../files.js";
 import { jailMechanism } from "../ocijail.js";
 import { hostPath } from "../options.js";
-import { type Action, type HostContext, type HostResource, runAction } from "../resource.js";
+import { type HostStep, type HostContext, type HostResource, runAction } from "../resource.js";
 import { pkgVersion } from "../tools/pkg.js";
 import { serviceRestart, serviceStatus } from "../tools/service.js";
 
@@ -53,7 +53,7 @@ export const jailProfiles: HostResource = {
   checks: () => `the micropod-jail hook in ${HOOKS_DIR} and its script, [engine] hooks_dir in ${CONTAINERS_CONF}, ocijail's version (pkg query), podman_service (service status)`,
   async plan(ctx) {
     const mechanism = jailMechanism(await ocijailVersion(ctx));
-    const actions: Action[] = [];
+    const actions: HostStep[] = [];
     const changed: string[] = [];
     for (const f of await hookInstall(ctx.options.packageDir)) {
       const current = await readIfExists(hostPath(ctx.options, f.target));

@@ -1,7 +1,7 @@
 import { hostPath } from "../options.js";
 import { readIfExists, writeAction } from "../files.js";
 import { rcConfPlan } from "../rc-conf.js";
-import { type Action, type HostContext, type HostResource, ok, runAction } from "../resource.js";
+import { type HostStep, type HostContext, type HostResource, ok, runAction } from "../resource.js";
 import { parseRouteInterface, routeGetDefault } from "../tools/route.js";
 import { sysctlGet, sysctlSet } from "../tools/sysctl.js";
 
@@ -30,7 +30,7 @@ export const filterLocal: HostResource = {
   name: "sysctl",
   checks: () => `${FILTER_LOCAL}=1 live (sysctl -n) and in ${SYSCTL_CONF}`,
   async plan(ctx) {
-    const actions: Action[] = [];
+    const actions: HostStep[] = [];
     // Unknown until pf is loaded: the same as not set.
     const live = await ctx.inspect.run(sysctlGet(FILTER_LOCAL), { allowFailure: true });
     if (live.exitCode !== 0 || live.stdout.trim() !== "1") actions.push(runAction(ctx, sysctlSet([FILTER_LOCAL, "1"])));

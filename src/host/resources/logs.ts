@@ -1,6 +1,6 @@
 import { isDirectory, managedHeader, ownership, readIfExists, mkdirAction, writeAction } from "../files.js";
 import { hostPath } from "../options.js";
-import { type Action, type HostResource, ok } from "../resource.js";
+import { type HostStep, type HostResource, ok } from "../resource.js";
 
 export const NEWSYSLOG_FILE = "/usr/local/etc/newsyslog.conf.d/micropod.conf";
 
@@ -31,12 +31,12 @@ ${CERTS_LOG.padEnd(36)} root:wheel    640  7     1024  *    NZ
 `;
 }
 
-export const logs: HostResource = {
+export const logRotation: HostResource = {
   name: "logs",
   checks: (o) => `${o.logDir} exists; ${NEWSYSLOG_FILE} rotates micropod's logs`,
   async plan(ctx) {
     const { logDir } = ctx.options;
-    const actions: Action[] = [];
+    const actions: HostStep[] = [];
     if (!(await isDirectory(hostPath(ctx.options, logDir)))) actions.push(mkdirAction(ctx, logDir));
     const desired = newsyslogRule(logDir);
     const current = await readIfExists(hostPath(ctx.options, NEWSYSLOG_FILE));

@@ -1,5 +1,5 @@
 import { rcConfPlan } from "../rc-conf.js";
-import { type Action, type HostResource, ok, runAction } from "../resource.js";
+import { type HostStep, type HostResource, ok, runAction } from "../resource.js";
 import { serviceStart, serviceStatus } from "../tools/service.js";
 
 /** A resource for services that must be enabled in rc.conf and running now. */
@@ -9,7 +9,7 @@ export function enabledAndRunning(name: string, rcVars: Readonly<Record<string, 
     checks: () => `${Object.entries(rcVars).map(([k, v]) => `${k}=${v}`).join(" ")} in rc.conf (sysrc); ${services.map((s) => `service ${s} status`).join(", ")}`,
     async plan(ctx) {
       const rc = await rcConfPlan(ctx, rcVars);
-      const actions: Action[] = [...rc.actions];
+      const actions: HostStep[] = [...rc.actions];
       const stopped: string[] = [];
       for (const s of services) {
         const r = await ctx.inspect.run(serviceStatus(s), { allowFailure: true });

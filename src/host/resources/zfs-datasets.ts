@@ -1,5 +1,5 @@
 import { zfsCreate, zfsList } from "../tools/zfs.js";
-import { type Action, type HostResource, runAction } from "../resource.js";
+import { type HostStep, type HostResource, runAction } from "../resource.js";
 import { PrerequisiteError } from "../../core/errors.js";
 
 export const zfsDatasets: HostResource = {
@@ -15,7 +15,7 @@ export const zfsDatasets: HostResource = {
       { dataset: o.containersDataset, mountpoint: o.containersMountpoint },
       { dataset: o.dataDataset, mountpoint: o.dataDir },
     ];
-    const actions: Action[] = [];
+    const actions: HostStep[] = [];
     const notes: string[] = [];
     const present: string[] = [];
     const created: string[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decide } from "../../../src/certs/decide.js";
+import { decideRenewal } from "../../../src/certs/decide.js";
 import { certificateNames, coversNames } from "../../../src/certs/names.js";
 import type { CertificateInfo } from "../../../src/certs/pem.js";
 
@@ -33,7 +33,7 @@ describe("decide: when a run orders a certificate", () => {
     ["renew", cert(21, both, 45), false, { order: true, reason: "21 days left, under 22" }],
     ["renew", cert(4, both, 6), false, { order: false, reason: "4 days left; renewal starts at 3" }],
   ] as const)("%s with %o (force %s)", (mode, current, force, expected) => {
-    expect(decide(mode, current, both, now, force)).toEqual(expected);
+    expect(decideRenewal(mode, current, both, now, force)).toEqual(expected);
   });
 });
 

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -22,6 +23,26 @@ describe("ExecaRunner", () => {
     const e = err as CommandFailedError;
     expect(e.message).toBe("command failed with exit code 3: sh -c 'echo bad ******** >&2; exit 3' ********");
     expect(e.details).toEqual(["bad ********"]);
+  });
+
+  it("hands output over line by line as it arrives, redacted even when a secret spans two writes", async () => {
+    const redactor = new Redactor().add("password123");
+    const lines: string[] = [];
+    const script = 'printf "one pass"; sleep 0.2; printf "word123 two\\nthree"; printf "err\\n" >&2; exit 5';
+    const r = await new ExecaRunner(redactor).run(command(["sh", "-c", script]), { allowFailure: true, output: (line, stream) => void lines.push(`${stream}:${line}`) });
+    expect(r).toEqual({ exitCode: 5, stdout: "", stderr: "" });
+    expect(lines.sort()).toEqual(["stderr:err\n", "stdout:one ******** two\n", "stdout:three"]);
+  });
+
+  it("gives a terminal command micropod's own stdin, stdout and stderr", () => {
+    // The built runner (npm ci builds dist), in a process of its own whose stdio the test holds.
+    const runner = JSON.stringify(new URL("../../../dist/core/runner.js", import.meta.url).pathname);
+    const program = `import { ExecaRunner } from ${runner};
+const r = await new ExecaRunner().run({ argv: ["sh", "-c", "read line; echo got $line; echo oops >&2; exit 2"] }, { output: "terminal", allowFailure: true });
+console.log(JSON.stringify(r));`;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", program], { input: "typed\n", encoding: "utf8", timeout: 30_000 });
+    expect(r.stdout).toBe('got typed\n{"exitCode":2,"stdout":"","stderr":""}\n');
+    expect(r.stderr).toBe("oops\n");
   });
 
   it("returns a failed result when failure is allowed", async () => {

@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
-import type { SidekiqProcess, SidekiqSnapshot } from "../../../src/health/sidekiq-state.js";
+import type { SidekiqProcessRecord, SidekiqSnapshot } from "../../../src/health/sidekiq-state.js";
 import { defaultThresholds as t } from "../../../src/health/thresholds.js";
 import { judge } from "../../../src/health/verdict.js";
 
 const NOW = 1_790_000_000_000;
 const target = { containerName: "mastodon-sidekiq-pull", tag: "mastodon-sidekiq-pull", queues: ["pull"], concurrency: 2, shutdownTimeout: 25 };
-const proc = (over: Partial<SidekiqProcess> = {}): SidekiqProcess => ({
+const proc = (over: Partial<SidekiqProcessRecord> = {}): SidekiqProcessRecord => ({
   identity: "h:1:a", tag: "mastodon-sidekiq-pull", queues: ["pull"], concurrency: 2, busy: 0, beatMs: NOW - 5000, quiet: false, jobs: [], ...over,
 });
-const snap = (processes: SidekiqProcess[], extra: Partial<SidekiqSnapshot> = {}): SidekiqSnapshot => ({ processes, ghosts: [], queues: [{ name: "pull", size: 0 }], ...extra });
+const snap = (processes: SidekiqProcessRecord[], extra: Partial<SidekiqSnapshot> = {}): SidekiqSnapshot => ({ processes, ghosts: [], queues: [{ name: "pull", size: 0 }], ...extra });
 const stuckJobs = [
   { thread: "t1", queue: "pull", jid: "a", runAtMs: NOW - 400_000 },
   { thread: "t2", queue: "pull", jid: "b", runAtMs: NOW - 301_000 },

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { renderCommand } from "../../../src/core/command.js";
-import { Redactor } from "../../../src/core/redact.js";
 import * as c from "../../../src/podman/container.js";
 import { buildImage, imageExists, inspectImage, pullImage } from "../../../src/podman/image.js";
 import { createNetwork, networkExists } from "../../../src/podman/network.js";

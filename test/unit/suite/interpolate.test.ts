@@ -58,7 +58,7 @@ describe("interpolate mirrors Compose", () => {
     ["${FOO BAR}", 'invalid template "${FOO BAR}"'],
     ["${FOO:default}", 'invalid template "${FOO:default}"'],
   ])("%s fails: %s", (template, message) => {
-    expect(() => interpolate(template, vars)).toThrow(new InterpolationError(message));
+    expect(() => interpolate(template, vars)).toThrow(new InterpolationError(message, "malformed"));
   });
 
   test("a default is evaluated only when used", () => {

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { parseEnvText } from "../config/env-file.js";
-import { interpolate, type Vars } from "./interpolate.js";
+import { InterpolationError, interpolate, type Vars } from "./interpolate.js";
 import type { Problem } from "../core/errors.js";
 
 /**
@@ -16,11 +16,11 @@ export interface EnvFileResult {
   readonly problems: Problem[];
 }
 
-export async function readEnvFile(path: string, vars: Vars): Promise<EnvFileResult> {
-  return parseEnvFile(await readFile(path, "utf8"), path, vars);
+export async function readComposeEnvFile(path: string, vars: Vars): Promise<EnvFileResult> {
+  return parseComposeEnvFile(await readFile(path, "utf8"), path, vars);
 }
 
-export function parseEnvFile(text: string, file: string, vars: Vars): EnvFileResult {
+export function parseComposeEnvFile(text: string, file: string, vars: Vars): EnvFileResult {
   const parsed = parseEnvText(text, file, { keys: "compose" });
   const values: Record<string, string> = {};
   const problems: Problem[] = [...parsed.problems];
@@ -38,7 +38,7 @@ export function parseEnvFile(text: string, file: string, vars: Vars): EnvFileRes
       values[entry.key] = interpolate(entry.value, { ...vars, ...values }).value;
     } catch (e) {
       // A malformed template is not quoted back: the value may be a secret.
-      const message = (e as Error).message.startsWith("invalid template") ? "invalid ${...} interpolation in the value" : (e as Error).message;
+      const message = e instanceof InterpolationError && e.kind === "malformed" ? "invalid ${...} interpolation in the value" : (e as Error).message;
       problems.push({ file, line: entry.line, path: entry.key, message });
     }
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseEnvText } from "../../../src/config/env-file.js";
-import { parseEnvFile } from "../../../src/suite/env-file.js";
+import { parseComposeEnvFile } from "../../../src/suite/compose-env-file.js";
 
 describe("Compose env_file", () => {
   it("one file read as micropod's .env and as a Compose env_file gives the same values", () => {
@@ -17,7 +17,7 @@ describe("Compose env_file", () => {
       "CRLF=x\r",
     ].join("\n");
     const asDotEnv = Object.fromEntries(parseEnvText(text, "both.env").entries.map((e) => [e.key, e.value]));
-    const asEnvFile = parseEnvFile(text, "both.env", {});
+    const asEnvFile = parseComposeEnvFile(text, "both.env", {});
     expect(asEnvFile.problems).toEqual([]);
     expect(asEnvFile.values).toEqual(asDotEnv);
     expect(asEnvFile.values).toEqual({
@@ -35,7 +35,7 @@ describe("Compose env_file", () => {
 
   it("interpolates unquoted and double-quoted values from the configuration and lines above; single quotes stay literal", () => {
     const text = ["HOST=db.${DOMAIN}", 'URL="postgres://${HOST}:${PORT:-5432}"', "LIT='${DOMAIN}'", "DOLLAR=$$HOME", "BARE", "MISSING", "app.name=${DOMAIN}"].join("\n");
-    expect(parseEnvFile(text, "i.env", { DOMAIN: "example.org", BARE: "from config" })).toEqual({
+    expect(parseComposeEnvFile(text, "i.env", { DOMAIN: "example.org", BARE: "from config" })).toEqual({
       values: {
         HOST: "db.example.org",
         URL: "postgres://db.example.org:5432",
@@ -50,7 +50,7 @@ describe("Compose env_file", () => {
 
   it("reports bad lines and bad templates with file and line, never quoting the value", () => {
     const text = ["OK=1", "SECRET=${hunter2", "no equals hunter3 here!", 'OPEN="hunter4', "OK=2"].join("\n");
-    const result = parseEnvFile(text, "bad.env", {});
+    const result = parseComposeEnvFile(text, "bad.env", {});
     expect(result.problems).toEqual([
       { file: "bad.env", line: 3, message: 'expected KEY=value: no "=" on this line (it starts with no)' },
       { file: "bad.env", line: 4, message: "OPEN: unterminated double-quoted value (values span one line)" },
