@@ -22,7 +22,11 @@ describe("CI and a fresh machine", () => {
   it(".ci/run runs exactly the README's commands", () => {
     const readme = /```sh\n([\s\S]*?)```/.exec(text("README.md"))![1]!;
     expect(commands(readme)).toEqual(["npm ci && npx micropod plan", "npm test"]);
-    expect(commands(text(".ci/run"))).toEqual(commands(readme));
+    // bash's `set -e` ignores a failure before `&&`, so CI's copy of an `a && b` line ends in
+    // `|| exit $?`: a failed `npm ci` must stop CI, not run the tests on a half-installed tree.
+    const ci = commands(text(".ci/run"));
+    expect(ci.filter((l) => l.includes("&&")).every((l) => l.endsWith(" || exit $?"))).toBe(true);
+    expect(ci.map((l) => l.replace(/ \|\| exit \$\?$/, ""))).toEqual(commands(readme));
     expect(statSync(join(repo, ".ci/run")).mode & 0o111).not.toBe(0);
   });
 
