@@ -30,9 +30,12 @@ export async function loadConfig(envFile: string, opts: LoadOptions = {}): Promi
   const warnings: Problem[] = [];
   const { known, blanks, passthrough } = classify(parsed, problems, warnings);
 
-  const dataDir = opts.dataDirOverride ?? (known.get("DATA_DIR")?.value.startsWith("/") ? known.get("DATA_DIR")!.value : variableByName.get("DATA_DIR")!.default!);
-  const secretsFile = join(dataDir, "private", "secrets.env");
-  const persisted = await readPersisted(secretsFile, problems, warnings);
+  // A DATA_DIR that is not absolute is reported by validation below; its secrets are not looked
+  // for anywhere else (reading the default directory's would mix in another instance's).
+  const given = known.get("DATA_DIR")?.value;
+  const dataDir = opts.dataDirOverride ?? (given === undefined ? variableByName.get("DATA_DIR")!.default! : given.startsWith("/") ? given : undefined);
+  const secretsFile = dataDir === undefined ? "" : join(dataDir, "private", "secrets.env");
+  const persisted = dataDir === undefined ? new Map<string, EnvEntry>() : await readPersisted(secretsFile, problems, warnings);
 
   const effective = new Map(known);
   for (const name of generatedVariables) {
