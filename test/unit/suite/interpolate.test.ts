@@ -58,7 +58,10 @@ describe("interpolate mirrors Compose", () => {
     ["${FOO BAR}", 'invalid template "${FOO BAR}"'],
     ["${FOO:default}", 'invalid template "${FOO:default}"'],
   ])("%s fails: %s", (template, message) => {
-    expect(() => interpolate(template, vars)).toThrow(new InterpolationError(message, "malformed"));
+    // The kind tells a missing value (its message may be shown) from a malformed template (whose
+    // text may be a secret and is not quoted back by the env-file reader).
+    const kind = message.startsWith("required") ? "missing" : "malformed";
+    expect(() => interpolate(template, vars)).toThrow(new InterpolationError(message, kind));
   });
 
   test("a default is evaluated only when used", () => {
