@@ -167,14 +167,19 @@ describe("micropod build | start | status | logs | plan | stop on real podman", 
     expect([unknown.code, unknown.stderr]).toEqual([ExitCode.suite, "micropod: no such service: nosuch\n  services: db, migrate, web\n"]);
 
     // plan on the running suite: every service left alone, nothing built; the only command is db's probe.
-    const plan = run("plan");
+    const plan = run("plan", "--commands");
     expect(plan.code).toBe(ExitCode.ok);
-    expect(plan.stdout).toContain("Images (0 to build, 2 up to date):\n");
+    expect(plan.stdout.split("\n")[0]).toBe("3 services: 0 to create, 3 unchanged · 0 images to build, 2 cached");
+    expect(plan.stdout).toMatch(/^ {2}-\s+db\s+cached\s+cached$/m);
     expect(plan.stdout).toContain(
-      "  db: leave (running, unchanged)\n  migrate: leave (completed, unchanged) <- db healthy\n  web: leave (running, unchanged) <- db healthy, migrate completed_successfully\n",
+      [
+        "  db       leave  running, unchanged",
+        "  migrate  leave  completed, unchanged  waits on db healthy",
+        "  web      leave  running, unchanged    waits on db healthy, migrate completed_successfully",
+      ].join("\n"),
     );
     expect(plan.stdout).toContain("Nothing to change: every image is up to date and every container runs its current definition.\n");
-    expect(plan.stdout.split("Commands `micropod start` would run (readiness checks only):\n")[1]).toBe(
+    expect(plan.stdout.split("The 1 readiness checks `micropod start` would run:\n")[1]).toBe(
       "  podman exec life-db /bin/sh -c 'test -f /tmp/ready'\n",
     );
 
