@@ -7,11 +7,12 @@
 # and its DNS, pebble-challtestsrv: certificates), redis-tools (redis-cli: the redis healthcheck),
 # iproute2 and util-linux (ip netns and nsenter: the networks test runs podman in a network
 # namespace of its own), mandoc (lints the manual page), bash and zsh (load the completion
-# scripts), bmake and xz-utils (stage the FreeBSD port from its distfile). Idempotent: packages
+# scripts), bmake and xz-utils (stage the FreeBSD port from its distfile), graphviz (dot checks
+# `micropod graph --format dot`). Idempotent: packages
 # already present are not fetched again.
 set -eu
 
-packages="podman runc netavark aardvark-dns iptables busybox-static procps git redis-server ruby-sidekiq shellcheck nginx varnish haproxy prometheus-alertmanager prometheus postgresql tar openssl pebble redis-tools iproute2 util-linux mandoc bash zsh bmake xz-utils"
+packages="podman runc netavark aardvark-dns iptables busybox-static procps git redis-server ruby-sidekiq shellcheck nginx varnish haproxy prometheus-alertmanager prometheus postgresql tar openssl pebble redis-tools iproute2 util-linux mandoc bash zsh bmake xz-utils graphviz"
 
 missing=""
 for p in $packages; do

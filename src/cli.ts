@@ -4,7 +4,7 @@ import { commands } from "./commands/index.js";
 import { interruptNote } from "./commands/interrupts.js";
 import type { Context } from "./core/context.js";
 import { systemClock } from "./core/clock.js";
-import { ExitCode, InterruptedError, MicropodError } from "./core/errors.js";
+import { ExitCode, InterruptedError, MicropodError, errorLines } from "./core/errors.js";
 import { heldLockPaths } from "./core/lock.js";
 import { createLogger } from "./core/logger.js";
 import { Redactor } from "./core/redact.js";
@@ -97,7 +97,7 @@ function report(err: unknown, verbose: boolean, redactor: Redactor): number {
     return ExitCode.usage;
   }
   if (err instanceof MicropodError) {
-    const lines = [`micropod: ${err.message}`, ...err.details.map((d) => `  ${d}`)];
+    const lines = errorLines(err);
     if (verbose && err.stack) lines.push(err.stack);
     process.stderr.write(`${redactor.redact(lines.join("\n"))}\n`);
     return err.exitCode;

@@ -11,6 +11,7 @@ import { registerUpgrade } from "./upgrade.js";
 import { registerAdopt } from "./adopt.js";
 import { registerDoctor } from "./doctor.js";
 import { registerPlan } from "./plan.js";
+import { registerGraph } from "./graph.js";
 import { registerPrepareHost } from "./prepare-host.js";
 import { registerHealth } from "./health.js";
 import { registerCerts } from "./certs.js";
@@ -27,4 +28,4 @@ import { registerCompletion } from "./completion.js";
  */
 export type Register = (program: Program, context: () => Context) => void;
 
-export const commands: Register[] = [registerPlan, registerPrepareHost, registerDoctor, registerHealth, registerCerts, registerBuild, registerStart, registerStop, registerStatus, registerLogs, registerExec, registerTootctl, registerAdmin, registerSearch, registerDb, registerBackup, registerRestore, registerUpgrade, registerAdopt, registerCompletion];
+export const commands: Register[] = [registerPlan, registerGraph, registerPrepareHost, registerDoctor, registerHealth, registerCerts, registerBuild, registerStart, registerStop, registerStatus, registerLogs, registerExec, registerTootctl, registerAdmin, registerSearch, registerDb, registerBackup, registerRestore, registerUpgrade, registerAdopt, registerCompletion];

@@ -17,7 +17,11 @@ export interface LogsOptions extends SuiteOptions {
 export async function logs(ctx: Context, serviceName: string, opts: LogsOptions): Promise<void> {
   const { suite } = await loadConfigAndSuite(ctx, opts);
   const service = suite.services.get(serviceName);
-  if (!service) throw new SuiteError(`no such service: ${serviceName}`, [{ message: `services: ${[...suite.services.keys()].join(", ")}` }]);
+  if (!service) {
+    throw new SuiteError(`no such service: ${serviceName}`, [{ message: `services: ${[...suite.services.keys()].join(", ")}` }]).withNext(
+      "`micropod status` shows each service and its state",
+    );
+  }
   const cmd = containerLogs(service.containerName, { ...(opts.tail !== undefined ? { tail: opts.tail } : {}), ...(opts.follow ? { follow: true } : {}) });
   if (!opts.follow) {
     const r = await ctx.runner.run(cmd);

@@ -4,6 +4,7 @@ import { formatProblem } from "../core/errors.js";
 import { emptyObservedState, observe, observeFiles, type ObservedState } from "../engine/observe.js";
 import { planStart, type StartPlan } from "../engine/plan.js";
 import { renderPlan } from "../engine/render.js";
+import { renderPlanText } from "./plan-text.js";
 import { dependencyGraph } from "../suite/graph.js";
 import type { Suite } from "../suite/model.js";
 import type { Context } from "../core/context.js";
@@ -15,6 +16,8 @@ export interface PlanCommandOptions extends SuiteOptions {
   /** Plan for a fresh host even when podman is reachable. */
   readonly fresh?: boolean;
   readonly services?: readonly string[];
+  /** Print every podman command start would run, after the plan. */
+  readonly commands?: boolean;
 }
 
 /** The whole plan as data: what `--json` prints and the text view renders. */
@@ -26,9 +29,11 @@ export interface PlanDocument {
     readonly generatedSecrets: readonly string[];
     readonly warnings: readonly string[];
   };
-  readonly suite: { readonly file: string; readonly project: string; readonly services: readonly string[] };
+  readonly suite: { readonly file: string; readonly project: string; readonly services: readonly string[]; readonly buildOnly: readonly string[] };
+  /** Networks and podman secrets start would create or replace. */
+  readonly setup: { readonly networks: number; readonly secrets: number };
   readonly observed: string;
-  readonly images: ReadonlyArray<{ service: string; image: string; action: string; inputHash: string; after: readonly string[] }>;
+  readonly images: ReadonlyArray<{ service: string; image: string; action: string; reason: string; inputHash: string; after: readonly string[] }>;
   readonly buildGroups: readonly (readonly string[])[];
   readonly startOrder: ReadonlyArray<{
     service: string;
@@ -55,7 +60,7 @@ export async function plan(ctx: Pick<Context, "runner" | "redactor" | "out">, op
     ...(opts.services?.length ? { services: opts.services } : {}),
   });
   const doc = planDocument(config, suite, p, source, renderPlan(p, ctx.redactor));
-  ctx.out(opts.json ? JSON.stringify(doc, null, 2) : renderPlanText(doc).join("\n"));
+  ctx.out(opts.json ? JSON.stringify(doc, null, 2) : renderPlanText(doc, { commands: opts.commands ?? false }).join("\n"));
   return doc;
 }
 
@@ -81,9 +86,15 @@ export function planDocument(config: MicropodConfig, suite: Suite, p: StartPlan,
       generatedSecrets: config.generatedSecrets,
       warnings: (config.warnings ?? []).map(formatProblem),
     },
-    suite: { file: suite.file, project: suite.project, services: [...suite.services.keys()] },
+    suite: {
+      file: suite.file,
+      project: suite.project,
+      services: [...suite.services.keys()],
+      buildOnly: [...suite.services.values()].filter((s) => s.buildOnly).map((s) => s.name),
+    },
+    setup: { networks: p.networks.length, secrets: p.secrets.length },
     observed,
-    images: p.builds.map((b) => ({ service: b.service, image: b.image, action: b.action, inputHash: b.inputHash, after: b.after })),
+    images: p.builds.map((b) => ({ service: b.service, image: b.image, action: b.action, reason: b.reason, inputHash: b.inputHash, after: b.after })),
     buildGroups: p.buildGroups,
     startOrder: p.containers.map((c) => ({
       service: c.service,
@@ -103,43 +114,15 @@ export function planDocument(config: MicropodConfig, suite: Suite, p: StartPlan,
   };
 }
 
-export function renderPlanText(doc: PlanDocument): string[] {
-  const lines: string[] = [];
-  const c = doc.config;
-  lines.push(`Configuration: ${c.envFile}${c.sample ? " (the bundled sample: copy it to .env and edit it)" : ""}`);
-  lines.push(
-    c.generatedSecrets.length
-      ? `  secrets to generate on first start, kept 0600 in ${c.secretsFile}: ${c.generatedSecrets.join(", ")}`
-      : `  secrets: all set (${c.secretsFile})`,
-  );
-  for (const w of c.warnings) lines.push(`  warning: ${w}`);
-  lines.push("", `Suite: ${doc.suite.project} (${doc.suite.file}), ${doc.suite.services.length} services; observed ${doc.observed}`);
-
-  lines.push("", `Images (${doc.images.filter((i) => i.action === "build").length} to build, ${doc.images.filter((i) => i.action !== "build").length} up to date):`);
-  doc.buildGroups.forEach((g, i) => lines.push(`  ${i + 1}. in parallel: ${g.join(", ")}`));
-  for (const i of doc.images) lines.push(`  ${i.service}: ${i.image} ${i.action === "build" ? `build (inputs ${i.inputHash})` : "up to date"}${i.after.length ? ` after ${i.after.join(", ")}` : ""}`);
-
-  lines.push("", "Start order (each starts as soon as what it waits for holds):");
-  for (const s of doc.startOrder) {
-    const waits = s.waitsFor.map((w) => `${w.service} ${w.condition.replace(/^service_/, "")}`).join(", ");
-    lines.push(`  ${s.service}: ${s.action} (${s.reason})${waits ? ` <- ${waits}` : ""}`);
-  }
-  for (const w of doc.warnings) lines.push(`warning: ${w}`);
-
-  if (doc.upToDate) lines.push("", "Nothing to change: every image is up to date and every container runs its current definition.");
-  lines.push("", doc.upToDate ? "Commands `micropod start` would run (readiness checks only):" : "Commands `micropod start` would run:");
-  for (const cmd of doc.commands) lines.push(`  ${cmd}`);
-  return lines;
-}
-
 export function registerPlan(program: Program, context: () => Context): void {
   withSuiteOptions(
     program
       .command("plan")
-      .description("print what `start` would do: configuration verdict, builds, start order, every podman command (changes nothing)")
+      .description("print what `start` would do and why: a summary, the configuration verdict, builds, start order (changes nothing)")
       .argument("[services...]", "plan only these services and what they need"),
   )
     .option("--fresh", "plan for a fresh host, without asking podman what exists")
+    .option("--commands", "also print every podman command `start` would run")
     // --json is the global flag (JSON logs); for plan it also means a JSON document on stdout.
     .action(async (services: string[], _opts: PlanCommandOptions, cmd: Program) => {
       await plan(context(), { ...cmd.optsWithGlobals<PlanCommandOptions>(), services });

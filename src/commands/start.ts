@@ -4,6 +4,7 @@ import { UsageError } from "../core/errors.js";
 import { defaultJobs, startSuite } from "../engine/start.js";
 import type { Context } from "../core/context.js";
 import type { SuiteOptions } from "../config/locations.js";
+import { type OutputFlags, withProgressView } from "./progress-view.js";
 import { loadConfigAndSuite, withSuiteOptions } from "./suite-loading.js";
 
 export const parseJobs = (v: string): number => {
@@ -12,7 +13,7 @@ export const parseJobs = (v: string): number => {
   return n;
 };
 
-export interface StartVerbOptions extends SuiteOptions {
+export interface StartVerbOptions extends SuiteOptions, OutputFlags {
   readonly jobs?: number;
   /** Return only when every started service with a healthcheck is healthy (Compose's `up --wait`). */
   readonly wait?: boolean;
@@ -22,7 +23,8 @@ export interface StartVerbOptions extends SuiteOptions {
 export async function start(ctx: Context, services: readonly string[], opts: StartVerbOptions): Promise<void> {
   const { config, suite } = await loadConfigAndSuite(ctx, opts);
   await persistGeneratedSecrets(config);
-  const { report } = await startSuite(suite, config, config.paths, ctx, { services, jobs: opts.jobs ?? defaultJobs(), ...(opts.wait ? { wait: true } : {}) });
+  const run = { services, jobs: opts.jobs ?? defaultJobs(), ...(opts.wait ? { wait: true } : {}) };
+  const { report } = await withProgressView(ctx, opts, (live) => startSuite(suite, config, config.paths, live, run));
   const touched = report.launched.length;
   ctx.out(
     `${suite.project}: ${touched ? `${touched} container(s) created or started` : "nothing to do, every container is up to date"}; ` +
@@ -39,5 +41,5 @@ export function registerStart(program: Program, context: () => Context): void {
   )
     .option("-j, --jobs <n>", `parallel builds (default ${defaultJobs()})`, parseJobs)
     .option("--wait", "return only when every service with a healthcheck is healthy, not just those others wait for")
-    .action(async (services: string[], opts: StartVerbOptions) => start(context(), services, opts));
+    .action(async (services: string[], _opts: StartVerbOptions, cmd: Program) => start(context(), services, cmd.optsWithGlobals<StartVerbOptions>()));
 }

@@ -28,13 +28,41 @@ export class MicropodError extends Error {
   readonly exitCode: ExitCodeValue;
   /** Extra lines shown under the message (e.g. the last lines of a log, a list of problems). */
   readonly details: readonly string[];
+  private nextStep?: string;
   constructor(message: string, exitCode: ExitCodeValue = ExitCode.failure, details: readonly string[] = []) {
     super(message);
     this.name = new.target.name;
     this.exitCode = exitCode;
     this.details = details;
   }
+
+  /**
+   * What the user does next: the command that fixes the problem or shows more, printed last
+   * (`next: ...`). The first one given stays: the code nearest the problem knows it best.
+   */
+  withNext(step: string): this {
+    this.nextStep ??= step;
+    return this;
+  }
+
+  /** The next step given, or the error kind's own; undefined when there is none to suggest. */
+  get next(): string | undefined {
+    return this.nextStep ?? this.defaultNext();
+  }
+
+  protected defaultNext(): string | undefined {
+    return undefined;
+  }
 }
+
+/** What the CLI prints for an error: the message, its details indented, the next step last. */
+export function errorLines(err: MicropodError): string[] {
+  const next = err.next;
+  return [`micropod: ${err.message}`, ...err.details.map((d) => `  ${d}`), ...(next ? [`  next: ${next}`] : [])];
+}
+
+/** The first file a list of problems names (where to look first). */
+const firstFile = (problems: readonly Problem[]): string | undefined => problems.find((p) => p.file)?.file;
 
 export class UsageError extends MicropodError {
   constructor(message: string, details: readonly string[] = []) {
@@ -63,6 +91,13 @@ export class ConfigError extends MicropodError {
     super(message, ExitCode.config, problems.map(formatProblem));
     this.problems = problems;
   }
+
+  protected override defaultNext(): string {
+    const file = firstFile(this.problems);
+    return file
+      ? `edit ${file} at the lines above (sample.env documents each variable), then check it with \`micropod plan --env ${file}\``
+      : "fix the configuration as said above, then check it with `micropod plan`";
+  }
 }
 
 export class SuiteError extends MicropodError {
@@ -71,12 +106,27 @@ export class SuiteError extends MicropodError {
     super(message, ExitCode.suite, problems.map(formatProblem));
     this.problems = problems;
   }
+
+  protected override defaultNext(): string {
+    const file = firstFile(this.problems);
+    // A variable the suite requires is missing: the fix is in the .env, not in the compose file.
+    if (this.problems.length && this.problems.every((p) => p.message.startsWith("required variable"))) {
+      return "set the variables named above in the .env file (see sample.env), then check it with `micropod plan --env FILE`";
+    }
+    return file
+      ? `edit ${file} at the lines above, then check it with \`micropod plan --compose ${file}\``
+      : "fix the suite as said above, then check it with `micropod plan`";
+  }
 }
 
 /** The host lacks something micropod needs; `fix` names the command that fixes it. */
 export class PrerequisiteError extends MicropodError {
   constructor(message: string, fix?: string) {
     super(message, ExitCode.prerequisite, fix ? [`fix: ${fix}`] : []);
+  }
+
+  protected override defaultNext(): string {
+    return "`micropod doctor` checks the host and names the command that fixes each finding; `micropod prepare-host --check` shows what preparing the host would change";
   }
 }
 
@@ -101,6 +151,10 @@ export class LockError extends MicropodError {
 export class NotReadyError extends MicropodError {
   constructor(message: string, details: readonly string[] = []) {
     super(message, ExitCode.notReady, details);
+  }
+
+  protected override defaultNext(): string {
+    return "`micropod status` shows each service's state; `micropod logs SERVICE` what it wrote";
   }
 }
 

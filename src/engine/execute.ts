@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import { mkdir, readFile } from "node:fs/promises";
 import { renderCommand } from "../core/command.js";
-import { CommandFailedError, ExitCode, InterruptedError, MicropodError, lastLines } from "../core/errors.js";
+import { CommandFailedError, ExitCode, InterruptedError, MicropodError, NotReadyError, lastLines } from "../core/errors.js";
 import { inspectContainer, stopContainer } from "../podman/container.js";
 import { readContainerInspect } from "../podman/readers.js";
 import type { DependencyCondition } from "../suite/model.js";
@@ -9,6 +9,7 @@ import { Deferred, type Limiter, afterEach, limiter, untilAborted } from "./conc
 import type { EngineContext, ExecuteContext } from "./context.js";
 import { JAIL_PROFILE_FIX, checkJailProfile } from "./jail-profile.js";
 import type { BuildStep, ContainerStep, StartPlan } from "./plan.js";
+import type { ProgressEvent, ProgressState } from "./progress.js";
 import { waitCompleted, waitHealthy } from "./readiness.js";
 
 /** What happened, for the verb's summary and for tests. */
@@ -35,6 +36,8 @@ class DependencyFailed extends Error {}
  */
 export async function executeStart(plan: StartPlan, ctx: ExecuteContext): Promise<StartReport> {
   const run = new StartRun(ctx);
+  for (const b of plan.builds) run.tell(b.service, "build", { kind: "queued" });
+  for (const c of plan.containers) run.tell(c.service, "start", { kind: "queued" });
   await createNetworksAndSecrets(plan, run);
   const pulls = startPulls(plan, run);
   const builds = startBuilds(plan, run);
@@ -71,6 +74,11 @@ class StartRun {
     if (this.rootError === undefined && !(e instanceof DependencyFailed)) this.rootError = e;
     this.stop.abort(e);
   };
+
+  /** Tell the progress observer, if any, of a service's new state. */
+  tell(service: string, step: ProgressEvent["step"], state: ProgressState): void {
+    this.ctx.progress?.({ service, step, state });
+  }
 
   mark(service: string, cond: DependencyCondition): void {
     (this.report.ready[service] ??= {})[cond] = this.since();
@@ -126,6 +134,7 @@ async function runBuild(b: BuildStep, run: StartRun): Promise<void> {
   const { runner, clock, logger } = run.ctx;
   if (b.action === "up-to-date") {
     logger.info(`build ${b.service}: up to date (${b.image})`);
+    run.tell(b.service, "build", { kind: "cached" });
     run.report.upToDate.push(b.service);
     return;
   }
@@ -134,18 +143,21 @@ async function runBuild(b: BuildStep, run: StartRun): Promise<void> {
     logger.info(`build ${b.service}: building ${b.image} (log: ${b.logFile})`);
     await mkdir(b.logFile.replace(/\/[^/]*$/, ""), { recursive: true });
     const started = clock.now();
+    run.tell(b.service, "build", { kind: "building", logFile: b.logFile });
     // A build under way runs to its end, as create and start do: podman killed while it commits
     // an image can leave the image without its manifest, and every later `podman images` fails
     // (containers/podman#12854). New builds do not start after Ctrl-C; a second Ctrl-C kills it.
     const r = await runner.run(b.command, { allowFailure: true, logFile: b.logFile });
     run.signal.throwIfAborted();
     if (r.exitCode !== 0) {
+      run.tell(b.service, "build", { kind: "failed", reason: `podman build exited ${r.exitCode}`, logFile: b.logFile });
       const log = await readFile(b.logFile, "utf8").catch(() => `${r.stdout}${r.stderr}`);
       throw new CommandFailedError(renderCommand(b.command, run.ctx.redactor), { exitCode: r.exitCode, stdout: "", stderr: lastLines(log, 20).join("\n") }, [
         `building ${b.service} failed; last lines of ${b.logFile}:`,
-      ]);
+      ]).withNext(`the whole log is ${b.logFile}; fix ${b.service}'s Containerfile or context, then \`micropod build ${b.service}\``);
     }
     logger.info(`build ${b.service}: built in ${((clock.now() - started) / 1000).toFixed(1)}s`);
+    run.tell(b.service, "build", { kind: "built", ms: clock.now() - started });
     run.report.built.push(b.service);
     run.report.buildTimes[b.service] = { start: started - run.t0, end: run.since() };
   });
@@ -183,6 +195,9 @@ function startContainers(plan: StartPlan, run: StartRun, images: Images): Promis
   const creates = limiter(Math.max(2, run.ctx.jobs));
   return plan.containers.map((step) =>
     runService(step, run, { images, conditions, planned, creates }).catch((e: unknown) => {
+      const reason = e instanceof DependencyFailed ? `not started: ${e.message} failed` : e instanceof Error ? e.message : String(e);
+      if (e instanceof NotReadyError) e.withNext(`\`micropod logs ${step.service}\` shows all it wrote, \`micropod status\` what runs; once fixed, \`micropod start\` again`);
+      run.tell(step.service, "start", { kind: "failed", reason });
       conditions.failAll(step.service, e);
       run.fail(e);
     }),
@@ -204,16 +219,19 @@ async function runService(step: ContainerStep, run: StartRun, walk: ServiceWalk)
   if (step.prepare.length) await prepare(step, run, walk.creates);
   // A container left alone launches nothing: its readiness is checked at once, not after its dependencies'.
   if (step.action !== "leave") {
-    const waits = step.dependsOn
-      .filter((d) => walk.planned.has(d.service))
-      .map((d) => walk.conditions.of(d.service, d.condition).promise.catch(() => Promise.reject(new DependencyFailed(d.service))));
+    const awaited = step.dependsOn.filter((d) => walk.planned.has(d.service));
+    if (awaited.length) run.tell(step.service, "start", { kind: "waiting", on: awaited.map((d) => ({ service: d.service, condition: d.condition })) });
+    const waits = awaited.map((d) => walk.conditions.of(d.service, d.condition).promise.catch(() => Promise.reject(new DependencyFailed(d.service))));
     await untilAborted(Promise.all(waits), run.signal);
     run.signal.throwIfAborted();
   }
+  const launchedAt = run.since();
+  run.tell(step.service, "start", { kind: "starting" });
   await launch(step, run);
   run.mark(step.service, "service_started");
   walk.conditions.of(step.service, "service_started").resolve();
   await awaitReadiness(step, run, walk.conditions);
+  run.tell(step.service, "start", { kind: "ready", ms: run.since() - launchedAt });
 }
 
 /** The build or pull producing the step's image; a failure there is its dependents' DependencyFailed. */
@@ -252,12 +270,14 @@ async function awaitReadiness(step: ContainerStep, run: StartRun, conditions: Co
   const { runner, clock, logger } = run.ctx;
   const needs = step.readiness.conditions;
   if (needs.includes("service_healthy")) {
-    const ms = await waitHealthy(step, { runner, clock, signal: run.signal });
+    const onProbe = (attempt: number) => run.tell(step.service, "start", { kind: "probing", attempt });
+    const ms = await waitHealthy(step, { runner, clock, signal: run.signal, onProbe });
     logger.info(`${step.service}: healthy after ${(ms / 1000).toFixed(1)}s`);
     run.mark(step.service, "service_healthy");
     conditions.of(step.service, "service_healthy").resolve();
   }
   if (needs.includes("service_completed_successfully")) {
+    run.tell(step.service, "start", { kind: "completing" });
     if (step.action !== "leave") await waitCompleted(step, { runner, clock, signal: run.signal });
     logger.info(`${step.service}: completed successfully`);
     run.mark(step.service, "service_completed_successfully");

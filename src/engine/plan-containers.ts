@@ -4,7 +4,7 @@ import { type ContainerSpec, createContainer, execInContainer, removeContainer, 
 import { type ContainerSummary, hasExited } from "../podman/readers.js";
 import type { Dependency, DependencyCondition, Healthcheck, Service } from "../suite/model.js";
 import { normaliseImageRef } from "./build-context.js";
-import { CONFIG_HASH_LABEL, hashOf, secretFingerprint } from "./hash.js";
+import { CONFIG_HASH_LABEL, CONFIG_PARTS_LABEL, changedParts, hashOf, partsLabel, secretFingerprint } from "./hash.js";
 import { JAIL_PROFILE_ANNOTATION } from "./jail-profile.js";
 import type { BuildStep } from "./plan-images.js";
 import type { Planning } from "./planning.js";
@@ -91,7 +91,7 @@ function containerStep(at: Planning, s: Service, inputs: ContainerInputs, condit
   const builder = at.graph.imageBuilder(s.name);
   const build = builder === undefined ? undefined : inputs.builds.get(builder);
   const { spec, configHash } = definition(at, s, build, inputs.secretValues);
-  const { action, reason, commands } = chooseAction(spec, at.observed.containers[s.containerName], configHash, conditions, inputs.noRecreate);
+  const { action, reason, commands } = chooseAction(spec, at.observed.containers[s.containerName], conditions, inputs.noRecreate);
   const grace = spec.stopTimeoutSec;
   // Only a new container is created ahead of its dependencies: a recreate removes a container
   // that may be serving, so it waits, like the start, until every dependency holds.
@@ -117,7 +117,8 @@ function containerStep(at: Planning, s: Service, inputs: ContainerInputs, condit
 /**
  * The container's `podman create` spec, labelled with its config hash: a hash of the create argv,
  * the image's identity (a planned build's input hash, or the local image's id) and the
- * fingerprints of the secrets it uses. A changed hash is what recreates a container.
+ * fingerprints of the secrets it uses. A changed hash is what recreates a container; the parts
+ * label beside it (each spec field, the image, the secret values) tells which of them changed.
  */
 function definition(at: Planning, s: Service, build: BuildStep | undefined, secretValues: ReadonlyMap<string, string>): { spec: ContainerSpec; configHash: string } {
   const base = containerSpec(at.suite, s);
@@ -125,30 +126,36 @@ function definition(at: Planning, s: Service, build: BuildStep | undefined, secr
   const ref = normaliseImageRef(s.image);
   const imageIdentity = build ? `built:${build.inputHash}` : (at.observed.images[ref]?.id ?? `absent:${ref}`);
   const specNoHash: ContainerSpec = { ...base, secrets: usable };
-  const configHash = hashOf({
-    argv: createContainer(specNoHash).argv,
-    image: imageIdentity,
-    secrets: usable.map((x) => secretFingerprint(x.name, secretValues.get(x.name)!)),
-  }).slice(0, 32);
-  return { spec: { ...specNoHash, labels: { ...specNoHash.labels, [CONFIG_HASH_LABEL]: configHash } }, configHash };
+  const secretValueFingerprints = usable.map((x) => secretFingerprint(x.name, secretValues.get(x.name)!));
+  const configHash = hashOf({ argv: createContainer(specNoHash).argv, image: imageIdentity, secrets: secretValueFingerprints }).slice(0, 32);
+  const parts = partsLabel({ ...specNoHash, "image-id": imageIdentity, "secret-values": secretValueFingerprints });
+  return { spec: { ...specNoHash, labels: { ...specNoHash.labels, [CONFIG_HASH_LABEL]: configHash, [CONFIG_PARTS_LABEL]: parts } }, configHash };
+}
+
+/** Why a container's definition differs from the one it runs, in words: which inputs changed, when its labels tell. */
+function divergence(current: ContainerSummary, spec: ContainerSpec): string {
+  if (!current.labels[CONFIG_HASH_LABEL]) return "not created by micropod";
+  const changed = changedParts(current.labels[CONFIG_PARTS_LABEL], spec.labels![CONFIG_PARTS_LABEL]!);
+  if (!changed?.length) return "definition changed";
+  const words: Record<string, string> = { "image-id": "image", "secret-values": "secret value" };
+  return `definition changed: ${changed.map((k) => words[k] ?? k).join(", ")}`;
 }
 
 /** Create, recreate, start or leave alone, from what exists now (Compose's convergence). */
 function chooseAction(
   spec: ContainerSpec,
   current: ContainerSummary | undefined,
-  configHash: string,
   conditions: readonly DependencyCondition[],
   noRecreate: boolean,
 ): { action: ContainerAction; reason: string; commands: Command[] } {
   const create = [createContainer(spec), startContainer(spec.name)];
   if (!current) return { action: "create", reason: "no container", commands: create };
-  const diverged = current.labels[CONFIG_HASH_LABEL] !== configHash;
-  const kept = diverged ? "definition changed, not recreated" : "unchanged";
+  const diverged = current.labels[CONFIG_HASH_LABEL] !== spec.labels![CONFIG_HASH_LABEL];
+  const kept = diverged ? `${divergence(current, spec)}, not recreated` : "unchanged";
   if (diverged && !noRecreate) {
     const grace = spec.stopTimeoutSec;
     const remove = removeContainer(spec.name, { force: true, ...(grace !== undefined ? { timeoutSec: grace } : {}) });
-    return { action: "recreate", reason: current.labels[CONFIG_HASH_LABEL] ? "definition changed" : "not created by micropod", commands: [remove, ...create] };
+    return { action: "recreate", reason: divergence(current, spec), commands: [remove, ...create] };
   }
   if (current.state === "running") return { action: "leave", reason: `running, ${kept}`, commands: [] };
   if (hasExited(current.state) && current.exitCode === 0 && conditions.includes("service_completed_successfully")) {

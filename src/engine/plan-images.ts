@@ -4,7 +4,7 @@ import type { Problem } from "../core/errors.js";
 import { buildImage, pullImage } from "../podman/image.js";
 import type { Service } from "../suite/model.js";
 import { normaliseImageRef } from "./build-context.js";
-import { INPUT_HASH_LABEL, hashOf } from "./hash.js";
+import { INPUT_HASH_LABEL, INPUT_PARTS_LABEL, changedParts, hashOf, partsLabel } from "./hash.js";
 import type { Planning } from "./planning.js";
 
 export interface BuildStep {
@@ -12,6 +12,8 @@ export interface BuildStep {
   readonly image: string;
   readonly inputHash: string;
   readonly action: "build" | "up-to-date";
+  /** Why it builds or not, in a few words ("no image", "inputs changed: context", "cached"). */
+  readonly reason: string;
   readonly command: Command;
   readonly logFile: string;
   /** Build services whose images this one builds FROM: they finish first. */
@@ -35,23 +37,27 @@ export function planBuilds(at: Planning, order: readonly string[], logDir = "/va
     const problems = cycles.map((c) => ({ path: `services/${c[0]}/build`, message: `FROM cycle: ${c.join(" -> ")} (each Containerfile builds FROM an image the next one builds)` }));
     return { steps: [], problems };
   }
-  const inputHash = inputHashes(at);
+  const inputsOf = buildInputs(at);
   const steps = needed.map((name): BuildStep => {
     const s = at.suite.services.get(name)!;
     const image = normaliseImageRef(s.image);
-    const h = inputHash(s);
-    const upToDate = h !== "unknown" && at.observed.images[image]?.labels[INPUT_HASH_LABEL] === h;
+    const inputs = inputsOf(s);
+    const h = inputs ? hashOf(inputs).slice(0, 32) : "unknown";
+    const parts = inputs ? partsLabel(inputs) : "";
+    const existing = at.observed.images[image]?.labels;
+    const upToDate = h !== "unknown" && existing?.[INPUT_HASH_LABEL] === h;
     return {
       service: name,
       image,
       inputHash: h,
       action: upToDate ? "up-to-date" : "build",
+      reason: upToDate ? "cached" : buildReason(existing, h, parts),
       command: buildImage({
         context: s.build!.context,
         file: s.build!.dockerfile,
         tags: [image],
         buildArgs: s.build!.args,
-        labels: { [INPUT_HASH_LABEL]: h, "com.docker.compose.project": at.suite.project, "com.docker.compose.service": name },
+        labels: { [INPUT_HASH_LABEL]: h, ...(parts ? { [INPUT_PARTS_LABEL]: parts } : {}), "com.docker.compose.project": at.suite.project, "com.docker.compose.service": name },
         ...(s.build!.target ? { target: s.build!.target } : {}),
       }),
       logFile: join(logDir, `build-${name}.log`),
@@ -61,30 +67,40 @@ export function planBuilds(at: Planning, order: readonly string[], logDir = "/va
   return { steps, problems: [] };
 }
 
+/** Why an image is built: it is missing, its context could not be read, or which of its inputs changed. */
+function buildReason(existing: Readonly<Record<string, string>> | undefined, hash: string, parts: string): string {
+  if (!existing) return "no image";
+  if (hash === "unknown") return "build context unreadable";
+  if (!existing[INPUT_HASH_LABEL]) return "not built by micropod";
+  const changed = changedParts(existing[INPUT_PARTS_LABEL], parts);
+  const words: Record<string, string> = { context: "build context", bases: "base image" };
+  return changed?.length ? `changed: ${changed.map((k) => words[k] ?? k).join(", ")}` : "inputs changed";
+}
+
 /**
  * A build's identity: its context digest, args, target and the identity of each base (a suite
- * build's own input hash, or the local image's id). "unknown" when its context could not be read.
+ * build's own input hash, or the local image's id). Undefined when its context could not be read.
  */
-function inputHashes(at: Planning): (s: Service) => string {
-  const known = new Map<string, string>();
-  const inputHash = (s: Service): string => {
-    const memo = known.get(s.name);
-    if (memo) return memo;
+function buildInputs(at: Planning): (s: Service) => Record<string, unknown> | undefined {
+  const known = new Map<string, Record<string, unknown> | undefined>();
+  const inputsOf = (s: Service): Record<string, unknown> | undefined => {
+    if (known.has(s.name)) return known.get(s.name);
     const ctx = at.observed.buildContexts[s.name];
-    let h = "unknown";
+    let inputs: Record<string, unknown> | undefined;
     if (ctx) {
       const bases = Object.fromEntries(
         ctx.bases.map((ref) => {
           const b = at.graph.builderOfImage(ref);
-          return [ref, b && b !== s.name ? `built:${inputHash(at.suite.services.get(b)!)}` : (at.observed.images[ref]?.id ?? `absent:${ref}`)];
+          const built = b && b !== s.name ? inputsOf(at.suite.services.get(b)!) : undefined;
+          return [ref, b && b !== s.name ? `built:${built ? hashOf(built).slice(0, 32) : "unknown"}` : (at.observed.images[ref]?.id ?? `absent:${ref}`)];
         }),
       );
-      h = hashOf({ context: ctx.digest, args: s.build!.args, target: s.build!.target, bases }).slice(0, 32);
+      inputs = { context: ctx.digest, args: s.build!.args, target: s.build!.target, bases };
     }
-    known.set(s.name, h);
-    return h;
+    known.set(s.name, inputs);
+    return inputs;
   };
-  return inputHash;
+  return inputsOf;
 }
 
 /** Builds that may run side by side: each group needs only images of earlier groups. */

@@ -93,7 +93,9 @@ export function planStart(suite: Suite, config: PlanVars, observed: ObservedStat
 export function requireServices(suite: Suite, asked: readonly string[]): void {
   const unknown = asked.filter((n) => !suite.services.has(n));
   if (unknown.length) {
-    throw new SuiteError(`no such service: ${unknown.join(", ")}`, unknown.map((n) => ({ message: `${n} is not a service of ${suite.file} (services: ${[...suite.services.keys()].join(", ")})` })));
+    throw new SuiteError(`no such service: ${unknown.join(", ")}`, unknown.map((n) => ({ message: `${n} is not a service of ${suite.file} (services: ${[...suite.services.keys()].join(", ")})` }))).withNext(
+      "`micropod plan` lists the suite's services and what each waits on",
+    );
   }
 }
 

@@ -5,8 +5,11 @@ import { containerLogs, inspectContainer } from "../podman/container.js";
 import { readContainerInspect, readWaitExitCode } from "../podman/readers.js";
 import type { ContainerStep } from "./plan.js";
 
-/** What a readiness wait needs: podman, time, and the signal that ends it (Ctrl-C, or a failure elsewhere in the start). */
-export type ReadinessContext = Pick<Context, "runner" | "clock" | "signal">;
+/**
+ * What a readiness wait needs: podman, time, and the signal that ends it (Ctrl-C, or a failure
+ * elsewhere in the start); told of each probe it runs, for the live view.
+ */
+export type ReadinessContext = Pick<Context, "runner" | "clock" | "signal"> & { readonly onProbe?: (attempt: number) => void };
 
 /** The last lines a failing service wrote, for the error that names it. */
 export async function logTail(runner: Runner, container: string, lines = 20): Promise<string[]> {
@@ -35,9 +38,11 @@ export async function waitHealthy(step: ContainerStep, ctx: ReadinessContext): P
   const { runner, clock, signal } = ctx;
   const t0 = clock.now();
   let failures = 0;
+  let attempt = 0;
   let last: string;
   for (;;) {
     signal.throwIfAborted();
+    ctx.onProbe?.(++attempt);
     const r = await runner.run(probe, { allowFailure: true, timeoutMs: hc.timeoutMs, signal });
     signal.throwIfAborted();
     if (r.exitCode === 0) return clock.now() - t0;

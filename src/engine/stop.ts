@@ -7,6 +7,7 @@ import type { Suite } from "../suite/model.js";
 import { afterEach } from "./concurrency.js";
 import type { ObservedState } from "./observe.js";
 import { requireServices } from "./plan.js";
+import type { ProgressObserver } from "./progress.js";
 import { stopTimeoutSec } from "./spec.js";
 
 export interface StopStep {
@@ -58,8 +59,12 @@ export interface StopReport {
  * Stop in reverse dependency order, independent services concurrently: each stop begins the
  * moment every dependent has stopped. Ctrl-C launches no further stops; those under way finish.
  */
-export async function executeStop(plan: StopPlan, ctx: Pick<Context, "runner" | "clock" | "logger" | "signal">): Promise<StopReport> {
+export async function executeStop(
+  plan: StopPlan,
+  ctx: Pick<Context, "runner" | "clock" | "logger" | "signal"> & { readonly progress?: ProgressObserver },
+): Promise<StopReport> {
   const t0 = ctx.clock.now();
+  for (const s of plan.steps) ctx.progress?.({ service: s.service, step: "stop", state: { kind: "queued" } });
   const report: StopReport = { stopped: [] };
   const done = afterEach(
     plan.steps,
@@ -68,9 +73,11 @@ export async function executeStop(plan: StopPlan, ctx: Pick<Context, "runner" | 
     async (step) => {
       if (ctx.signal.aborted) throw new InterruptedError("stop interrupted");
       ctx.logger.info(`${step.service}: stopping (grace ${step.timeoutSec}s)`);
+      ctx.progress?.({ service: step.service, step: "stop", state: { kind: "stopping" } });
       await ctx.runner.run(step.command);
       report.stopped.push({ service: step.service, at: ctx.clock.now() - t0 });
       ctx.logger.info(`${step.service}: stopped`);
+      ctx.progress?.({ service: step.service, step: "stop", state: { kind: "stopped" } });
     },
   );
   const results = await Promise.allSettled(plan.steps.map((s) => done.get(s.service)!));

@@ -1,12 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ExitCode } from "../../src/core/errors.js";
 import { hasExited, readContainerList } from "../../src/podman/readers.js";
-import { type CliResult, repoRoot, runMicropod, spawnMicropod } from "../support/cli.js";
+import { type CliResult, runMicropod, spawnMicropod } from "../support/cli.js";
 import { cmdlinesContaining } from "../podman/engine-support.js";
 import { createPodmanSandbox, type PodmanSandbox } from "../support/podman-env.js";
 import { tempDir } from "../support/temp.js";
+import { writeLifecycleSuite } from "../support/lifecycle-suite.js";
 
 /**
  * The lifecycle verbs as a user runs them: the real CLI (bin/micropod.js) against real podman in
@@ -164,17 +165,25 @@ describe("micropod build | start | status | logs | plan | stop on real podman", 
     expect(run("logs", "migrate")).toEqual({ code: ExitCode.ok, stdout: "migrating\nmigrated\n", stderr: "" });
     expect(run("logs", "db", "--tail", "1")).toEqual({ code: ExitCode.ok, stdout: "db ready\n", stderr: "" });
     const unknown = run("logs", "nosuch");
-    expect([unknown.code, unknown.stderr]).toEqual([ExitCode.suite, "micropod: no such service: nosuch\n  services: db, migrate, web\n"]);
+    expect([unknown.code, unknown.stderr]).toEqual([
+      ExitCode.suite,
+      "micropod: no such service: nosuch\n  services: db, migrate, web\n  next: `micropod status` shows each service and its state\n",
+    ]);
 
     // plan on the running suite: every service left alone, nothing built; the only command is db's probe.
-    const plan = run("plan");
+    const plan = run("plan", "--commands");
     expect(plan.code).toBe(ExitCode.ok);
-    expect(plan.stdout).toContain("Images (0 to build, 2 up to date):\n");
+    expect(plan.stdout.split("\n")[0]).toBe("3 services: 0 to create, 3 unchanged · 0 images to build, 2 cached");
+    expect(plan.stdout).toMatch(/^ {2}-\s+db\s+cached\s+cached$/m);
     expect(plan.stdout).toContain(
-      "  db: leave (running, unchanged)\n  migrate: leave (completed, unchanged) <- db healthy\n  web: leave (running, unchanged) <- db healthy, migrate completed_successfully\n",
+      [
+        "  db       leave  running, unchanged",
+        "  migrate  leave  completed, unchanged  waits on db healthy",
+        "  web      leave  running, unchanged    waits on db healthy, migrate completed_successfully",
+      ].join("\n"),
     );
     expect(plan.stdout).toContain("Nothing to change: every image is up to date and every container runs its current definition.\n");
-    expect(plan.stdout.split("Commands `micropod start` would run (readiness checks only):\n")[1]).toBe(
+    expect(plan.stdout.split("The 1 readiness checks `micropod start` would run:\n")[1]).toBe(
       "  podman exec life-db /bin/sh -c 'test -f /tmp/ready'\n",
     );
 
@@ -195,71 +204,15 @@ describe("micropod build | start | status | logs | plan | stop on real podman", 
     expect(r.stdout).toBe("");
     const human = r.stderr.split("\n").filter((l) => !l.startsWith("{"));
     expect(human[0]).toMatch(/^micropod: db is not healthy after \d+\.\ds: healthcheck `echo probing; test -f \/tmp\/never` failed 4 times \(exit 1: probing\)$/);
-    expect(human.slice(1)).toEqual(["  last 20 log lines of sick-db:", "  db booting", "  db ready", ""]);
+    expect(human.slice(1)).toEqual([
+      "  last 20 log lines of sick-db:",
+      "  db booting",
+      "  db ready",
+      "  next: `micropod logs db` shows all it wrote, `micropod status` what runs; once fixed, `micropod start` again",
+      "",
+    ]);
     expect(messages(r.stderr)).toContain("not started: migrate, web");
     expect(states("sick")).toEqual(["sick-db running", "sick-migrate created", "sick-web created"]);
     expect(run("stop").code).toBe(ExitCode.ok);
   });
 });
-
-/**
- * A small suite for the CLI lifecycle test, written into `dir`: images built FROM the sandbox's
- * busybox; db (healthchecked) → migrate (one-shot) → web (an env secret), and the .env beside it
- * (sample.env with DATA_DIR and LOG_DIR inside `dir`).
- */
-function writeLifecycleSuite(dir: string, project: string, opts: { healthTest?: string; readyAfterSec?: number } = {}): { compose: string; env: string } {
-  const ctx = (name: string, extra: string) => {
-    mkdirSync(join(dir, name), { recursive: true });
-    writeFileSync(join(dir, name, "Containerfile"), `FROM localhost/busybox:test\n${extra}`);
-  };
-  ctx("db", `RUN echo ${project} > /marker\n`);
-  ctx("web", "RUN echo web > /app\n");
-  const health = opts.healthTest ?? "test -f /tmp/ready";
-  const compose = join(dir, "compose.yaml");
-  writeFileSync(
-    compose,
-    `name: ${project}
-services:
-  db:
-    build: ./db
-    image: localhost/${project}/db
-    network_mode: none
-    command: ["sh", "-c", "echo db booting; sleep ${opts.readyAfterSec ?? 1}; touch /tmp/ready; echo db ready; exec sleep 1000"]
-    stop_grace_period: 2s
-    healthcheck:
-      test: ${JSON.stringify(health)}
-      interval: 300ms
-      timeout: 2s
-      retries: 4${opts.readyAfterSec ? `\n      start_period: ${opts.readyAfterSec + 20}s` : ""}
-  migrate:
-    image: localhost/${project}/db
-    network_mode: none
-    restart: "no"
-    command: ["sh", "-c", "echo migrating; echo migrated"]
-    depends_on:
-      db: { condition: service_healthy }
-  web:
-    build: ./web
-    image: localhost/${project}/web
-    network_mode: none
-    command: ["sh", "-c", "echo web listening on $$DOMAIN; exec sleep 1000"]
-    environment:
-      DOMAIN: \${DOMAIN}
-    secrets:
-      - { source: db_pass, target: DB_PASS }
-    x-micropod:
-      secret-type: env
-    stop_grace_period: 1s
-    depends_on:
-      db: { condition: service_healthy }
-      migrate: { condition: service_completed_successfully }
-secrets:
-  db_pass: { environment: DB_PASS }
-`,
-  );
-  let text = readFileSync(resolve(repoRoot, "sample.env"), "utf8");
-  for (const [k, v] of Object.entries({ DATA_DIR: join(dir, "data"), LOG_DIR: join(dir, "log") })) text = text.replace(new RegExp(`^${k}=.*$`, "m"), `${k}=${v}`);
-  const env = join(dir, "micropod.env");
-  writeFileSync(env, text);
-  return { compose, env };
-}

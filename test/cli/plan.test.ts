@@ -39,21 +39,68 @@ const bundledServices = [
   "web", "streaming", "nginx", "nginx-media", "varnish", "haproxy",
 ];
 
+/** The indented lines under the heading matching `heading`, up to the next blank line. */
+function section(lines: readonly string[], heading: RegExp): string[] {
+  const at = lines.findIndex((l) => heading.test(l));
+  expect(at, `no line matches ${heading}`).toBeGreaterThanOrEqual(0);
+  const end = lines.findIndex((l, i) => i > at && !l.startsWith("  "));
+  return lines.slice(at + 1, end < 0 ? undefined : end);
+}
+
 describe("micropod plan", () => {
-  it("prints the full plan for the bundled suite from sample.env, from an empty directory", () => {
+  it("prints the plan for the bundled suite from sample.env as a reviewer reads it: summary, images, start order, in a terminal", () => {
     const r = runMicropod(["plan", "--fresh"], { cwd: scratch(), packageDir: installed });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(ExitCode.ok);
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines.length).toBeLessThanOrEqual(45);
+    // The first line says what would change: every container is new, every image to build.
+    expect(lines[0]).toMatch(/^19 services: 16 to create, 3 build-only · 11 images to build, 0 cached · 2 networks, \d+ secrets to create$/);
     expect(r.stdout).toContain(`Configuration: ${join(installed, "sample.env")} (the bundled sample`);
     expect(r.stdout).toContain(`secrets to generate on first start, kept 0600 in ${join(sampleData, "data", "private", "secrets.env")}: DB_PASS, REDIS_PASSWORD, SECRET_KEY, OTP_SECRET`);
-    expect(r.stdout).toContain("  maintaindb: create (no container) <- postgresql healthy\n");
-    expect(r.stdout).toContain("  haproxy: create (no container) <- varnish healthy, nginx-media healthy\n");
-    // The two networks, isolated from each other (netavark; pf on FreeBSD).
-    expect(r.stdout).toMatch(/^ {2}podman network create .*--opt isolate=true .*--subnet 10\.89\.0\.0\/24 .* micropod$/m);
-    expect(r.stdout).toMatch(/^ {2}podman network create .*--opt isolate=true .*--subnet 10\.89\.1\.0\/24 .* micropod-frontend$/m);
-    expect(r.stdout).toMatch(/^ {2}podman start mastodon-haproxy$/m);
+
+    // Images: one line each, by build round, why it builds and what it is FROM.
+    const images = section(lines, /^Images, built in 3 rounds/);
+    expect(images.map((l) => l.trim().split(/\s{2,}/))).toEqual(
+      expect.arrayContaining([
+        ["1", "base", "build", "no image"],
+        ["2", "mastodon", "build", "no image (FROM base-toolchain)"],
+        ["3", "maintaindb", "build", "no image (FROM mastodon)"],
+      ]),
+    );
+    expect(images).toHaveLength(11);
+    expect(images.map((l) => Number(l.trim().split(" ")[0]))).toEqual([...images.map((l) => Number(l.trim().split(" ")[0]))].sort());
+
+    // Start order: one line per running service, its action, why, and what it waits on with which condition.
+    const start = section(lines, /^Start order/).map((l) => l.trim().split(/\s{2,}/));
+    expect(start.map((cells) => cells[0])).toEqual(bundledServices.filter((s) => !["base", "base-toolchain", "mastodon"].includes(s)));
+    expect(start).toEqual(
+      expect.arrayContaining([
+        ["postgresql", "create", "no container"],
+        ["maintaindb", "create", "no container", "waits on postgresql healthy"],
+        ["web", "create", "no container", "waits on maintaindb completed_successfully, redis healthy"],
+        ["haproxy", "create", "no container", "waits on varnish healthy, nginx-media healthy"],
+      ]),
+    );
+    // The podman commands only behind --commands.
+    expect(lines.filter((l) => /^\s*(\S+=\S+ )?podman /.test(l))).toEqual([]);
+    expect(lines.at(-1)).toMatch(/^`micropod plan --commands` lists the \d+ podman commands `micropod start` would run; `--json` prints everything\.$/);
     // Plan writes nothing, not even the sample's data directory.
     expect(readdirSync(sampleData)).toEqual([]);
+  });
+
+  it("--commands adds every podman command start would run, after the same plan", () => {
+    const plain = runMicropod(["plan", "--fresh"], { cwd: scratch(), packageDir: installed });
+    const r = runMicropod(["plan", "--fresh", "--commands"], { cwd: scratch(), packageDir: installed });
+    expect(r.code).toBe(ExitCode.ok);
+    const [plan, commands] = r.stdout.split(/\n\nThe \d+ podman commands `micropod start` would run:\n/);
+    expect(plan).toBe(plain.stdout.split("\n\n`micropod plan --commands`")[0]);
+    const count = Number(/lists the (\d+) podman commands/.exec(plain.stdout)![1]);
+    expect(commands!.trimEnd().split("\n")).toHaveLength(count);
+    // The two networks, isolated from each other (netavark; pf on FreeBSD).
+    expect(commands).toMatch(/^ {2}podman network create .*--opt isolate=true .*--subnet 10\.89\.0\.0\/24 .* micropod$/m);
+    expect(commands).toMatch(/^ {2}podman network create .*--opt isolate=true .*--subnet 10\.89\.1\.0\/24 .* micropod-frontend$/m);
+    expect(commands).toMatch(/^ {2}podman start mastodon-haproxy$/m);
   });
 
   it("--json is one JSON document listing every service, its start step and its commands", () => {
@@ -90,7 +137,7 @@ describe("micropod plan", () => {
       MY_MAIL_PASSWORD: "mail-pass-that-must-not-leak",
     };
     const env = envWith(dir, secrets);
-    for (const args of [["plan", "--fresh"], ["plan", "--fresh", "--json"], ["--json", "plan", "--fresh"]]) {
+    for (const args of [["plan", "--fresh", "--commands"], ["plan", "--fresh", "--json"], ["--json", "plan", "--fresh"]]) {
       const r = runMicropod([...args, "--env", env], { cwd: dir });
       expect(r.code).toBe(ExitCode.ok);
       const all = r.stdout + r.stderr;

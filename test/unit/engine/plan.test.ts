@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Redactor } from "../../../src/core/redact.js";
 import { type ObservedState, emptyObservedState } from "../../../src/engine/observe.js";
-import { planStart } from "../../../src/engine/plan.js";
+import { type ContainerStep, planStart } from "../../../src/engine/plan.js";
 import { renderPlan } from "../../../src/engine/render.js";
 import { planStop } from "../../../src/engine/stop.js";
 import type { ContainerSummary } from "../../../src/podman/readers.js";
@@ -40,6 +40,9 @@ const contexts = {
   db: { digest: "d-db", bases: ["localhost/demo/base:latest"], files: 2 },
 };
 const fresh: ObservedState = { ...emptyObservedState(), buildContexts: contexts };
+/** The value of the `--label key=value` a step's command line sets. */
+const labelOf = (argv: readonly string[], key: string): string => argv.find((a) => a.startsWith(`${key}=`))!.slice(key.length + 1);
+const createArgv = (c: ContainerStep) => c.commands.find((x) => x.argv[1] === "create")!.argv;
 
 describe("planStart", () => {
   it("plans a fresh host: network, secret, builds in FROM order, containers; secrets never in a line", () => {
@@ -58,20 +61,29 @@ describe("planStart", () => {
       "podman network create --driver bridge --label com.docker.compose.project=demo --label io.podman.compose.project=demo --subnet 10.89.0.0/24 --gateway 10.89.0.1 demo_net",
       expect.stringMatching(/^MICROPOD_SECRET_VALUE='\*{8}' podman secret create --label com.docker.compose.project=demo --label micropod.value-hash=[0-9a-f]{32} --env demo_db_pass MICROPOD_SECRET_VALUE$/),
       "podman pull docker.io/library/haproxy:2.9",
-      `podman build --file /suite/base/Containerfile --build-arg RELEASE=15.0 --label com.docker.compose.project=demo --label com.docker.compose.service=base --label micropod.input-hash=${base.inputHash} --tag localhost/demo/base:latest /suite/base`,
-      `podman build --file /suite/db/Containerfile --build-arg RELEASE=15.0 --label com.docker.compose.project=demo --label com.docker.compose.service=db --label micropod.input-hash=${dbb.inputHash} --tag localhost/demo/db:latest /suite/db`,
-      `podman create --name demo-db ${L} --label com.docker.compose.service=db ${I} --label micropod.config-hash=${db.configHash} --network demo_net --ip 10.89.0.10 --secret demo_db_pass,type=env,target=DB_PASS --stop-timeout 120 localhost/demo/db`,
+      `podman build --file /suite/base/Containerfile --build-arg RELEASE=15.0 --label com.docker.compose.project=demo --label com.docker.compose.service=base --label micropod.input-hash=${base.inputHash} --label micropod.input-parts=${labelOf(base.command.argv, "micropod.input-parts")} --tag localhost/demo/base:latest /suite/base`,
+      `podman build --file /suite/db/Containerfile --build-arg RELEASE=15.0 --label com.docker.compose.project=demo --label com.docker.compose.service=db --label micropod.input-hash=${dbb.inputHash} --label micropod.input-parts=${labelOf(dbb.command.argv, "micropod.input-parts")} --tag localhost/demo/db:latest /suite/db`,
+      `podman create --name demo-db ${L} --label com.docker.compose.service=db ${I} --label micropod.config-hash=${db.configHash} --label micropod.config-parts=${labelOf(createArgv(db), "micropod.config-parts")} --network demo_net --ip 10.89.0.10 --secret demo_db_pass,type=env,target=DB_PASS --stop-timeout 120 localhost/demo/db`,
       "podman start demo-db",
       "podman exec demo-db /bin/sh -c 'pg_isready -q'",
       expect.stringMatching(/^podman create --name demo-migrate .* localhost\/demo\/base migrate$/),
       "podman start demo-migrate",
       "podman wait demo-migrate",
-      `podman create --name demo-web ${L} --label com.docker.compose.service=web ${I} --label micropod.config-hash=${web.configHash} --env RAILS_ENV=production --secret demo_db_pass,type=env,target=DB_PASS localhost/demo/base`,
+      `podman create --name demo-web ${L} --label com.docker.compose.service=web ${I} --label micropod.config-hash=${web.configHash} --label micropod.config-parts=${labelOf(createArgv(web), "micropod.config-parts")} --env RAILS_ENV=production --secret demo_db_pass,type=env,target=DB_PASS localhost/demo/base`,
       "podman start demo-web",
       expect.stringMatching(/^podman create --name demo-proxy .* --publish 127.0.0.1:8080:80 docker.io\/library\/haproxy:2.9$/),
       "podman start demo-proxy",
     ]);
     expect(lines.join("\n")).not.toContain(SECRET);
+    // Beside each hash, one short fingerprint per input: what the next plan compares to say which changed.
+    expect(labelOf(dbb.command.argv, "micropod.input-parts")).toMatch(/^args=[0-9a-f]{8},bases=[0-9a-f]{8},context=[0-9a-f]{8}$/);
+    expect(labelOf(createArgv(web), "micropod.config-parts").split(",").map((kv) => kv.split("=")[0])).toEqual(
+      expect.arrayContaining(["env", "image", "image-id", "labels", "name", "secret-values", "secrets"]),
+    );
+    expect(plan.builds.map((b) => [b.service, b.action, b.reason])).toEqual([
+      ["base", "build", "no image"],
+      ["db", "build", "no image"],
+    ]);
     expect(plan.containers.map((c) => [c.service, c.readiness.conditions])).toEqual([
       ["db", ["service_healthy"]],
       ["migrate", ["service_completed_successfully"]],
@@ -96,13 +108,16 @@ describe("planStart", () => {
       networks: ["demo_net"],
       secrets: { demo_db_pass: { labels: { "micropod.value-hash": (first.secrets[0]!.commands[0]!.argv.find((a) => a.startsWith("micropod.value-hash=")) ?? "").split("=")[1]! } } },
       images: Object.fromEntries([
-        ...first.builds.map((b) => [b.image, { id: `id-${b.service}`, names: [b.image], labels: { "micropod.input-hash": b.inputHash } }]),
+        ...first.builds.map((b) => [
+          b.image,
+          { id: `id-${b.service}`, names: [b.image], labels: { "micropod.input-hash": b.inputHash, "micropod.input-parts": labelOf(b.command.argv, "micropod.input-parts") } },
+        ]),
         ["docker.io/library/haproxy:2.9", haproxy],
       ]),
       containers: Object.fromEntries(
         first.containers.map((c) => [
           c.container,
-          { id: c.service, name: c.container, image: c.image, imageId: "", state: c.service === "migrate" ? "exited" : "running", exitCode: 0, labels: { "micropod.config-hash": c.configHash } },
+          { id: c.service, name: c.container, image: c.image, imageId: "", state: c.service === "migrate" ? "exited" : "running", exitCode: 0, labels: { "micropod.config-hash": c.configHash, "micropod.config-parts": labelOf(createArgv(c), "micropod.config-parts") } },
         ]),
       ),
     };
@@ -117,12 +132,12 @@ describe("planStart", () => {
     expect(again.warnings).toEqual([]);
 
     const changed = planStart(demo, config, { ...running, buildContexts: { ...contexts, db: { ...contexts.db, digest: "d-db-2" } } });
-    expect(changed.builds.map((b) => [b.service, b.action])).toEqual([
-      ["base", "up-to-date"],
-      ["db", "build"],
+    expect(changed.builds.map((b) => [b.service, b.action, b.reason])).toEqual([
+      ["base", "up-to-date", "cached"],
+      ["db", "build", "changed: build context"],
     ]);
     expect(changed.containers.map((c) => [c.service, c.action, c.reason])).toEqual([
-      ["db", "recreate", "definition changed"],
+      ["db", "recreate", "definition changed: image"],
       ["migrate", "leave", "completed, unchanged"],
       ["web", "leave", "running, unchanged"],
       ["proxy", "leave", "running, unchanged"],
@@ -131,7 +146,18 @@ describe("planStart", () => {
 
     const newSecret = planStart(demo, { ...config, vars: { DB_PASS: "another-long-secret" } }, running);
     expect(newSecret.secrets.map((s) => [s.name, s.action])).toEqual([["demo_db_pass", "update"]]);
-    expect(newSecret.containers.filter((c) => c.action === "recreate").map((c) => c.service)).toEqual(["db", "web"]);
+    expect(newSecret.containers.filter((c) => c.action === "recreate").map((c) => [c.service, c.reason])).toEqual([
+      ["db", "definition changed: secret value"],
+      ["web", "definition changed: secret value"],
+    ]);
+    // A changed environment names what differs; a container labelled by an older micropod (a hash, no parts) only that it changed.
+    const envChanged = suite([...demo.services.values()].map((s) => (s.name === "web" ? { ...s, environment: { RAILS_ENV: "staging" } } : s)), {
+      networks: [...demo.networks.values()],
+      secrets: [...demo.secrets.values()],
+    });
+    expect(planStart(envChanged, config, running).containers.filter((c) => c.action === "recreate").map((c) => [c.service, c.reason])).toEqual([["web", "definition changed: env"]]);
+    const old: ObservedState = { ...running, containers: { ...running.containers, "demo-web": { ...running.containers["demo-web"]!, labels: { "micropod.config-hash": "0".repeat(32) } } } };
+    expect(planStart(demo, config, old).containers.filter((c) => c.action === "recreate").map((c) => [c.service, c.reason])).toEqual([["web", "definition changed"]]);
     // web keeps serving until db is healthy again: its removal is part of its launch, not prepared early.
     const web = newSecret.containers.find((c) => c.service === "web")!;
     expect(web.prepare).toEqual([]);

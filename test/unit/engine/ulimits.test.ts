@@ -1,12 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { renderCommand } from "../../../src/core/command.js";
 import { type ObservedState, emptyObservedState } from "../../../src/engine/observe.js";
-import { planStart } from "../../../src/engine/plan.js";
+import { type ContainerStep, planStart } from "../../../src/engine/plan.js";
 import { service, suite } from "../../support/make-suite.js";
 
 const image = "docker.io/library/busybox:1.36";
 const withLimits = (memlock: number) =>
   suite([service("search", { image, ulimits: { memlock: { soft: memlock, hard: memlock }, nofile: { soft: 65536, hard: 65536 } } })]);
+/** The per-input fingerprints the step's podman create labels the container with. */
+const parts = (c: ContainerStep) => c.commands[0]!.argv.find((a) => a.startsWith("micropod.config-parts="))!.slice("micropod.config-parts=".length);
 const images = { [image]: { id: "id-busybox", names: [image], labels: {} } };
 
 describe("ulimits in the start plan", () => {
@@ -17,18 +19,26 @@ describe("ulimits in the start plan", () => {
         `--label com.docker.compose.project=demo --label com.docker.compose.project.config_files=/suite/compose.yaml ` +
         `--label com.docker.compose.project.working_dir=/suite --label com.docker.compose.service=search ` +
         `--label io.podman.compose.project=demo --label io.podman.compose.version=micropod ` +
-        `--label micropod.config-hash=${first.containers[0]!.configHash} --ulimit memlock=-1:-1 --ulimit nofile=65536:65536 ${image}`,
+        `--label micropod.config-hash=${first.containers[0]!.configHash} --label micropod.config-parts=${parts(first.containers[0]!)} --ulimit memlock=-1:-1 --ulimit nofile=65536:65536 ${image}`,
     );
     const running: ObservedState = {
       ...emptyObservedState(),
       images,
       containers: {
-        "demo-search": { id: "c1", name: "demo-search", image, imageId: "id-busybox", state: "running", exitCode: 0, labels: { "micropod.config-hash": first.containers[0]!.configHash } },
+        "demo-search": {
+          id: "c1",
+          name: "demo-search",
+          image,
+          imageId: "id-busybox",
+          state: "running",
+          exitCode: 0,
+          labels: { "micropod.config-hash": first.containers[0]!.configHash, "micropod.config-parts": parts(first.containers[0]!) },
+        },
       },
     };
     expect(planStart(withLimits(-1), { vars: {} }, running).containers.map((c) => [c.action, c.reason])).toEqual([["leave", "running, unchanged"]]);
     const changed = planStart(withLimits(65536), { vars: {} }, running);
-    expect(changed.containers.map((c) => [c.action, c.reason])).toEqual([["recreate", "definition changed"]]);
+    expect(changed.containers.map((c) => [c.action, c.reason])).toEqual([["recreate", "definition changed: ulimits"]]);
     expect(changed.containers[0]!.configHash).not.toBe(first.containers[0]!.configHash);
   });
 });
