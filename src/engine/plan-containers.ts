@@ -64,14 +64,28 @@ export interface ContainerInputs {
 
 const DEFAULT_COMPLETION_TIMEOUT_MS = 30 * 60_000;
 
-/** One step per selected running service: what to do with its container, and what ready means for it. */
+/**
+ * One step per selected running service: what to do with its container, and what ready means for
+ * it. A dependent left alone launches nothing and so waits for nothing: only the conditions of
+ * dependents that create, recreate or start count, so a second start with nothing to do runs no
+ * probe at all (`wait` still checks every healthcheck).
+ */
 export function planContainers(at: Planning, inputs: ContainerInputs): ContainerStep[] {
   const running = new Set(at.runnable.map((s) => s.name));
-  return at.runnable.map((s) => {
-    const demanded = at.graph.awaitedConditions(s.name, running);
-    const conditions = [...new Set([...demanded, ...(inputs.wait && s.healthcheck ? (["service_healthy"] as const) : [])])].sort();
-    return containerStep(at, s, inputs, conditions);
+  const withEvery = at.runnable.map((s) => containerStep(at, s, inputs, conditionsFor(at, s, running, inputs.wait)));
+  const launching = new Set(withEvery.filter((c) => c.action !== "leave").map((c) => c.service));
+  if (launching.size === running.size) return withEvery;
+  return at.runnable.map((s, i) => {
+    const conditions = conditionsFor(at, s, launching, inputs.wait);
+    const step = withEvery[i]!;
+    return conditions.length === step.readiness.conditions.length ? step : { ...step, readiness: readinessOf(s, conditions) };
   });
+}
+
+/** The conditions `s`'s dependents among `waiting` wait on, and service_healthy under `wait`. */
+function conditionsFor(at: Planning, s: Service, waiting: ReadonlySet<string>, wait: boolean): DependencyCondition[] {
+  const demanded = at.graph.awaitedConditions(s.name, waiting);
+  return [...new Set([...demanded, ...(wait && s.healthcheck ? (["service_healthy"] as const) : [])])].sort();
 }
 
 /** A dependent waiting for service_healthy needs a healthcheck to run. */

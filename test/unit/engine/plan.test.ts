@@ -107,12 +107,14 @@ describe("planStart", () => {
       ),
     };
     const again = planStart(demo, config, running);
-    expect(renderPlan(again)).toEqual(["podman exec demo-db /bin/sh -c 'pg_isready -q'"]);
+    // Nothing launches, so nothing waits: not even db's healthcheck runs.
+    expect(renderPlan(again)).toEqual([]);
+    expect(again.containers.map((c) => c.readiness.conditions)).toEqual([[], [], [], []]);
     // podman says "stopped" of a container that exited before conmon's exit command cleaned it
     // up (containers/podman libpod/define/containerstate.go), which on a loaded host lasts a
     // while: a one-shot in that state has completed all the same and is not run again.
     const uncleaned: ObservedState = { ...running, containers: { ...running.containers, "demo-migrate": { ...running.containers["demo-migrate"]!, state: "stopped" } } };
-    expect(renderPlan(planStart(demo, config, uncleaned))).toEqual(["podman exec demo-db /bin/sh -c 'pg_isready -q'"]);
+    expect(renderPlan(planStart(demo, config, uncleaned))).toEqual([]);
     expect(again.builds.map((b) => b.action)).toEqual(["up-to-date", "up-to-date"]);
     expect(again.warnings).toEqual([]);
 
@@ -173,7 +175,8 @@ describe("planStart", () => {
     const observed: ObservedState = { ...fresh, containers: { "demo-db": stale("exited"), "demo-migrate": stale("exited"), "demo-web": stale("running") } };
     const kept = planStart(demo, config, observed, { services: ["web"], noRecreate: true });
     expect(kept.containers.map((c) => [c.service, c.action, c.reason, renderPlan({ ...kept, networks: [], secrets: [], pulls: [], builds: [], containers: [c] }).join("; ")])).toEqual([
-      ["db", "start", "exited, definition changed, not recreated", "podman start demo-db; podman exec demo-db /bin/sh -c 'pg_isready -q'"],
+      // migrate and web are left alone, so nothing waits for db's healthcheck.
+      ["db", "start", "exited, definition changed, not recreated", "podman start demo-db"],
       ["migrate", "leave", "completed, definition changed, not recreated", ""],
       ["web", "leave", "running, definition changed, not recreated", ""],
     ]);
