@@ -127,7 +127,9 @@ export function renderPlanText(doc: PlanDocument): string[] {
   for (const w of doc.warnings) lines.push(`warning: ${w}`);
 
   if (doc.upToDate) lines.push("", "Nothing to change: every image is up to date and every container runs its current definition.");
-  lines.push("", doc.upToDate ? "Commands `micropod start` would run (readiness checks only):" : "Commands `micropod start` would run:");
+  // Up to date, only readiness checks can run, and only those of services something launched waits on.
+  if (doc.upToDate && doc.commands.length === 0) lines.push("", "Commands `micropod start` would run: none (nothing starts, so nothing waits on a healthcheck)");
+  else lines.push("", doc.upToDate ? "Commands `micropod start` would run (readiness checks only):" : "Commands `micropod start` would run:");
   for (const cmd of doc.commands) lines.push(`  ${cmd}`);
   return lines;
 }

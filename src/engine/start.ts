@@ -7,7 +7,7 @@ import { writeFileAtomic } from "../core/atomic-write.js";
 import type { Suite } from "../suite/model.js";
 import type { EngineContext } from "./context.js";
 import { type StartReport, executeStart } from "./execute.js";
-import { observe } from "./observe.js";
+import { observe, observeContainers } from "./observe.js";
 import { type PlanVars, type StartPlan, planStart } from "./plan.js";
 import { type StopReport, executeStop, planStop } from "./stop.js";
 
@@ -74,7 +74,7 @@ export async function startServices(
 
 /** observe → plan the reverse walk → execute, for a caller that already holds the lock. */
 export async function stopServices(suite: Suite, ctx: EngineContext, opts: { services?: readonly string[]; timeoutSec?: number } = {}): Promise<StopReport> {
-  const plan = planStop(suite, await observe(ctx.runner, suite), opts);
+  const plan = planStop(suite, await observeContainers(ctx.runner, suite), opts);
   if (plan.steps.length === 0) ctx.logger.info("nothing is running");
   return executeStop(plan, ctx);
 }
