@@ -18,6 +18,8 @@ export interface Readiness {
   readonly conditions: readonly DependencyCondition[];
   readonly healthcheck?: Healthcheck;
   readonly probe?: Command;
+  /** The healthcheck repeated inside the container until it passes (readiness.ts, watchers). */
+  readonly watch?: Command;
   readonly wait?: Command;
   /** Upper bound for a one-shot to finish (x-micropod `completion-timeout`, seconds; default 30 min). */
   readonly completionTimeoutMs: number;
@@ -176,7 +178,7 @@ function readinessOf(s: Service, conditions: readonly DependencyCondition[]): Re
   const timeout = Number(s.extensions["completion-timeout"]);
   return {
     conditions,
-    ...(s.healthcheck ? { healthcheck: s.healthcheck, probe: probeCommand(s.containerName, s.healthcheck) } : {}),
+    ...(s.healthcheck ? { healthcheck: s.healthcheck, probe: probeCommand(s.containerName, s.healthcheck), watch: watchCommand(s.containerName, s.healthcheck) } : {}),
     ...(conditions.includes("service_completed_successfully") ? { wait: waitContainer(s.containerName) } : {}),
     completionTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout * 1000 : DEFAULT_COMPLETION_TIMEOUT_MS,
   };
@@ -184,7 +186,28 @@ function readinessOf(s: Service, conditions: readonly DependencyCondition[]): Re
 
 /** The healthcheck as podman exec runs it: CMD-SHELL through sh -c, CMD as given. */
 export function probeCommand(container: string, hc: Healthcheck): Command {
+  return execInContainer(container, checkArgv(hc));
+}
+
+const checkArgv = (hc: Healthcheck): string[] => {
   const [kind, ...rest] = hc.test;
-  const argv = kind === "CMD-SHELL" ? ["/bin/sh", "-c", rest.join(" ")] : rest;
-  return execInContainer(container, argv);
+  return kind === "CMD-SHELL" ? ["/bin/sh", "-c", rest.join(" ")] : rest;
+};
+
+/** How often a watcher repeats the check inside the container, in seconds. */
+export const WATCH_PERIOD_SEC = 0.1;
+
+/**
+ * One `podman exec` that repeats the healthcheck inside the container every WATCH_PERIOD_SEC
+ * until it passes (exit 0), at most for the check's whole failure budget (then exit 3, so a
+ * watcher left behind ends by itself). Fractional sleep is busybox's, GNU's and FreeBSD's
+ * ("allows and honors a non-integer number of seconds", checked: freebsd-src bin/sleep/sleep.1);
+ * where it is refused, `sleep 1` keeps the loop from spinning. A container without /bin/sh
+ * answers 126/127 and micropod probes from outside alone.
+ */
+export function watchCommand(container: string, hc: Healthcheck): Command {
+  const budgetMs = hc.startPeriodMs + Math.max(1, hc.retries) * (hc.intervalMs + hc.timeoutMs);
+  const rounds = Math.min(Math.ceil(budgetMs / (WATCH_PERIOD_SEC * 1000)), 6000);
+  const loop = `n=$1; shift; while :; do "$@" >/dev/null 2>&1 && exit 0; n=$((n-1)); [ "$n" -gt 0 ] || exit 3; sleep ${WATCH_PERIOD_SEC} 2>/dev/null || sleep 1; done`;
+  return execInContainer(container, ["/bin/sh", "-c", loop, "micropod-watch", String(rounds), ...checkArgv(hc)]);
 }

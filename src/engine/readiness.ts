@@ -1,3 +1,4 @@
+import type { Command } from "../core/command.js";
 import type { Context } from "../core/context.js";
 import { NotReadyError, lastLines } from "../core/errors.js";
 import type { Runner } from "../core/runner.js";
@@ -47,18 +48,56 @@ export function nextProbeDelay(hc: Pick<Healthcheck, "intervalMs" | "startPeriod
 }
 
 /**
- * Run the service's healthcheck ourselves on the schedule above: healthy at the first success,
- * failed after `retries` counted failures or at once when the container exits.
+ * Run the service's healthcheck ourselves: healthy at the first success, failed after `retries`
+ * counted failures or at once when the container exits. Two ways at once: a watcher (one
+ * `podman exec` repeating the check inside the container every 0.1 s, plan-containers.ts
+ * watchCommand) sees readiness within a tenth of a second for the price of one exec, and the
+ * probes from outside on the schedule above judge failure. While the watcher runs, only the
+ * probes that count are run from outside, the first after max(start_period, interval); if it
+ * cannot run (no /bin/sh) or the container exits, the fast schedule is back at once.
  */
 export async function waitHealthy(step: ContainerStep, ctx: ReadinessContext): Promise<number> {
+  const t0 = ctx.clock.now();
+  const done = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, done.signal]);
+  const watcher = step.readiness.watch ? watch(step.readiness.watch, { ...ctx, signal }) : undefined;
+  const probing = probeUntilHealthy(step, { ...ctx, signal }, t0, watcher);
+  try {
+    if (!watcher) return await probing;
+    const seen = watcher.passed.then((ok) => (ok ? ctx.clock.now() - t0 : probing));
+    return await Promise.race([probing, seen]);
+  } finally {
+    done.abort(new Error("readiness settled"));
+    probing.catch(() => undefined);
+  }
+}
+
+interface Watcher {
+  running: boolean;
+  /** True when the check passed inside the container; false when the watcher ended without it. */
+  readonly passed: Promise<boolean>;
+}
+
+function watch(command: Command, ctx: ReadinessContext): Watcher {
+  const w: { running: boolean; passed?: Promise<boolean> } = { running: true };
+  w.passed = ctx.runner.run(command, { allowFailure: true, signal: ctx.signal }).then(
+    (r) => ((w.running = false), r.exitCode === 0),
+    () => ((w.running = false), false),
+  );
+  return w as Watcher;
+}
+
+async function probeUntilHealthy(step: ContainerStep, ctx: ReadinessContext, t0: number, watcher: Watcher | undefined): Promise<number> {
   const hc = step.readiness.healthcheck!;
   const probe = step.readiness.probe!;
   const { runner, clock, signal } = ctx;
-  const t0 = clock.now();
   let failures = 0;
-  // When the next failure counts: from the end of start_period, then `interval` after each counted one.
-  let due = t0 + hc.startPeriodMs;
+  // When the next failure counts: from the end of start_period, then `interval` after each counted
+  // one. With a watcher, nothing is probed from outside before that, and not before `interval`
+  // either (Docker's first check runs `interval` after the start), which stays within the budget.
+  let due = t0 + (watcher ? Math.max(hc.startPeriodMs, hc.intervalMs) : hc.startPeriodMs);
   for (;;) {
+    if (watcher?.running && clock.now() < due) await napUnlessEnded(ctx, due - clock.now(), watcher.passed);
     signal.throwIfAborted();
     const r = await runner.run(probe, { allowFailure: true, timeoutMs: hc.timeoutMs, signal });
     signal.throwIfAborted();
@@ -78,8 +117,18 @@ export async function waitHealthy(step: ContainerStep, ctx: ReadinessContext): P
       due = now + hc.intervalMs;
     }
     if (failures >= Math.max(1, hc.retries)) throw await unhealthy(step, ctx, { failures, secs: (now - t0) / 1000, exitCode: r.exitCode, output: r.stderr || r.stdout });
-    await clock.sleep(nextProbeDelay(hc, now - t0, due - now), signal);
+    // While the watcher runs, only the probes that count (the wait at the loop's top); once it has
+    // ended without a pass, the fast schedule.
+    if (!watcher?.running) await clock.sleep(nextProbeDelay(hc, now - t0, due - now), signal);
   }
+}
+
+/** Sleep `ms`, or less if `ended` settles first; the timer never outlives the nap. */
+async function napUnlessEnded(ctx: ReadinessContext, ms: number, ended: Promise<unknown>): Promise<void> {
+  const nap = new AbortController();
+  const sleep = ctx.clock.sleep(ms, AbortSignal.any([ctx.signal, nap.signal])).catch(() => undefined);
+  await Promise.race([sleep, ended]);
+  nap.abort();
 }
 
 async function unhealthy(step: ContainerStep, ctx: ReadinessContext, f: { failures: number; secs: number; exitCode: number; output: string }): Promise<NotReadyError> {
