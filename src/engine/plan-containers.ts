@@ -194,6 +194,9 @@ const checkArgv = (hc: Healthcheck): string[] => {
   return kind === "CMD-SHELL" ? ["/bin/sh", "-c", rest.join(" ")] : rest;
 };
 
+/** What a watcher prints when the check passed: an exit status 0 alone is not trusted. */
+export const WATCH_PASSED = "micropod-watch-passed";
+
 /** How often a watcher repeats the check inside the container, in seconds. */
 export const WATCH_PERIOD_SEC = 0.1;
 
@@ -208,6 +211,6 @@ export const WATCH_PERIOD_SEC = 0.1;
 export function watchCommand(container: string, hc: Healthcheck): Command {
   const budgetMs = hc.startPeriodMs + Math.max(1, hc.retries) * (hc.intervalMs + hc.timeoutMs);
   const rounds = Math.min(Math.ceil(budgetMs / (WATCH_PERIOD_SEC * 1000)), 6000);
-  const loop = `n=$1; shift; while :; do "$@" >/dev/null 2>&1 && exit 0; n=$((n-1)); [ "$n" -gt 0 ] || exit 3; sleep ${WATCH_PERIOD_SEC} 2>/dev/null || sleep 1; done`;
+  const loop = `n=$1; shift; while :; do "$@" >/dev/null 2>&1 && echo ${WATCH_PASSED} && exit 0; n=$((n-1)); [ "$n" -gt 0 ] || exit 3; sleep ${WATCH_PERIOD_SEC} 2>/dev/null || sleep 1; done`;
   return execInContainer(container, ["/bin/sh", "-c", loop, "micropod-watch", String(rounds), ...checkArgv(hc)]);
 }

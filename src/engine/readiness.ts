@@ -6,6 +6,7 @@ import { containerLogs, inspectContainer } from "../podman/container.js";
 import { readContainerInspect, readWaitExitCode } from "../podman/readers.js";
 import type { Healthcheck } from "../suite/model.js";
 import type { ContainerStep } from "./plan.js";
+import { WATCH_PASSED } from "./plan-containers.js";
 
 /** What a readiness wait needs: podman, time, and the signal that ends it (Ctrl-C, or a failure elsewhere in the start). */
 export type ReadinessContext = Pick<Context, "runner" | "clock" | "signal">;
@@ -81,7 +82,7 @@ interface Watcher {
 function watch(command: Command, ctx: ReadinessContext): Watcher {
   const w: { running: boolean; passed?: Promise<boolean> } = { running: true };
   w.passed = ctx.runner.run(command, { allowFailure: true, signal: ctx.signal }).then(
-    (r) => ((w.running = false), r.exitCode === 0),
+    (r) => ((w.running = false), r.exitCode === 0 && r.stdout.includes(WATCH_PASSED)),
     () => ((w.running = false), false),
   );
   return w as Watcher;

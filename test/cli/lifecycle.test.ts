@@ -236,7 +236,7 @@ describe("micropod build | start | status | logs | plan | stop on real podman", 
     const dir = join(root, "sick");
     const run = cli(writeLifecycleSuite(dir, "sick", { healthTest: "echo probing; test -f /tmp/never" }), dir);
     const r = run("start");
-    expect(r.code).toBe(ExitCode.notReady);
+    expect(r.code, r.stderr).toBe(ExitCode.notReady);
     expect(ExitCode.notReady).toBe(8);
     expect(r.stdout).toBe("");
     const human = r.stderr.split("\n").filter((l) => !l.startsWith("{"));

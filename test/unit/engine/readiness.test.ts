@@ -40,7 +40,7 @@ function scriptedPodman(clock: ReturnType<typeof fakeClock>, probeExits: number[
       const line = renderCommand(c);
       const verb = c.argv.slice(1, 3).join(" ");
       // The watcher: by default the image has no /bin/sh (podman exec exits 127), so only the probes from outside run.
-      if (c.argv.includes("micropod-watch")) return { exitCode: watcherExit, stdout: "", stderr: watcherExit === 127 ? "executable file `/bin/sh` not found" : "" };
+      if (c.argv.includes("micropod-watch")) return { exitCode: watcherExit, stdout: watcherExit === 0 ? "micropod-watch-passed\n" : "", stderr: watcherExit === 127 ? "executable file `/bin/sh` not found" : "" };
       calls.push(line);
       if (verb.startsWith("exec ")) {
         await clock.sleep(100); // a probe takes time too
