@@ -17,7 +17,9 @@ export function renderPlanText(doc: PlanDocument, opts: PlanTextOptions): string
   for (const w of doc.warnings) lines.push(`warning: ${w}`);
   if (doc.upToDate) lines.push("", "Nothing to change: every image is up to date and every container runs its current definition.");
   const what = doc.upToDate ? "readiness checks" : "podman commands";
-  if (opts.commands) {
+  // Up to date, only readiness checks can run, and only those of services something launched waits on.
+  if (doc.upToDate && doc.commands.length === 0) lines.push("", "Commands `micropod start` would run: none (nothing starts, so nothing waits on a healthcheck)");
+  else if (opts.commands) {
     lines.push("", `The ${doc.commands.length} ${what} \`micropod start\` would run:`);
     for (const cmd of doc.commands) lines.push(`  ${cmd}`);
   } else {

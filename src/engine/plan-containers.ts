@@ -18,6 +18,8 @@ export interface Readiness {
   readonly conditions: readonly DependencyCondition[];
   readonly healthcheck?: Healthcheck;
   readonly probe?: Command;
+  /** The healthcheck repeated inside the container until it passes (readiness.ts, watchers). */
+  readonly watch?: Command;
   readonly wait?: Command;
   /** Upper bound for a one-shot to finish (x-micropod `completion-timeout`, seconds; default 30 min). */
   readonly completionTimeoutMs: number;
@@ -64,14 +66,28 @@ export interface ContainerInputs {
 
 const DEFAULT_COMPLETION_TIMEOUT_MS = 30 * 60_000;
 
-/** One step per selected running service: what to do with its container, and what ready means for it. */
+/**
+ * One step per selected running service: what to do with its container, and what ready means for
+ * it. A dependent left alone launches nothing and so waits for nothing: only the conditions of
+ * dependents that create, recreate or start count, so a second start with nothing to do runs no
+ * probe at all (`wait` still checks every healthcheck).
+ */
 export function planContainers(at: Planning, inputs: ContainerInputs): ContainerStep[] {
   const running = new Set(at.runnable.map((s) => s.name));
-  return at.runnable.map((s) => {
-    const demanded = at.graph.awaitedConditions(s.name, running);
-    const conditions = [...new Set([...demanded, ...(inputs.wait && s.healthcheck ? (["service_healthy"] as const) : [])])].sort();
-    return containerStep(at, s, inputs, conditions);
+  const withEvery = at.runnable.map((s) => containerStep(at, s, inputs, conditionsFor(at, s, running, inputs.wait)));
+  const launching = new Set(withEvery.filter((c) => c.action !== "leave").map((c) => c.service));
+  if (launching.size === running.size) return withEvery;
+  return at.runnable.map((s, i) => {
+    const conditions = conditionsFor(at, s, launching, inputs.wait);
+    const step = withEvery[i]!;
+    return conditions.length === step.readiness.conditions.length ? step : { ...step, readiness: readinessOf(s, conditions) };
   });
+}
+
+/** The conditions `s`'s dependents among `waiting` wait on, and service_healthy under `wait`. */
+function conditionsFor(at: Planning, s: Service, waiting: ReadonlySet<string>, wait: boolean): DependencyCondition[] {
+  const demanded = at.graph.awaitedConditions(s.name, waiting);
+  return [...new Set([...demanded, ...(wait && s.healthcheck ? (["service_healthy"] as const) : [])])].sort();
 }
 
 /** A dependent waiting for service_healthy needs a healthcheck to run. */
@@ -169,7 +185,7 @@ function readinessOf(s: Service, conditions: readonly DependencyCondition[]): Re
   const timeout = Number(s.extensions["completion-timeout"]);
   return {
     conditions,
-    ...(s.healthcheck ? { healthcheck: s.healthcheck, probe: probeCommand(s.containerName, s.healthcheck) } : {}),
+    ...(s.healthcheck ? { healthcheck: s.healthcheck, probe: probeCommand(s.containerName, s.healthcheck), watch: watchCommand(s.containerName, s.healthcheck) } : {}),
     ...(conditions.includes("service_completed_successfully") ? { wait: waitContainer(s.containerName) } : {}),
     completionTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout * 1000 : DEFAULT_COMPLETION_TIMEOUT_MS,
   };
@@ -177,7 +193,31 @@ function readinessOf(s: Service, conditions: readonly DependencyCondition[]): Re
 
 /** The healthcheck as podman exec runs it: CMD-SHELL through sh -c, CMD as given. */
 export function probeCommand(container: string, hc: Healthcheck): Command {
+  return execInContainer(container, checkArgv(hc));
+}
+
+const checkArgv = (hc: Healthcheck): string[] => {
   const [kind, ...rest] = hc.test;
-  const argv = kind === "CMD-SHELL" ? ["/bin/sh", "-c", rest.join(" ")] : rest;
-  return execInContainer(container, argv);
+  return kind === "CMD-SHELL" ? ["/bin/sh", "-c", rest.join(" ")] : rest;
+};
+
+/** What a watcher prints when the check passed: an exit status 0 alone is not trusted. */
+export const WATCH_PASSED = "micropod-watch-passed";
+
+/** How often a watcher repeats the check inside the container, in seconds. */
+export const WATCH_PERIOD_SEC = 0.1;
+
+/**
+ * One `podman exec` that repeats the healthcheck inside the container every WATCH_PERIOD_SEC
+ * until it passes (exit 0), at most for the check's whole failure budget (then exit 3, so a
+ * watcher left behind ends by itself). Fractional sleep is busybox's, GNU's and FreeBSD's
+ * ("allows and honors a non-integer number of seconds", checked: freebsd-src bin/sleep/sleep.1);
+ * where it is refused, `sleep 1` keeps the loop from spinning. A container without /bin/sh
+ * answers 126/127 and micropod probes from outside alone.
+ */
+export function watchCommand(container: string, hc: Healthcheck): Command {
+  const budgetMs = hc.startPeriodMs + Math.max(1, hc.retries) * (hc.intervalMs + hc.timeoutMs);
+  const rounds = Math.min(Math.ceil(budgetMs / (WATCH_PERIOD_SEC * 1000)), 6000);
+  const loop = `n=$1; shift; while :; do "$@" >/dev/null 2>&1 && echo ${WATCH_PASSED} && exit 0; n=$((n-1)); [ "$n" -gt 0 ] || exit 3; sleep ${WATCH_PERIOD_SEC} 2>/dev/null || sleep 1; done`;
+  return execInContainer(container, ["/bin/sh", "-c", loop, "micropod-watch", String(rounds), ...checkArgv(hc)]);
 }

@@ -1,9 +1,12 @@
+import type { Command } from "../core/command.js";
 import type { Context } from "../core/context.js";
 import { NotReadyError, lastLines } from "../core/errors.js";
 import type { Runner } from "../core/runner.js";
 import { containerLogs, inspectContainer } from "../podman/container.js";
 import { readContainerInspect, readWaitExitCode } from "../podman/readers.js";
+import type { Healthcheck } from "../suite/model.js";
 import type { ContainerStep } from "./plan.js";
+import { WATCH_PASSED } from "./plan-containers.js";
 
 /**
  * What a readiness wait needs: podman, time, and the signal that ends it (Ctrl-C, or a failure
@@ -26,27 +29,85 @@ async function state(runner: Runner, container: string) {
 const PODMAN_EXEC_FAILED = 125;
 
 /**
- * Run the service's healthcheck ourselves, as Compose's timing fields describe it: probes every
- * start_interval during start_period (failures there do not count), then every interval; healthy
- * at the first success, failed after `retries` counted failures or at once when the container
- * exits. The first probe runs at once: "start as early as possible". Bounded by
- * start_period + retries × (interval + timeout), so it never waits forever.
+ * The probe schedule while a start waits on a service. Compose gives a healthcheck the meaning of
+ * Docker's HEALTHCHECK (compose-spec 05-services.md, healthcheck: "works in the same way, and has
+ * the same default values"): checks every `interval`, every `start_interval` during
+ * `start_period`, whose failures do not count, and unhealthy after `retries` consecutive counted
+ * failures (checked: the Dockerfile reference, HEALTHCHECK). Those intervals are a monitor's pace;
+ * a start waiting on the service wants to see it ready the moment it is. So micropod probes at
+ * once, then after FIRST_PROBE_DELAY_MS, each later wait an eighth of the time spent so far
+ * (readiness is detected within ~12% of the time it took, plus one probe), growing until it
+ * reaches `start_interval` (during start_period) or `interval`. Only the probes Compose would
+ * have run count as failures: one ending at or after start_period, then one ending at least
+ * `interval` after the last counted one. So a check that never passes still fails within
+ * start_period + retries × (interval + timeout): no wait lands past the next counted probe.
+ */
+export const FIRST_PROBE_DELAY_MS = 50;
+export const PROBE_DELAY_FRACTION = 1 / 8;
+
+/** How long to wait before the next probe, `elapsedMs` after the wait began; `dueInMs` until the next probe that counts. */
+export function nextProbeDelay(hc: Pick<Healthcheck, "intervalMs" | "startPeriodMs" | "startIntervalMs">, elapsedMs: number, dueInMs: number): number {
+  const pace = elapsedMs < hc.startPeriodMs ? hc.startIntervalMs || hc.intervalMs : hc.intervalMs;
+  return Math.max(0, Math.min(Math.max(FIRST_PROBE_DELAY_MS, elapsedMs * PROBE_DELAY_FRACTION), pace, dueInMs));
+}
+
+/**
+ * Run the service's healthcheck ourselves: healthy at the first success, failed after `retries`
+ * counted failures or at once when the container exits. Two ways at once: a watcher (one
+ * `podman exec` repeating the check inside the container every 0.1 s, plan-containers.ts
+ * watchCommand) sees readiness within a tenth of a second for the price of one exec, and the
+ * probes from outside on the schedule above judge failure. While the watcher runs, only the
+ * probes that count are run from outside, the first after max(start_period, interval); if it
+ * cannot run (no /bin/sh) or the container exits, the fast schedule is back at once.
  */
 export async function waitHealthy(step: ContainerStep, ctx: ReadinessContext): Promise<number> {
+  const t0 = ctx.clock.now();
+  const done = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, done.signal]);
+  const watcher = step.readiness.watch ? watch(step.readiness.watch, { ...ctx, signal }) : undefined;
+  const probing = probeUntilHealthy(step, { ...ctx, signal }, t0, watcher);
+  try {
+    if (!watcher) return await probing;
+    const seen = watcher.passed.then((ok) => (ok ? ctx.clock.now() - t0 : probing));
+    return await Promise.race([probing, seen]);
+  } finally {
+    done.abort(new Error("readiness settled"));
+    probing.catch(() => undefined);
+  }
+}
+
+interface Watcher {
+  running: boolean;
+  /** True when the check passed inside the container; false when the watcher ended without it. */
+  readonly passed: Promise<boolean>;
+}
+
+function watch(command: Command, ctx: ReadinessContext): Watcher {
+  const w: { running: boolean; passed?: Promise<boolean> } = { running: true };
+  w.passed = ctx.runner.run(command, { allowFailure: true, signal: ctx.signal }).then(
+    (r) => ((w.running = false), r.exitCode === 0 && r.stdout.includes(WATCH_PASSED)),
+    () => ((w.running = false), false),
+  );
+  return w as Watcher;
+}
+
+async function probeUntilHealthy(step: ContainerStep, ctx: ReadinessContext, t0: number, watcher: Watcher | undefined): Promise<number> {
   const hc = step.readiness.healthcheck!;
   const probe = step.readiness.probe!;
   const { runner, clock, signal } = ctx;
-  const t0 = clock.now();
   let failures = 0;
   let attempt = 0;
-  let last: string;
+  // When the next failure counts: from the end of start_period, then `interval` after each counted
+  // one. With a watcher, nothing is probed from outside before that, and not before `interval`
+  // either (Docker's first check runs `interval` after the start), which stays within the budget.
+  let due = t0 + (watcher ? Math.max(hc.startPeriodMs, hc.intervalMs) : hc.startPeriodMs);
   for (;;) {
+    if (watcher?.running && clock.now() < due) await napUnlessEnded(ctx, due - clock.now(), watcher.passed);
     signal.throwIfAborted();
     ctx.onProbe?.(++attempt);
     const r = await runner.run(probe, { allowFailure: true, timeoutMs: hc.timeoutMs, signal });
     signal.throwIfAborted();
     if (r.exitCode === 0) return clock.now() - t0;
-    last = (r.stderr || r.stdout).trim().split("\n").pop() ?? "";
     // The check itself failing exits 1..124; 125 and up is podman (or the probe's timeout) saying
     // the exec could not run, as when the container has exited: only then is it worth asking.
     const st = r.exitCode >= PODMAN_EXEC_FAILED ? await state(runner, step.container) : undefined;
@@ -56,17 +117,33 @@ export async function waitHealthy(step: ContainerStep, ctx: ReadinessContext): P
         ...(await logTail(runner, step.container)),
       ]);
     }
-    const inStartPeriod = clock.now() - t0 < hc.startPeriodMs;
-    if (!inStartPeriod) failures++;
-    if (failures >= Math.max(1, hc.retries)) {
-      const secs = ((clock.now() - t0) / 1000).toFixed(1);
-      throw new NotReadyError(
-        `${step.service} is not healthy after ${secs}s: healthcheck \`${hc.test.slice(1).join(" ")}\` failed ${failures} times (exit ${r.exitCode}${last ? `: ${last}` : ""})`,
-        [`last 20 log lines of ${step.container}:`, ...(await logTail(runner, step.container))],
-      );
+    const now = clock.now();
+    if (now >= due) {
+      failures++;
+      due = now + hc.intervalMs;
     }
-    await clock.sleep(inStartPeriod ? hc.startIntervalMs || hc.intervalMs : hc.intervalMs, signal);
+    if (failures >= Math.max(1, hc.retries)) throw await unhealthy(step, ctx, { failures, secs: (now - t0) / 1000, exitCode: r.exitCode, output: r.stderr || r.stdout });
+    // While the watcher runs, only the probes that count (the wait at the loop's top); once it has
+    // ended without a pass, the fast schedule.
+    if (!watcher?.running) await clock.sleep(nextProbeDelay(hc, now - t0, due - now), signal);
   }
+}
+
+/** Sleep `ms`, or less if `ended` settles first; the timer never outlives the nap. */
+async function napUnlessEnded(ctx: ReadinessContext, ms: number, ended: Promise<unknown>): Promise<void> {
+  const nap = new AbortController();
+  const sleep = ctx.clock.sleep(ms, AbortSignal.any([ctx.signal, nap.signal])).catch(() => undefined);
+  await Promise.race([sleep, ended]);
+  nap.abort();
+}
+
+async function unhealthy(step: ContainerStep, ctx: ReadinessContext, f: { failures: number; secs: number; exitCode: number; output: string }): Promise<NotReadyError> {
+  const hc = step.readiness.healthcheck!;
+  const last = f.output.trim().split("\n").pop() ?? "";
+  return new NotReadyError(
+    `${step.service} is not healthy after ${f.secs.toFixed(1)}s: healthcheck \`${hc.test.slice(1).join(" ")}\` failed ${f.failures} times (exit ${f.exitCode}${last ? `: ${last}` : ""})`,
+    [`last 20 log lines of ${step.container}:`, ...(await logTail(ctx.runner, step.container))],
+  );
 }
 
 /** A one-shot must exit 0 (service_completed_successfully); `podman wait` bounded by its completion timeout. */

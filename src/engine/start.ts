@@ -7,7 +7,7 @@ import { writeFileAtomic } from "../core/atomic-write.js";
 import type { Suite } from "../suite/model.js";
 import type { EngineContext } from "./context.js";
 import { type StartReport, executeStart } from "./execute.js";
-import { observe } from "./observe.js";
+import { observe, observeContainers } from "./observe.js";
 import { type PlanVars, type StartPlan, planStart } from "./plan.js";
 import { type StopReport, executeStop, planStop } from "./stop.js";
 
@@ -74,7 +74,7 @@ export async function startServices(
 
 /** observe → plan the reverse walk → execute, for a caller that already holds the lock. */
 export async function stopServices(suite: Suite, ctx: EngineContext, opts: { services?: readonly string[]; timeoutSec?: number } = {}): Promise<StopReport> {
-  const plan = planStop(suite, await observe(ctx.runner, suite), opts);
+  const plan = planStop(suite, await observeContainers(ctx.runner, suite), opts);
   if (plan.steps.length === 0) ctx.logger.info("nothing is running");
   return executeStop(plan, ctx);
 }
@@ -111,9 +111,11 @@ export const readinessFile = (stateDir: string) => join(stateDir, "readiness.jso
 /** Services this start did not touch keep their last record: a partial start (or an operation's) adds to it. */
 async function recordReadiness(stateDir: string, plan: StartPlan, report: StartReport | undefined, clock: Clock): Promise<void> {
   const now = new Date(clock.now()).toISOString();
-  const before = await readFile(readinessFile(stateDir), "utf8").then((t) => (JSON.parse(t) as ReadinessRecord).services, () => ({}));
+  const before: ReadinessRecord["services"] = await readFile(readinessFile(stateDir), "utf8").then((t) => (JSON.parse(t) as ReadinessRecord).services, () => ({}));
   const services: ReadinessRecord["services"] = { ...before };
   for (const c of plan.containers) {
+    // Left alone and waited on by nothing: not checked now, so its last record stands.
+    if (c.action === "leave" && c.readiness.conditions.length === 0 && before[c.service]) continue;
     const r = report?.ready[c.service] ?? {};
     const health = r.service_healthy !== undefined ? "healthy" : r.service_completed_successfully !== undefined ? "completed" : r.service_started !== undefined && !c.readiness.conditions.includes("service_healthy") ? "started" : "not ready";
     services[c.service] = { health, at: now };

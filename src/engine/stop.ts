@@ -1,10 +1,9 @@
 import type { Command } from "../core/command.js";
 import type { Context } from "../core/context.js";
 import { InterruptedError, MicropodError } from "../core/errors.js";
-import { stopContainer } from "../podman/container.js";
+import { stopContainer, stopContainers } from "../podman/container.js";
 import { dependencyGraph } from "../suite/graph.js";
 import type { Suite } from "../suite/model.js";
-import { afterEach } from "./concurrency.js";
 import type { ObservedState } from "./observe.js";
 import { requireServices } from "./plan.js";
 import type { ProgressObserver } from "./progress.js";
@@ -31,7 +30,7 @@ export const PODMAN_DEFAULT_STOP_SEC = 10;
  * (stopping a database under a running web only breaks the web), dependents first, each with its
  * stop_grace_period unless `timeoutSec` overrides it.
  */
-export function planStop(suite: Suite, observed: ObservedState, opts: { services?: readonly string[]; timeoutSec?: number } = {}): StopPlan {
+export function planStop(suite: Suite, observed: Pick<ObservedState, "containers">, opts: { services?: readonly string[]; timeoutSec?: number } = {}): StopPlan {
   requireServices(suite, opts.services ?? []);
   const graph = dependencyGraph(suite);
   const asked = opts.services?.length ? opts.services : graph.services;
@@ -57,7 +56,10 @@ export interface StopReport {
 
 /**
  * Stop in reverse dependency order, independent services concurrently: each stop begins the
- * moment every dependent has stopped. Ctrl-C launches no further stops; those under way finish.
+ * moment every dependent has stopped. The services that become free to stop at the same moment
+ * with the same grace period go in one `podman stop` (podman stops its arguments side by side; one
+ * process instead of several is what a small host notices). Ctrl-C launches no further stops;
+ * those under way finish. A failed stop leaves what it guards running, and is the error thrown.
  */
 export async function executeStop(
   plan: StopPlan,
@@ -66,22 +68,45 @@ export async function executeStop(
   const t0 = ctx.clock.now();
   for (const s of plan.steps) ctx.progress?.({ service: s.service, step: "stop", state: { kind: "queued" } });
   const report: StopReport = { stopped: [] };
-  const done = afterEach(
-    plan.steps,
-    (s) => s.service,
-    (s) => s.after,
-    async (step) => {
-      if (ctx.signal.aborted) throw new InterruptedError("stop interrupted");
-      ctx.logger.info(`${step.service}: stopping (grace ${step.timeoutSec}s)`);
-      ctx.progress?.({ service: step.service, step: "stop", state: { kind: "stopping" } });
-      await ctx.runner.run(step.command);
-      report.stopped.push({ service: step.service, at: ctx.clock.now() - t0 });
-      ctx.logger.info(`${step.service}: stopped`);
-      ctx.progress?.({ service: step.service, step: "stop", state: { kind: "stopped" } });
-    },
-  );
-  const results = await Promise.allSettled(plan.steps.map((s) => done.get(s.service)!));
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (failed) throw failed.reason instanceof MicropodError ? failed.reason : new MicropodError(String(failed.reason));
+  const waiting = new Map(plan.steps.map((s) => [s.service, s]));
+  const stopped = new Set<string>();
+  const failures: unknown[] = [];
+  const stopBatch = async (batch: readonly StopStep[]): Promise<void> => {
+    for (const s of batch) {
+      ctx.logger.info(`${s.service}: stopping (grace ${s.timeoutSec}s)`);
+      ctx.progress?.({ service: s.service, step: "stop", state: { kind: "stopping" } });
+    }
+    try {
+      await ctx.runner.run(stopContainers(batch.map((s) => s.container), batch[0]!.timeoutSec));
+      for (const s of batch) {
+        stopped.add(s.service);
+        report.stopped.push({ service: s.service, at: ctx.clock.now() - t0 });
+        ctx.logger.info(`${s.service}: stopped`);
+        ctx.progress?.({ service: s.service, step: "stop", state: { kind: "stopped" } });
+      }
+    } catch (e) {
+      failures.push(e);
+    }
+  };
+  const underWay = new Set<Promise<void>>();
+  for (;;) {
+    const free = ctx.signal.aborted ? [] : [...waiting.values()].filter((s) => s.after.every((d) => stopped.has(d)));
+    for (const batch of byGrace(free)) {
+      batch.forEach((s) => waiting.delete(s.service));
+      const p: Promise<void> = stopBatch(batch).finally(() => underWay.delete(p));
+      underWay.add(p);
+    }
+    if (underWay.size === 0) break;
+    await Promise.race(underWay);
+  }
+  if (failures.length) throw failures[0] instanceof MicropodError ? failures[0] : new MicropodError(String(failures[0]));
+  if (waiting.size && ctx.signal.aborted) throw new InterruptedError("stop interrupted");
   return report;
+}
+
+/** Steps grouped by grace period, in plan order. */
+function byGrace(steps: readonly StopStep[]): StopStep[][] {
+  const groups = new Map<number, StopStep[]>();
+  for (const s of steps) groups.set(s.timeoutSec, [...(groups.get(s.timeoutSec) ?? []), s]);
+  return [...groups.values()];
 }

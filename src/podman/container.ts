@@ -117,8 +117,11 @@ export const runContainer = (s: ContainerSpec): Command => command(["podman", "r
 
 export const startContainer = (name: string): Command => command(["podman", "start", name]);
 
-export const stopContainer = (name: string, timeoutSec?: number): Command =>
-  command(["podman", "stop", ...(timeoutSec !== undefined ? ["--time", String(timeoutSec)] : []), name]);
+export const stopContainer = (name: string, timeoutSec?: number): Command => stopContainers([name], timeoutSec);
+
+/** One `podman stop` for several containers: podman stops them side by side, for one process's cost. */
+export const stopContainers = (names: readonly string[], timeoutSec?: number): Command =>
+  command(["podman", "stop", ...(timeoutSec !== undefined ? ["--time", String(timeoutSec)] : []), ...names]);
 
 export const restartContainer = (name: string, timeoutSec?: number): Command =>
   command(["podman", "restart", ...(timeoutSec !== undefined ? ["--time", String(timeoutSec)] : []), name]);

@@ -86,7 +86,10 @@ describe("start and stop on real podman", () => {
     expect(report.built.sort()).toEqual(["db", "web"]);
     const r = report.ready;
     // worker needs only db started: it may start before db is healthy; web waits for migrate's exit 0.
-    expect(r.worker!.service_started!).toBeLessThan(r.db!.service_healthy!);
+    // (what it waits for is db started, and it launched after that; when, against db's health, is
+    // up to how soon its own early `podman create` finished on a loaded host).
+    expect(plan.containers.find((c) => c.service === "worker")!.dependsOn.map((d) => `${d.service} ${d.condition}`)).toEqual(["db service_started"]);
+    expect(report.launched.find((l) => l.service === "worker")!.at).toBeGreaterThanOrEqual(r.db!.service_started!);
     expect(r.db!.service_healthy!).toBeGreaterThanOrEqual(900);
     expect(r.migrate!.service_started!).toBeGreaterThanOrEqual(r.db!.service_healthy!);
     expect(r.web!.service_started!).toBeGreaterThanOrEqual(r.migrate!.service_completed_successfully!);
@@ -116,7 +119,9 @@ describe("start and stop on real podman", () => {
     expect(second.report.built).toEqual([]);
     expect(second.report.upToDate.sort()).toEqual(["db", "web"]);
     expect(second.report.launched).toEqual([]);
-    expect(runner2.commands.filter((c) => c.mutates !== false && c.argv[1] !== "exec").map((c) => c.argv.join(" "))).toEqual([]);
+    // Decided from one observation: read-only podman calls, one per kind of object, and no probe (nothing launches, so nothing waits).
+    expect(runner2.commands.filter((c) => c.mutates !== false).map((c) => c.argv.join(" "))).toEqual([]);
+    expect(runner2.argvs().map((a) => a.split(" ").slice(1, 3).join(" ")).sort()).toEqual(["images --format", "network ls", "ps --all", "secret inspect", "secret ls", "version --format"]);
 
     // A changed environment recreates web only; a changed context file rebuilds db and recreates db and migrate.
     const third = await startSuite(demoSuite("order", { webEnv: { MODE: "two" } }), config, paths("order"), deps(new SandboxRunner(sb)));
@@ -141,10 +146,9 @@ describe("start and stop on real podman", () => {
     const at = Object.fromEntries(stopped.stopped.map((x) => [x.service, x.at]));
     expect(at.web!).toBeGreaterThanOrEqual(900); // grace 1 s, then SIGKILL
     expect(at.db! - Math.max(at.web!, at.worker!)).toBeGreaterThanOrEqual(1900); // grace 2 s
-    // web and worker stopped side by side, not one after the other: each stop began before the other ended.
-    const event = (e: string) => stopRunner.events.findIndex((x) => x.startsWith(e));
-    expect(event("begin podman stop --time 1 order-worker")).toBeLessThan(event("end podman stop --time 1 order-web"));
-    expect(event("begin podman stop --time 1 order-web")).toBeLessThan(event("end podman stop --time 1 order-worker"));
+    // web and worker, free to stop at once with the same grace, stopped side by side by one podman
+    // stop; db after them. The suite is observed with one `podman ps`.
+    expect(stopRunner.argvs()).toEqual(["podman ps --all --format json", "podman stop --time 1 order-worker order-web", "podman stop --time 2 order-db"]);
     expect(existsSync(paths("order").lock)).toBe(false);
   });
 

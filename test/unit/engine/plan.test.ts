@@ -65,6 +65,8 @@ describe("planStart", () => {
       `podman build --file /suite/db/Containerfile --build-arg RELEASE=15.0 --label com.docker.compose.project=demo --label com.docker.compose.service=db --label micropod.input-hash=${dbb.inputHash} --label micropod.input-parts=${labelOf(dbb.command.argv, "micropod.input-parts")} --tag localhost/demo/db:latest /suite/db`,
       `podman create --name demo-db ${L} --label com.docker.compose.service=db ${I} --label micropod.config-hash=${db.configHash} --label micropod.config-parts=${labelOf(createArgv(db), "micropod.config-parts")} --network demo_net --ip 10.89.0.10 --secret demo_db_pass,type=env,target=DB_PASS --stop-timeout 120 localhost/demo/db`,
       "podman start demo-db",
+      // The watcher: the check repeated inside the container every 0.1 s, for its failure budget (0 + 3 × (1 + 1) s = 60 rounds).
+      `podman exec demo-db /bin/sh -c 'n=$1; shift; while :; do "$@" >/dev/null 2>&1 && echo micropod-watch-passed && exit 0; n=$((n-1)); [ "$n" -gt 0 ] || exit 3; sleep 0.1 2>/dev/null || sleep 1; done' micropod-watch 60 /bin/sh -c 'pg_isready -q'`,
       "podman exec demo-db /bin/sh -c 'pg_isready -q'",
       expect.stringMatching(/^podman create --name demo-migrate .* localhost\/demo\/base migrate$/),
       "podman start demo-migrate",
@@ -122,12 +124,14 @@ describe("planStart", () => {
       ),
     };
     const again = planStart(demo, config, running);
-    expect(renderPlan(again)).toEqual(["podman exec demo-db /bin/sh -c 'pg_isready -q'"]);
+    // Nothing launches, so nothing waits: not even db's healthcheck runs.
+    expect(renderPlan(again)).toEqual([]);
+    expect(again.containers.map((c) => c.readiness.conditions)).toEqual([[], [], [], []]);
     // podman says "stopped" of a container that exited before conmon's exit command cleaned it
     // up (containers/podman libpod/define/containerstate.go), which on a loaded host lasts a
     // while: a one-shot in that state has completed all the same and is not run again.
     const uncleaned: ObservedState = { ...running, containers: { ...running.containers, "demo-migrate": { ...running.containers["demo-migrate"]!, state: "stopped" } } };
-    expect(renderPlan(planStart(demo, config, uncleaned))).toEqual(["podman exec demo-db /bin/sh -c 'pg_isready -q'"]);
+    expect(renderPlan(planStart(demo, config, uncleaned))).toEqual([]);
     expect(again.builds.map((b) => b.action)).toEqual(["up-to-date", "up-to-date"]);
     expect(again.warnings).toEqual([]);
 
@@ -199,7 +203,8 @@ describe("planStart", () => {
     const observed: ObservedState = { ...fresh, containers: { "demo-db": stale("exited"), "demo-migrate": stale("exited"), "demo-web": stale("running") } };
     const kept = planStart(demo, config, observed, { services: ["web"], noRecreate: true });
     expect(kept.containers.map((c) => [c.service, c.action, c.reason, renderPlan({ ...kept, networks: [], secrets: [], pulls: [], builds: [], containers: [c] }).join("; ")])).toEqual([
-      ["db", "start", "exited, definition changed, not recreated", "podman start demo-db; podman exec demo-db /bin/sh -c 'pg_isready -q'"],
+      // migrate and web are left alone, so nothing waits for db's healthcheck.
+      ["db", "start", "exited, definition changed, not recreated", "podman start demo-db"],
       ["migrate", "leave", "completed, definition changed, not recreated", ""],
       ["web", "leave", "running, definition changed, not recreated", ""],
     ]);

@@ -5,14 +5,27 @@ import { NotReadyError } from "../../../src/core/errors.js";
 import type { RunResult, Runner } from "../../../src/core/runner.js";
 import { emptyObservedState } from "../../../src/engine/observe.js";
 import { planStart } from "../../../src/engine/plan.js";
-import { waitHealthy } from "../../../src/engine/readiness.js";
+import { FIRST_PROBE_DELAY_MS, PROBE_DELAY_FRACTION, nextProbeDelay, waitHealthy } from "../../../src/engine/readiness.js";
 import { health, service, suite } from "../../support/make-suite.js";
 
-/** Time that passes only when the code under test sleeps or a command "takes" time. */
+/**
+ * Time that passes only when the code under test sleeps or a command "takes" time. A sleep first
+ * lets whatever already happened be seen (a watcher that answered), and one cut short by its
+ * signal takes no time.
+ */
 function fakeClock(): Clock & { slept: number[] } {
   let t = 0;
   const slept: number[] = [];
-  return { slept, now: () => t, sleep: async (ms) => void (slept.push(ms), (t += ms)) };
+  return {
+    slept,
+    now: () => t,
+    sleep: async (ms, signal) => {
+      await new Promise((r) => setImmediate(r));
+      signal?.throwIfAborted();
+      slept.push(ms);
+      t += ms;
+    },
+  };
 }
 
 /**
@@ -20,15 +33,17 @@ function fakeClock(): Clock & { slept: number[] } {
  * container is gone, as podman does), `inspect` and `logs` describe the container. Anything
  * else is a command the loop has no business running.
  */
-function scriptedPodman(clock: ReturnType<typeof fakeClock>, probeExits: number[], container: { running: boolean; exitCode: number }) {
+function scriptedPodman(clock: ReturnType<typeof fakeClock>, probeExits: number[], container: { running: boolean; exitCode: number }, watcherExit = 127) {
   const calls: string[] = [];
   const runner: Runner = {
     async run(c: Command): Promise<RunResult> {
       const line = renderCommand(c);
-      calls.push(line);
       const verb = c.argv.slice(1, 3).join(" ");
+      // The watcher: by default the image has no /bin/sh (podman exec exits 127), so only the probes from outside run.
+      if (c.argv.includes("micropod-watch")) return { exitCode: watcherExit, stdout: watcherExit === 0 ? "micropod-watch-passed\n" : "", stderr: watcherExit === 127 ? "executable file `/bin/sh` not found" : "" };
+      calls.push(line);
       if (verb.startsWith("exec ")) {
-        clock.sleep(100); // a probe takes time too
+        await clock.sleep(100); // a probe takes time too
         const code = probeExits.shift() ?? 0;
         return { exitCode: code, stdout: "", stderr: code === 125 ? "Error: can only create exec sessions on running containers: container state improper" : "not ready" };
       }
@@ -47,13 +62,44 @@ const demo = suite([
 const step = planStart(demo, { vars: {} }, emptyObservedState()).containers.find((c) => c.service === "db")!;
 
 describe("waitHealthy: micropod's own healthcheck runs", () => {
-  it("probes at once, every start_interval during start_period, and never inspects while the check merely fails", async () => {
+  it("probes at once, then soon, each wait an eighth of the time spent so far, capped at start_interval; never inspects while the check merely fails", async () => {
     const clock = fakeClock();
-    const { runner, calls } = scriptedPodman(clock, [1, 1, 1, 0], { running: true, exitCode: 0 });
+    const { runner, calls } = scriptedPodman(clock, [1, 1, 1, 1, 1, 1, 1, 1, 0], { running: true, exitCode: 0 });
     const ms = await waitHealthy(step, { runner, clock, signal: new AbortController().signal });
-    expect(calls).toEqual(Array(4).fill("podman exec demo-db pg_isready"));
-    expect(clock.slept.filter((s) => s !== 100)).toEqual([250, 250, 250]);
-    expect(ms).toBe(4 * 100 + 3 * 250);
+    expect(calls).toEqual(Array(9).fill("podman exec demo-db pg_isready"));
+    // Each probe "takes" 100 ms; waits: 50 ms first, then elapsed/8 once that is more, never past start_interval (250 ms).
+    const waits = clock.slept.filter((s) => s !== 100);
+    expect(waits.slice(0, 3)).toEqual([50, 50, 50]);
+    expect(waits.every((w, i) => w <= 250 && (i === 0 || w >= waits[i - 1]!))).toBe(true);
+    expect(waits.at(-1)).toBeGreaterThan(50);
+    expect(ms).toBe(9 * 100 + waits.reduce((a, b) => a + b, 0));
+  });
+
+  it("the schedule grows from FIRST_PROBE_DELAY_MS to start_interval, then interval, and never waits past the next probe that counts", () => {
+    const hc = { intervalMs: 2000, startPeriodMs: 10_000, startIntervalMs: 1000 };
+    expect(nextProbeDelay(hc, 0, 10_000)).toBe(FIRST_PROBE_DELAY_MS);
+    expect(nextProbeDelay(hc, 2000, 8000)).toBe(2000 * PROBE_DELAY_FRACTION);
+    expect(nextProbeDelay(hc, 9000, 1000)).toBe(1000); // start_interval caps it during start_period
+    expect(nextProbeDelay(hc, 9900, 100)).toBe(100); // the probe at the end of start_period is not skipped
+    expect(nextProbeDelay(hc, 30_000, 2000)).toBe(2000); // after it: interval
+    expect(nextProbeDelay({ ...hc, startIntervalMs: 0 }, 9000, 1000)).toBe(1000); // no start_interval: interval caps it
+  });
+
+  it("a probe that hangs until its timeout still fails within start_period + retries × (interval + timeout)", async () => {
+    const clock = fakeClock();
+    const runner: Runner = {
+      async run(c: Command, opts): Promise<RunResult> {
+        if (c.argv.includes("micropod-watch")) return { exitCode: 127, stdout: "", stderr: "" };
+        if (c.argv[1] === "exec") {
+          await clock.sleep(opts!.timeoutMs!); // hangs until the runner's timeout ends it
+          return { exitCode: 1, stdout: "", stderr: "timed out" };
+        }
+        return { exitCode: 0, stdout: "", stderr: "" };
+      },
+    };
+    const err = (await waitHealthy(step, { runner, clock, signal: new AbortController().signal }).catch((e: unknown) => e)) as NotReadyError;
+    expect(err.message).toMatch(/failed 3 times/);
+    expect(clock.now()).toBeLessThanOrEqual(1000 + 3 * (2000 + 1000));
   });
 
   it("fails after `retries` counted failures once start_period is over, naming the check and the log tail", async () => {
@@ -66,6 +112,36 @@ describe("waitHealthy: micropod's own healthcheck runs", () => {
     // Within its own budget: start_period + retries × (interval + timeout).
     expect(clock.now()).toBeLessThanOrEqual(1000 + 3 * (2000 + 1000));
     expect(calls.filter((l) => l.includes(" inspect"))).toEqual([]);
+  });
+
+  it("a watcher inside the container that sees the check pass ends the wait at once; the probes from outside stop", async () => {
+    const clock = fakeClock();
+    const { runner, calls } = scriptedPodman(clock, Array(50).fill(1), { running: true, exitCode: 0 }, 0);
+    const ms = await waitHealthy(step, { runner, clock, signal: new AbortController().signal });
+    // Healthy as soon as the watcher answered: no counted failure, at most the first probes from outside ran.
+    expect(ms).toBeLessThan(1000);
+    expect(calls.length).toBeLessThanOrEqual(2);
+  });
+
+  it("while the watcher runs, only the probes that count run from outside, and failure keeps its budget", async () => {
+    const clock = fakeClock();
+    const calls: string[] = [];
+    const runner: Runner = {
+      async run(c: Command, opts): Promise<RunResult> {
+        if (c.argv.includes("micropod-watch")) {
+          // Runs until the wait ends it.
+          return new Promise((_, reject) => opts!.signal!.addEventListener("abort", () => reject(opts!.signal!.reason), { once: true }));
+        }
+        calls.push(renderCommand(c));
+        if (c.argv[1] === "exec") return clock.sleep(100).then(() => ({ exitCode: 1, stdout: "", stderr: "not ready" }));
+        return { exitCode: 0, stdout: "", stderr: "" };
+      },
+    };
+    const err = (await waitHealthy(step, { runner, clock, signal: new AbortController().signal }).catch((e: unknown) => e)) as NotReadyError;
+    expect(err.message).toMatch(/failed 3 times/);
+    // Nothing from outside until max(start_period, interval), then one every interval: the 3 counted.
+    expect(calls.filter((l) => l.startsWith("podman exec"))).toHaveLength(3);
+    expect(clock.now()).toBeLessThanOrEqual(1000 + 3 * (2000 + 1000));
   });
 
   it("asks podman about the container only when exec itself fails, and stops at once when it has exited", async () => {
