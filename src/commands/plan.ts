@@ -1,11 +1,14 @@
 import type { Command as Program } from "commander";
 import type { MicropodConfig } from "../config/model.js";
 import { formatProblem } from "../core/errors.js";
-import { emptyObservedState, observe, observeFiles, type ObservedState } from "../engine/observe.js";
+import { emptyObservedState, observeFiles, type ObservedState } from "../engine/observe.js";
+import { observePlaced } from "../engine/placement.js";
 import { planStart, type StartPlan } from "../engine/plan.js";
 import { renderPlan } from "../engine/render.js";
 import { dependencyGraph } from "../suite/graph.js";
 import type { Suite } from "../suite/model.js";
+import { hostsInUse, serviceHost } from "../suite/placement.js";
+import { type PlacementPfRules, placementPfRules } from "../host/placement-pf.js";
 import type { Context } from "../core/context.js";
 import { bundledSampleEnv, type SuiteOptions } from "../config/locations.js";
 import { loadConfigAndSuite, withSuiteOptions } from "./suite-loading.js";
@@ -30,8 +33,15 @@ export interface PlanDocument {
   readonly observed: string;
   readonly images: ReadonlyArray<{ service: string; image: string; action: string; inputHash: string; after: readonly string[] }>;
   readonly buildGroups: readonly (readonly string[])[];
+  /** For a suite placed on several hosts: each host, the addresses placement derived, and each host's pf rules. */
+  readonly placement?: {
+    readonly hosts: ReadonlyArray<{ name: string; url?: string; address?: string; services: readonly string[]; pf: PlacementPfRules }>;
+    readonly addresses: ReadonlyArray<{ service: string; variable: string; value: string; reaches: string; on: string }>;
+  };
   readonly startOrder: ReadonlyArray<{
     service: string;
+    /** The host it runs on (placed suites only). */
+    host?: string;
     container: string;
     action: string;
     reason: string;
@@ -63,7 +73,7 @@ async function observeForPlan(ctx: Pick<Context, "runner">, suite: Suite, fresh:
   const files = await observeFiles(suite);
   if (fresh) return { observed: { ...emptyObservedState(), ...files }, source: "a fresh host (--fresh)" };
   try {
-    const observed = await observe(ctx.runner, suite);
+    const observed = await observePlaced(ctx.runner, suite);
     return { observed, source: `podman ${observed.podmanVersion ?? ""}`.trim() };
   } catch {
     // No podman here, or not allowed to ask it (podman on FreeBSD needs root): plan from scratch.
@@ -85,8 +95,10 @@ export function planDocument(config: MicropodConfig, suite: Suite, p: StartPlan,
     observed,
     images: p.builds.map((b) => ({ service: b.service, image: b.image, action: b.action, inputHash: b.inputHash, after: b.after })),
     buildGroups: p.buildGroups,
+    ...(suite.hosts ? { placement: placementOf(suite) } : {}),
     startOrder: p.containers.map((c) => ({
       service: c.service,
+      ...(suite.hosts ? { host: c.host } : {}),
       container: c.container,
       action: c.action,
       reason: c.reason,
@@ -119,16 +131,45 @@ export function renderPlanText(doc: PlanDocument): string[] {
   doc.buildGroups.forEach((g, i) => lines.push(`  ${i + 1}. in parallel: ${g.join(", ")}`));
   for (const i of doc.images) lines.push(`  ${i.service}: ${i.image} ${i.action === "build" ? `build (inputs ${i.inputHash})` : "up to date"}${i.after.length ? ` after ${i.after.join(", ")}` : ""}`);
 
+  if (doc.placement) lines.push(...renderPlacement(doc.placement));
   lines.push("", "Start order (each starts as soon as what it waits for holds):");
   for (const s of doc.startOrder) {
     const waits = s.waitsFor.map((w) => `${w.service} ${w.condition.replace(/^service_/, "")}`).join(", ");
-    lines.push(`  ${s.service}: ${s.action} (${s.reason})${waits ? ` <- ${waits}` : ""}`);
+    lines.push(`  ${s.service}${s.host ? ` on ${s.host}` : ""}: ${s.action} (${s.reason})${waits ? ` <- ${waits}` : ""}`);
   }
   for (const w of doc.warnings) lines.push(`warning: ${w}`);
 
   if (doc.upToDate) lines.push("", "Nothing to change: every image is up to date and every container runs its current definition.");
   lines.push("", doc.upToDate ? "Commands `micropod start` would run (readiness checks only):" : "Commands `micropod start` would run:");
   for (const cmd of doc.commands) lines.push(`  ${cmd}`);
+  return lines;
+}
+
+function placementOf(suite: Suite): NonNullable<PlanDocument["placement"]> {
+  return {
+    hosts: hostsInUse(suite).map((h) => {
+      const def = suite.hosts?.get(h);
+      return {
+        name: h,
+        ...(def?.url ? { url: def.url } : {}),
+        ...(def?.address ? { address: def.address } : {}),
+        services: [...suite.services.values()].filter((s) => !s.buildOnly && serviceHost(s) === h).map((s) => s.name),
+        pf: placementPfRules(suite, h),
+      };
+    }),
+    addresses: (suite.links ?? []).map((l) => ({ service: l.client, variable: l.variable, value: l.value, reaches: l.server, on: l.serverHost })),
+  };
+}
+
+function renderPlacement(p: NonNullable<PlanDocument["placement"]>): string[] {
+  const lines = ["", "Hosts:"];
+  for (const h of p.hosts) lines.push(`  ${h.name} (${h.url ?? "local podman"}${h.address ? `, ${h.address}` : ""}): ${h.services.join(", ")}`);
+  if (p.addresses.length) lines.push("", "Cross-host addresses:");
+  for (const a of p.addresses) lines.push(`  ${a.service}: ${a.variable}=${a.value} (${a.reaches} on ${a.on})`);
+  for (const h of p.hosts) {
+    const rules = [...h.pf.definitions, ...h.pf.translation, ...h.pf.filter];
+    if (rules.length) lines.push("", `pf rules on ${h.name}:`, ...rules.map((r) => `  ${r}`));
+  }
   return lines;
 }
 

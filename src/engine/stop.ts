@@ -7,10 +7,14 @@ import type { Suite } from "../suite/model.js";
 import { afterEach } from "./concurrency.js";
 import type { ObservedState } from "./observe.js";
 import { requireServices } from "./plan.js";
+import { commandFor } from "./placement.js";
 import { stopTimeoutSec } from "./spec.js";
+import { serviceHost } from "../suite/placement.js";
 
 export interface StopStep {
   readonly service: string;
+  /** The host it runs on: `command` goes to its podman. */
+  readonly host: string;
   readonly container: string;
   readonly timeoutSec: number;
   /** Services that must be stopped first: those that depend on this one. */
@@ -44,7 +48,7 @@ export function planStop(suite: Suite, observed: ObservedState, opts: { services
     const s = suite.services.get(n)!;
     const timeoutSec = opts.timeoutSec ?? stopTimeoutSec(s) ?? PODMAN_DEFAULT_STOP_SEC;
     const after = graph.dependents(n).filter((d) => set.has(d)).sort();
-    return { service: n, container: s.containerName, timeoutSec, after, command: stopContainer(s.containerName, timeoutSec) };
+    return { service: n, host: serviceHost(s), container: s.containerName, timeoutSec, after, command: commandFor(suite, n, stopContainer(s.containerName, timeoutSec)) };
   });
   return { steps };
 }
