@@ -1,5 +1,6 @@
 import type { Command as Program } from "commander";
 import { SuiteError, UsageError } from "../core/errors.js";
+import { commandFor } from "../engine/placement.js";
 import { containerLogs } from "../podman/container.js";
 import type { Context } from "../core/context.js";
 import type { SuiteOptions } from "../config/locations.js";
@@ -18,7 +19,8 @@ export async function logs(ctx: Context, serviceName: string, opts: LogsOptions)
   const { suite } = await loadConfigAndSuite(ctx, opts);
   const service = suite.services.get(serviceName);
   if (!service) throw new SuiteError(`no such service: ${serviceName}`, [{ message: `services: ${[...suite.services.keys()].join(", ")}` }]);
-  const cmd = containerLogs(service.containerName, { ...(opts.tail !== undefined ? { tail: opts.tail } : {}), ...(opts.follow ? { follow: true } : {}) });
+  // From the podman of the service's host (suite/placement.ts).
+  const cmd = commandFor(suite, serviceName, containerLogs(service.containerName, { ...(opts.tail !== undefined ? { tail: opts.tail } : {}), ...(opts.follow ? { follow: true } : {}) }));
   if (!opts.follow) {
     const r = await ctx.runner.run(cmd);
     ctx.out(ctx.redactor.redact(`${r.stdout}${r.stderr}`));

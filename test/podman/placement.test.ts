@@ -6,6 +6,7 @@ import { silentLogger } from "../../src/core/logger.js";
 import { ExecaRunner, type RunOptions, type RunResult, type Runner } from "../../src/core/runner.js";
 import { startSuite, stopSuite } from "../../src/engine/start.js";
 import { renderStatus, suiteStatus } from "../../src/engine/status.js";
+import { execCommand, execService } from "../../src/ops/passthrough.js";
 import { hasExited, readContainerList } from "../../src/podman/readers.js";
 import type { Service, Suite } from "../../src/suite/model.js";
 import { createPodmanSandbox, type PodmanSandbox } from "../support/podman-env.js";
@@ -106,6 +107,13 @@ describe("a suite placed on two podman services", () => {
     const rows = await suiteStatus(s, new RecordingRunner(), systemClock, paths().state);
     expect(rows.map((x) => `${x.host} ${x.service} ${x.state}`)).toEqual(["two db running", "local migrate exited", "local app running", "two worker running"]);
     expect(renderStatus(rows).split("\n")[0]).toMatch(/^HOST\s+SERVICE\s+STATE/);
+
+    // exec reaches the container on its host: worker runs in two's storage only.
+    const lines: string[] = [];
+    const code = await execService({ runner: new RecordingRunner(), suite: s, logger: silentLogger() }, "worker", ["sh", "-c", "echo in-$HOSTNAME"], { tty: false, output: (l) => lines.push(l) });
+    expect(code).toBe(0);
+    expect(lines.join("")).toMatch(/^in-\w+/);
+    expect((await execCommand({ runner: new RecordingRunner(), suite: s }, "worker", ["true"], { tty: false })).argv.slice(0, 4)).toEqual(["podman", "--url", twoService.url, "exec"]);
 
     // stop: dependents first across hosts (worker on two, then app on local, then db on two).
     const stopRunner = new RecordingRunner();
