@@ -12,7 +12,7 @@ import { type ObservedState, type PodmanObservation, observe } from "./observe.j
  * names, images, networks and secrets per host, since each host has its own storage.
  */
 
-/** The part of the suite that runs on `host`: its services, and the build-only ones (their images are built where they are used). */
+/** The part of the suite on `host`: the services placed there (a build-only one builds on the host it names, default `local`). */
 function suiteOn(suite: Suite, host: string): Suite {
   return { ...suite, services: new Map([...suite.services].filter(([, s]) => serviceHost(s) === host)) };
 }

@@ -84,7 +84,8 @@ function inputHashes(at: Planning): (s: Service) => string {
       const bases = Object.fromEntries(
         ctx.bases.map((ref) => {
           const b = at.graph.builderOfImage(ref);
-          return [ref, b && b !== s.name ? `built:${inputHash(at.suite.services.get(b)!)}` : (at.observed.images[ref]?.id ?? `absent:${ref}`)];
+          const local = observedOn(at.observed, serviceHost(s)).images[ref];
+          return [ref, b && b !== s.name ? `built:${inputHash(at.suite.services.get(b)!)}` : (local?.id ?? `absent:${ref}`)];
         }),
       );
       h = hashOf({ context: ctx.digest, args: s.build!.args, target: s.build!.target, bases }).slice(0, 32);
