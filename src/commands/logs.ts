@@ -1,5 +1,6 @@
 import type { Command as Program } from "commander";
 import { SuiteError, UsageError } from "../core/errors.js";
+import { commandFor } from "../engine/placement.js";
 import { containerLogs } from "../podman/container.js";
 import type { Context } from "../core/context.js";
 import type { SuiteOptions } from "../config/locations.js";
@@ -22,7 +23,8 @@ export async function logs(ctx: Context, serviceName: string, opts: LogsOptions)
       "`micropod status` shows each service and its state",
     );
   }
-  const cmd = containerLogs(service.containerName, { ...(opts.tail !== undefined ? { tail: opts.tail } : {}), ...(opts.follow ? { follow: true } : {}) });
+  // From the podman of the service's host (suite/placement.ts).
+  const cmd = commandFor(suite, serviceName, containerLogs(service.containerName, { ...(opts.tail !== undefined ? { tail: opts.tail } : {}), ...(opts.follow ? { follow: true } : {}) }));
   if (!opts.follow) {
     const r = await ctx.runner.run(cmd);
     ctx.out(ctx.redactor.redact(`${r.stdout}${r.stderr}`));

@@ -13,7 +13,7 @@ export interface PlanTextOptions {
  * bundled suite's plan fits in a terminal without them.
  */
 export function renderPlanText(doc: PlanDocument, opts: PlanTextOptions): string[] {
-  const lines = [summaryLine(doc), ...configurationLines(doc), "", ...imageLines(doc), "", ...startLines(doc)];
+  const lines = [summaryLine(doc), ...configurationLines(doc), "", ...imageLines(doc), ...(doc.placement ? placementLines(doc.placement) : []), "", ...startLines(doc)];
   for (const w of doc.warnings) lines.push(`warning: ${w}`);
   if (doc.upToDate) lines.push("", "Nothing to change: every image is up to date and every container runs its current definition.");
   const what = doc.upToDate ? "readiness checks" : "podman commands";
@@ -95,7 +95,21 @@ function imageLines(doc: PlanDocument): string[] {
 function startLines(doc: PlanDocument): string[] {
   const rows = doc.startOrder.map((s) => {
     const waits = s.waitsFor.map((w) => `${w.service} ${w.condition.replace(/^service_/, "")}`).join(", ");
-    return [s.service, s.action, s.reason, waits ? `waits on ${waits}` : ""];
+    return [s.host ? `${s.service} on ${s.host}` : s.service, s.action, s.reason, waits ? `waits on ${waits}` : ""];
   });
   return ["Start order (each starts as soon as what it waits on holds):", ...columns(rows)];
 }
+
+/** A placed suite: its hosts, the addresses placement derived, and each host's pf rules. */
+function placementLines(p: NonNullable<PlanDocument["placement"]>): string[] {
+  const lines = ["", "Hosts:"];
+  for (const h of p.hosts) lines.push(`  ${h.name} (${h.url ?? "local podman"}${h.address ? `, ${h.address}` : ""}): ${h.services.join(", ")}`);
+  if (p.addresses.length) lines.push("", "Cross-host addresses:");
+  for (const a of p.addresses) lines.push(`  ${a.service}: ${a.variable}=${a.value} (${a.reaches} on ${a.on})`);
+  for (const h of p.hosts) {
+    const rules = [...h.pf.definitions, ...h.pf.translation, ...h.pf.filter];
+    if (rules.length) lines.push("", `pf rules on ${h.name}:`, ...rules.map((r) => `  ${r}`));
+  }
+  return lines;
+}
+

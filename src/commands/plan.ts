@@ -1,12 +1,15 @@
 import type { Command as Program } from "commander";
 import type { MicropodConfig } from "../config/model.js";
 import { formatProblem } from "../core/errors.js";
-import { emptyObservedState, observe, observeFiles, type ObservedState } from "../engine/observe.js";
+import { emptyObservedState, observeFiles, type ObservedState } from "../engine/observe.js";
+import { observePlaced } from "../engine/placement.js";
 import { planStart, type StartPlan } from "../engine/plan.js";
 import { renderPlan } from "../engine/render.js";
 import { renderPlanText } from "./plan-text.js";
 import { dependencyGraph } from "../suite/graph.js";
 import type { Suite } from "../suite/model.js";
+import { hostsInUse, serviceHost } from "../suite/placement.js";
+import { type PlacementPfRules, placementPfRules } from "../host/placement-pf.js";
 import type { Context } from "../core/context.js";
 import { bundledSampleEnv, type SuiteOptions } from "../config/locations.js";
 import { loadConfigAndSuite, withSuiteOptions } from "./suite-loading.js";
@@ -35,8 +38,15 @@ export interface PlanDocument {
   readonly observed: string;
   readonly images: ReadonlyArray<{ service: string; image: string; action: string; reason: string; inputHash: string; after: readonly string[] }>;
   readonly buildGroups: readonly (readonly string[])[];
+  /** For a suite placed on several hosts: each host, the addresses placement derived, and each host's pf rules. */
+  readonly placement?: {
+    readonly hosts: ReadonlyArray<{ name: string; url?: string; address?: string; services: readonly string[]; pf: PlacementPfRules }>;
+    readonly addresses: ReadonlyArray<{ service: string; variable: string; value: string; reaches: string; on: string }>;
+  };
   readonly startOrder: ReadonlyArray<{
     service: string;
+    /** The host it runs on (placed suites only). */
+    host?: string;
     container: string;
     action: string;
     reason: string;
@@ -68,7 +78,7 @@ async function observeForPlan(ctx: Pick<Context, "runner">, suite: Suite, fresh:
   const files = await observeFiles(suite);
   if (fresh) return { observed: { ...emptyObservedState(), ...files }, source: "a fresh host (--fresh)" };
   try {
-    const observed = await observe(ctx.runner, suite);
+    const observed = await observePlaced(ctx.runner, suite);
     return { observed, source: `podman ${observed.podmanVersion ?? ""}`.trim() };
   } catch {
     // No podman here, or not allowed to ask it (podman on FreeBSD needs root): plan from scratch.
@@ -96,8 +106,10 @@ export function planDocument(config: MicropodConfig, suite: Suite, p: StartPlan,
     observed,
     images: p.builds.map((b) => ({ service: b.service, image: b.image, action: b.action, reason: b.reason, inputHash: b.inputHash, after: b.after })),
     buildGroups: p.buildGroups,
+    ...(suite.hosts ? { placement: placementOf(suite) } : {}),
     startOrder: p.containers.map((c) => ({
       service: c.service,
+      ...(suite.hosts ? { host: c.host } : {}),
       container: c.container,
       action: c.action,
       reason: c.reason,
@@ -111,6 +123,22 @@ export function planDocument(config: MicropodConfig, suite: Suite, p: StartPlan,
       p.pulls.length === 0 &&
       p.builds.every((b) => b.action === "up-to-date") &&
       p.containers.every((c) => c.action === "leave"),
+  };
+}
+
+function placementOf(suite: Suite): NonNullable<PlanDocument["placement"]> {
+  return {
+    hosts: hostsInUse(suite).map((h) => {
+      const def = suite.hosts?.get(h);
+      return {
+        name: h,
+        ...(def?.url ? { url: def.url } : {}),
+        ...(def?.address ? { address: def.address } : {}),
+        services: [...suite.services.values()].filter((s) => !s.buildOnly && serviceHost(s) === h).map((s) => s.name),
+        pf: placementPfRules(suite, h),
+      };
+    }),
+    addresses: (suite.links ?? []).map((l) => ({ service: l.client, variable: l.variable, value: l.value, reaches: l.server, on: l.serverHost })),
   };
 }
 

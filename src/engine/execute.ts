@@ -2,13 +2,14 @@ import { setMaxListeners } from "node:events";
 import { mkdir, readFile } from "node:fs/promises";
 import { renderCommand } from "../core/command.js";
 import { CommandFailedError, ExitCode, InterruptedError, MicropodError, NotReadyError, lastLines } from "../core/errors.js";
+import { connectedRunner } from "../podman/connection.js";
 import { inspectContainer, stopContainer } from "../podman/container.js";
 import { readContainerInspect } from "../podman/readers.js";
 import type { DependencyCondition } from "../suite/model.js";
 import { Deferred, type Limiter, afterEach, limiter, untilAborted } from "./concurrency.js";
 import type { EngineContext, ExecuteContext } from "./context.js";
 import { JAIL_PROFILE_FIX, checkJailProfile } from "./jail-profile.js";
-import type { BuildStep, ContainerStep, StartPlan } from "./plan.js";
+import { type BuildStep, type ContainerStep, type StartPlan, pullKey } from "./plan.js";
 import type { ProgressEvent, ProgressState } from "./progress.js";
 import { waitCompleted, waitHealthy } from "./readiness.js";
 
@@ -113,7 +114,7 @@ async function createNetworksAndSecrets(plan: StartPlan, run: StartRun): Promise
 
 /** Every pull at once (bounded by the build slots), by image. */
 function startPulls(plan: StartPlan, run: StartRun): Map<string, Promise<void>> {
-  const pulls = new Map(plan.pulls.map((p) => [p.image, run.slots(() => run.ctx.runner.run(p.command).then(() => undefined))]));
+  const pulls = new Map(plan.pulls.map((p) => [pullKey(p.host, p.image), run.slots(() => run.ctx.runner.run(p.command).then(() => undefined))]));
   pulls.forEach((p) => p.catch(run.fail));
   return pulls;
 }
@@ -238,7 +239,7 @@ async function runService(step: ContainerStep, run: StartRun, walk: ServiceWalk)
 function imageReady(step: ContainerStep, images: Images): Promise<unknown> {
   const image: Promise<unknown>[] = [];
   if (step.build) image.push(images.builds.get(step.build)!.catch(() => Promise.reject(new DependencyFailed(step.build!))));
-  const pull = images.pulls.get(step.image);
+  const pull = images.pulls.get(pullKey(step.host, step.image));
   if (pull) image.push(pull.catch(() => Promise.reject(new DependencyFailed(step.image))));
   return Promise.all(image);
 }
@@ -267,7 +268,9 @@ async function launch(step: ContainerStep, run: StartRun): Promise<void> {
 
 /** Wait for the conditions the step's dependents (or `--wait`) need, resolving each as it holds. */
 async function awaitReadiness(step: ContainerStep, run: StartRun, conditions: Conditions): Promise<void> {
-  const { runner, clock, logger } = run.ctx;
+  const { clock, logger } = run.ctx;
+  // The wait reads the container's state and log itself: from the podman of the service's host.
+  const runner = connectedRunner(run.ctx.runner, step.url);
   const needs = step.readiness.conditions;
   if (needs.includes("service_healthy")) {
     const onProbe = (attempt: number) => run.tell(step.service, "start", { kind: "probing", attempt });
@@ -291,6 +294,11 @@ async function awaitReadiness(step: ContainerStep, run: StartRun, conditions: Co
  * container is stopped and the start fails naming what is missing.
  */
 async function requireJailProfile(step: ContainerStep, ctx: EngineContext): Promise<void> {
+  if (step.url) {
+    // The jail and ocijail's state are on the other host, out of this host's jls.
+    ctx.logger.warn(`${step.service}: the ${step.jailProfile} jail profile is not checked on host ${step.host}`);
+    return;
+  }
   const details = readContainerInspect((await ctx.runner.run(inspectContainer(step.container))).stdout)[0];
   if (!details) throw new MicropodError(`${step.service}: podman has no container ${step.container} right after starting it`);
   const check = await checkJailProfile(ctx.runner, details, ctx.ocijailStateDir);

@@ -26,7 +26,12 @@ export interface ObservedState {
   readonly buildContexts: Readonly<Record<string, BuildContextFacts>>;
   /** Contents of file-backed secrets (`secrets: x: file:`), by secret key. */
   readonly secretFiles: Readonly<Record<string, string>>;
+  /** Each host's own images, networks and secrets, when the suite spans hosts (engine/placement.ts). */
+  readonly byHost?: Readonly<Record<string, PodmanObservation>>;
 }
+
+/** What one podman's storage holds besides containers (those are merged by name across hosts). */
+export type PodmanObservation = Pick<ObservedState, "images" | "networks" | "secrets" | "podmanVersion">;
 
 /** A fresh host: nothing exists. */
 export const emptyObservedState = (): ObservedState => ({ containers: {}, images: {}, networks: [], secrets: {}, buildContexts: {}, secretFiles: {} });

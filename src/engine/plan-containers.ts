@@ -7,6 +7,8 @@ import { normaliseImageRef } from "./build-context.js";
 import { CONFIG_HASH_LABEL, CONFIG_PARTS_LABEL, changedParts, hashOf, partsLabel, secretFingerprint } from "./hash.js";
 import { JAIL_PROFILE_ANNOTATION } from "./jail-profile.js";
 import type { BuildStep } from "./plan-images.js";
+import { hostUrl, serviceHost } from "../suite/placement.js";
+import { commandFor, observedOn } from "./placement.js";
 import type { Planning } from "./planning.js";
 import { containerSpec } from "./spec.js";
 
@@ -27,6 +29,10 @@ export interface Readiness {
 
 export interface ContainerStep {
   readonly service: string;
+  /** The host it runs on (suite/placement.ts): every command below is pointed at its podman. */
+  readonly host: string;
+  /** That host's podman URL; absent for the local podman. */
+  readonly url?: string;
   readonly container: string;
   readonly image: string;
   readonly action: ContainerAction;
@@ -80,7 +86,7 @@ export function planContainers(at: Planning, inputs: ContainerInputs): Container
   return at.runnable.map((s, i) => {
     const conditions = conditionsFor(at, s, launching, inputs.wait);
     const step = withEvery[i]!;
-    return conditions.length === step.readiness.conditions.length ? step : { ...step, readiness: readinessOf(s, conditions) };
+    return conditions.length === step.readiness.conditions.length ? step : { ...step, readiness: readinessOf(at, s, conditions) };
   });
 }
 
@@ -107,13 +113,17 @@ function containerStep(at: Planning, s: Service, inputs: ContainerInputs, condit
   const builder = at.graph.imageBuilder(s.name);
   const build = builder === undefined ? undefined : inputs.builds.get(builder);
   const { spec, configHash } = definition(at, s, build, inputs.secretValues);
-  const { action, reason, commands } = chooseAction(spec, at.observed.containers[s.containerName], conditions, inputs.noRecreate);
+  const chosen = chooseAction(spec, at.observed.containers[s.containerName], conditions, inputs.noRecreate);
+  const { action, reason } = chosen;
+  const commands = chosen.commands.map((c) => commandFor(at.suite, s.name, c));
   const grace = spec.stopTimeoutSec;
   // Only a new container is created ahead of its dependencies: a recreate removes a container
   // that may be serving, so it waits, like the start, until every dependency holds.
   const early = !spec.networkMode?.startsWith("container:") && action === "create";
   return {
     service: s.name,
+    host: serviceHost(s),
+    ...(hostUrl(at.suite, serviceHost(s)) ? { url: hostUrl(at.suite, serviceHost(s)) } : {}),
     container: s.containerName,
     image: normaliseImageRef(s.image),
     action,
@@ -124,7 +134,7 @@ function containerStep(at: Planning, s: Service, inputs: ContainerInputs, condit
     launch: early ? commands.slice(-1) : commands,
     dependsOn: s.dependsOn.filter((d) => inputs.selected.has(d.service)),
     ...(build ? { build: build.service } : {}),
-    readiness: readinessOf(s, conditions),
+    readiness: readinessOf(at, s, conditions),
     ...(grace !== undefined ? { stopTimeoutSec: grace } : {}),
     ...(s.annotations[JAIL_PROFILE_ANNOTATION] ? { jailProfile: s.annotations[JAIL_PROFILE_ANNOTATION] } : {}),
   };
@@ -140,7 +150,7 @@ function definition(at: Planning, s: Service, build: BuildStep | undefined, secr
   const base = containerSpec(at.suite, s);
   const usable = (base.secrets ?? []).filter((x) => secretValues.has(x.name));
   const ref = normaliseImageRef(s.image);
-  const imageIdentity = build ? `built:${build.inputHash}` : (at.observed.images[ref]?.id ?? `absent:${ref}`);
+  const imageIdentity = build ? `built:${build.inputHash}` : (observedOn(at.observed, serviceHost(s)).images[ref]?.id ?? `absent:${ref}`);
   const specNoHash: ContainerSpec = { ...base, secrets: usable };
   const secretValueFingerprints = usable.map((x) => secretFingerprint(x.name, secretValues.get(x.name)!));
   const configHash = hashOf({ argv: createContainer(specNoHash).argv, image: imageIdentity, secrets: secretValueFingerprints }).slice(0, 32);
@@ -181,12 +191,15 @@ function chooseAction(
   return { action: "start", reason: `${current.state}, ${kept}`, commands: [startContainer(spec.name)] };
 }
 
-function readinessOf(s: Service, conditions: readonly DependencyCondition[]): Readiness {
+function readinessOf(at: Planning, s: Service, conditions: readonly DependencyCondition[]): Readiness {
   const timeout = Number(s.extensions["completion-timeout"]);
+  const on = (c: Command) => commandFor(at.suite, s.name, c);
   return {
     conditions,
-    ...(s.healthcheck ? { healthcheck: s.healthcheck, probe: probeCommand(s.containerName, s.healthcheck), watch: watchCommand(s.containerName, s.healthcheck) } : {}),
-    ...(conditions.includes("service_completed_successfully") ? { wait: waitContainer(s.containerName) } : {}),
+    ...(s.healthcheck
+      ? { healthcheck: s.healthcheck, probe: on(probeCommand(s.containerName, s.healthcheck)), watch: on(watchCommand(s.containerName, s.healthcheck)) }
+      : {}),
+    ...(conditions.includes("service_completed_successfully") ? { wait: on(waitContainer(s.containerName)) } : {}),
     completionTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout * 1000 : DEFAULT_COMPLETION_TIMEOUT_MS,
   };
 }

@@ -5,10 +5,14 @@ import { buildImage, pullImage } from "../podman/image.js";
 import type { Service } from "../suite/model.js";
 import { normaliseImageRef } from "./build-context.js";
 import { INPUT_HASH_LABEL, INPUT_PARTS_LABEL, changedParts, hashOf, partsLabel } from "./hash.js";
+import { serviceHost } from "../suite/placement.js";
+import { commandOn, observedOn } from "./placement.js";
 import type { Planning } from "./planning.js";
 
 export interface BuildStep {
   readonly service: string;
+  /** The host it builds on: its build service's (suite/placement.ts). */
+  readonly host: string;
   readonly image: string;
   readonly inputHash: string;
   readonly action: "build" | "up-to-date";
@@ -22,6 +26,8 @@ export interface BuildStep {
 
 export interface PullStep {
   readonly image: string;
+  /** The host whose storage lacks it. */
+  readonly host: string;
   readonly command: Command;
 }
 
@@ -44,22 +50,24 @@ export function planBuilds(at: Planning, order: readonly string[], logDir = "/va
     const inputs = inputsOf(s);
     const h = inputs ? hashOf(inputs).slice(0, 32) : "unknown";
     const parts = inputs ? partsLabel(inputs) : "";
-    const existing = at.observed.images[image]?.labels;
+    const host = serviceHost(s);
+    const existing = observedOn(at.observed, host).images[image]?.labels;
     const upToDate = h !== "unknown" && existing?.[INPUT_HASH_LABEL] === h;
     return {
       service: name,
+      host,
       image,
       inputHash: h,
       action: upToDate ? "up-to-date" : "build",
       reason: upToDate ? "cached" : buildReason(existing, h, parts),
-      command: buildImage({
+      command: commandOn(at.suite, host, buildImage({
         context: s.build!.context,
         file: s.build!.dockerfile,
         tags: [image],
         buildArgs: s.build!.args,
         labels: { [INPUT_HASH_LABEL]: h, ...(parts ? { [INPUT_PARTS_LABEL]: parts } : {}), "com.docker.compose.project": at.suite.project, "com.docker.compose.service": name },
         ...(s.build!.target ? { target: s.build!.target } : {}),
-      }),
+      })),
       logFile: join(logDir, `build-${name}.log`),
       after: [...at.graph.baseBuilders(name)].sort(),
     };
@@ -92,7 +100,8 @@ function buildInputs(at: Planning): (s: Service) => Record<string, unknown> | un
         ctx.bases.map((ref) => {
           const b = at.graph.builderOfImage(ref);
           const built = b && b !== s.name ? inputsOf(at.suite.services.get(b)!) : undefined;
-          return [ref, b && b !== s.name ? `built:${built ? hashOf(built).slice(0, 32) : "unknown"}` : (at.observed.images[ref]?.id ?? `absent:${ref}`)];
+          const local = observedOn(at.observed, serviceHost(s)).images[ref];
+          return [ref, b && b !== s.name ? `built:${built ? hashOf(built).slice(0, 32) : "unknown"}` : (local?.id ?? `absent:${ref}`)];
         }),
       );
       inputs = { context: ctx.digest, args: s.build!.args, target: s.build!.target, bases };
@@ -110,12 +119,33 @@ export function buildGroups(at: Planning, builds: readonly BuildStep[]): string[
   return groups.filter(Boolean).map((g) => g.sort());
 }
 
-/** Images no service builds and local storage lacks, once each. */
+/** Images no service builds and a host's storage lacks, once each per host. */
 export function planPulls(at: Planning): PullStep[] {
   const pulls: PullStep[] = [];
   for (const s of at.runnable) {
     const ref = normaliseImageRef(s.image);
-    if (at.graph.imageBuilder(s.name) === undefined && !at.observed.images[ref] && !pulls.some((p) => p.image === ref)) pulls.push({ image: ref, command: pullImage(ref) });
+    const host = serviceHost(s);
+    if (at.graph.imageBuilder(s.name) !== undefined || observedOn(at.observed, host).images[ref] || pulls.some((p) => p.image === ref && p.host === host)) continue;
+    pulls.push({ image: ref, host, command: commandOn(at.suite, host, pullImage(ref)) });
   }
   return pulls;
+}
+
+/** Key of a pull in the execution's map: one per image and host. */
+export const pullKey = (host: string, image: string): string => `${host}\0${image}`;
+
+/** A service on one host cannot run an image built on another: each host builds what it runs. */
+export function buildsElsewhere(at: Planning): Problem[] {
+  const problems: Problem[] = [];
+  for (const s of at.runnable) {
+    const builder = at.graph.imageBuilder(s.name);
+    if (builder === undefined) continue;
+    const b = at.suite.services.get(builder)!;
+    if (serviceHost(b) === serviceHost(s)) continue;
+    problems.push({
+      path: `services/${s.name}/x-micropod/host`,
+      message: `${s.name} runs on ${serviceHost(s)} the image ${b.name} builds on ${serviceHost(b)}: place them on the same host (images are built where they run; copying them with podman image scp is not done yet)`,
+    });
+  }
+  return problems;
 }

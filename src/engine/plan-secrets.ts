@@ -3,12 +3,16 @@ import type { Problem } from "../core/errors.js";
 import { releaseBefore } from "../core/version.js";
 import { createSecret, removeSecret } from "../podman/secret.js";
 import { SECRET_HASH_LABEL, secretFingerprint } from "./hash.js";
+import { serviceHost } from "../suite/placement.js";
+import { commandOn, observedOn } from "./placement.js";
 import type { PlanVars, Planning } from "./planning.js";
 import { type MissingSecret, missingSecretWarnings } from "./secret-warnings.js";
 import { podmanSecretName } from "./spec.js";
 
 export interface SecretStep {
   readonly name: string;
+  /** The host whose podman gets it: each host keeps its own secrets. */
+  readonly host: string;
   readonly action: "create" | "update";
   readonly commands: readonly Command[];
 }
@@ -37,10 +41,12 @@ export function planSecrets(at: Planning, config: PlanVars): SecretsPlan {
     if (!src) return undefined;
     return src.environment ? config.vars[src.environment] : observed.secretFiles[key];
   };
+  const done = new Set<string>();
   for (const s of at.runnable) {
+    const host = serviceHost(s);
     for (const ss of s.secrets) {
       const name = podmanSecretName(suite, ss.source);
-      if (values.has(name) || steps.some((x) => x.name === name)) continue;
+      if (done.has(`${host}\0${name}`)) continue;
       if (!suite.secrets.has(ss.source)) {
         problems.push({ path: `services/${s.name}/secrets`, message: `secret ${ss.source} is not declared under the top-level secrets:` });
         continue;
@@ -51,11 +57,13 @@ export function planSecrets(at: Planning, config: PlanVars): SecretsPlan {
         continue;
       }
       values.set(name, value);
+      done.add(`${host}\0${name}`);
       const fp = secretFingerprint(name, value);
-      const existing = observed.secrets[name];
+      const existing = observedOn(observed, host).secrets[name];
       if (existing && existing.labels[SECRET_HASH_LABEL] === fp) continue;
-      const create = createSecret(name, value, { [SECRET_HASH_LABEL]: fp, "com.docker.compose.project": suite.project });
-      steps.push(existing ? { name, action: "update", commands: [removeSecret(name), create] } : { name, action: "create", commands: [create] });
+      const on = (c: Command) => commandOn(suite, host, c);
+      const create = on(createSecret(name, value, { [SECRET_HASH_LABEL]: fp, "com.docker.compose.project": suite.project }));
+      steps.push(existing ? { name, host, action: "update", commands: [on(removeSecret(name)), create] } : { name, host, action: "create", commands: [create] });
     }
   }
   return { steps, values, problems, warnings: missingSecretWarnings(suite, missing) };

@@ -3,7 +3,7 @@ import { dependencyGraph, type DependencyGraph } from "../suite/graph.js";
 import type { Suite } from "../suite/model.js";
 import type { ObservedState } from "./observe.js";
 import { type ContainerStep, healthchecksWaitedFor, planContainers } from "./plan-containers.js";
-import { type BuildStep, type PullStep, buildGroups, planBuilds, planPulls } from "./plan-images.js";
+import { type BuildStep, type PullStep, buildGroups, buildsElsewhere, planBuilds, planPulls } from "./plan-images.js";
 import { type NetworkStep, planNetworks } from "./plan-networks.js";
 import { type SecretStep, envSecretsShownWarning, planSecrets, secretsInEnvironment } from "./plan-secrets.js";
 import type { PlanVars, Planning } from "./planning.js";
@@ -11,6 +11,7 @@ import type { PlanVars, Planning } from "./planning.js";
 export type { BuildStep, PullStep } from "./plan-images.js";
 export type { ContainerAction, ContainerStep, Readiness } from "./plan-containers.js";
 export { probeCommand } from "./plan-containers.js";
+export { pullKey } from "./plan-images.js";
 export type { NetworkStep } from "./plan-networks.js";
 export type { SecretStep } from "./plan-secrets.js";
 export type { PlanVars } from "./planning.js";
@@ -74,7 +75,7 @@ export function planStart(suite: Suite, config: PlanVars, observed: ObservedStat
     wait: opts.wait ?? false,
     noRecreate: opts.noRecreate ?? false,
   });
-  const problems = [...builds.problems, ...secrets.problems, ...secretsInEnvironment(at, config), ...healthchecksWaitedFor(at)];
+  const problems = [...builds.problems, ...buildsElsewhere(at), ...secrets.problems, ...secretsInEnvironment(at, config), ...healthchecksWaitedFor(at)];
   if (problems.length) throw new SuiteError(`${suite.file}: the suite cannot start`, problems);
   return {
     project: suite.project,

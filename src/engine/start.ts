@@ -7,7 +7,7 @@ import { writeFileAtomic } from "../core/atomic-write.js";
 import type { Suite } from "../suite/model.js";
 import type { EngineContext } from "./context.js";
 import { type StartReport, executeStart } from "./execute.js";
-import { observe, observeContainers } from "./observe.js";
+import { observePlaced, observePlacedContainers } from "./placement.js";
 import { type PlanVars, type StartPlan, planStart } from "./plan.js";
 import { type StopReport, executeStop, planStop } from "./stop.js";
 
@@ -52,7 +52,7 @@ export async function startServices(
   ctx: EngineContext,
   opts: ServiceStartOptions = {},
 ): Promise<{ plan: StartPlan; report: StartReport }> {
-  const observed = await observe(ctx.runner, suite);
+  const observed = await observePlaced(ctx.runner, suite);
   let plan = planStart(suite, config, observed, {
     ...(opts.services ? { services: opts.services } : {}),
     logDir: paths.logs,
@@ -74,7 +74,7 @@ export async function startServices(
 
 /** observe → plan the reverse walk → execute, for a caller that already holds the lock. */
 export async function stopServices(suite: Suite, ctx: EngineContext, opts: { services?: readonly string[]; timeoutSec?: number } = {}): Promise<StopReport> {
-  const plan = planStop(suite, await observeContainers(ctx.runner, suite), opts);
+  const plan = planStop(suite, await observePlacedContainers(ctx.runner, suite), opts);
   if (plan.steps.length === 0) ctx.logger.info("nothing is running");
   return executeStop(plan, ctx);
 }

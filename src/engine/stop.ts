@@ -7,10 +7,15 @@ import type { Suite } from "../suite/model.js";
 import type { ObservedState } from "./observe.js";
 import { requireServices } from "./plan.js";
 import type { ProgressObserver } from "./progress.js";
+import { commandFor } from "./placement.js";
+import { connectionOf, onConnection } from "../podman/connection.js";
 import { stopTimeoutSec } from "./spec.js";
+import { serviceHost } from "../suite/placement.js";
 
 export interface StopStep {
   readonly service: string;
+  /** The host it runs on: `command` goes to its podman. */
+  readonly host: string;
   readonly container: string;
   readonly timeoutSec: number;
   /** Services that must be stopped first: those that depend on this one. */
@@ -44,7 +49,7 @@ export function planStop(suite: Suite, observed: Pick<ObservedState, "containers
     const s = suite.services.get(n)!;
     const timeoutSec = opts.timeoutSec ?? stopTimeoutSec(s) ?? PODMAN_DEFAULT_STOP_SEC;
     const after = graph.dependents(n).filter((d) => set.has(d)).sort();
-    return { service: n, container: s.containerName, timeoutSec, after, command: stopContainer(s.containerName, timeoutSec) };
+    return { service: n, host: serviceHost(s), container: s.containerName, timeoutSec, after, command: commandFor(suite, n, stopContainer(s.containerName, timeoutSec)) };
   });
   return { steps };
 }
@@ -77,7 +82,8 @@ export async function executeStop(
       ctx.progress?.({ service: s.service, step: "stop", state: { kind: "stopping" } });
     }
     try {
-      await ctx.runner.run(stopContainers(batch.map((s) => s.container), batch[0]!.timeoutSec));
+      // One batch is one host's podman (byGrace groups by host too): the first step says which.
+      await ctx.runner.run(onConnection(stopContainers(batch.map((s) => s.container), batch[0]!.timeoutSec), connectionOf(batch[0]!.command)));
       for (const s of batch) {
         stopped.add(s.service);
         report.stopped.push({ service: s.service, at: ctx.clock.now() - t0 });
@@ -104,9 +110,12 @@ export async function executeStop(
   return report;
 }
 
-/** Steps grouped by grace period, in plan order. */
+/** Steps grouped by host and grace period, in plan order: one `podman stop` each. */
 function byGrace(steps: readonly StopStep[]): StopStep[][] {
-  const groups = new Map<number, StopStep[]>();
-  for (const s of steps) groups.set(s.timeoutSec, [...(groups.get(s.timeoutSec) ?? []), s]);
+  const groups = new Map<string, StopStep[]>();
+  for (const s of steps) {
+    const key = `${s.host}\0${s.timeoutSec}`;
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
   return [...groups.values()];
 }

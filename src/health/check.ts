@@ -2,6 +2,7 @@ import type { Command } from "../core/command.js";
 import type { Context } from "../core/context.js";
 import { InterruptedError, LockError } from "../core/errors.js";
 import { type HeldLock, acquireLock, lockHolder } from "../core/lock.js";
+import { onConnection } from "../podman/connection.js";
 import { listContainers, restartContainer } from "../podman/container.js";
 import { type ContainerSummary, readContainerList } from "../podman/readers.js";
 import type { AlertSink, HealthAlert } from "./alertmanager.js";
@@ -218,7 +219,12 @@ async function readSuite(ctx: HealthCheckContext, opts: HealthCheckOptions, dead
       .catch(stopSiblings),
     deadline
       .step("listing the containers (podman ps)", { signal: siblings.signal, timeoutMs: t.podmanTimeoutMs, timeoutHint: "is another podman command hung? (ps ax | grep podman)" }, (signal) =>
-        ctx.runner.run(withEnv(listContainers(), opts.podmanEnv), { signal }).then((r) => readContainerList(r.stdout)),
+        // Each host's podman, for a suite placed on several (suite/placement.ts).
+        Promise.all(
+          [...new Set(opts.targets.map((x) => x.url))].map((url) =>
+            ctx.runner.run(onConnection(withEnv(listContainers(), opts.podmanEnv), url), { signal }).then((r) => readContainerList(r.stdout)),
+          ),
+        ).then((lists) => lists.flat()),
       )
       .catch(stopSiblings),
   ]);
@@ -279,7 +285,8 @@ async function restart(ctx: HealthCheckContext, opts: HealthCheckOptions, deadli
   if (deadline.signal.aborted) throw deadline.signal.reason;
   // Not stopped by the deadline or a signal once begun: a `podman restart` cut in half leaves its
   // container stopped. It ends by its own bound, the stop timeout plus the time to start again.
-  const cmd = withEnv(restartContainer(decision.container, decision.stopTimeoutSec), opts.podmanEnv);
+  const url = opts.targets.find((x) => x.containerName === decision.container)?.url;
+  const cmd = onConnection(withEnv(restartContainer(decision.container, decision.stopTimeoutSec), opts.podmanEnv), url);
   const r = await deadline.unstoppable(`restarting ${decision.container}`, () => runner.run(cmd, { allowFailure: true, timeoutMs: restartCommandBoundMs(decision.stopTimeoutSec) }));
   if (r.exitCode === 0) {
     const message = `restarted (stop timeout ${decision.stopTimeoutSec} s) because ${reasons}`;

@@ -1,4 +1,5 @@
 import { Redis } from "ioredis";
+import { hostOf, hostUrl } from "../suite/placement.js";
 import { loadConfig, registerSecrets } from "../config/load.js";
 import type { MicropodConfig } from "../config/model.js";
 import { UsageError } from "../core/errors.js";
@@ -106,7 +107,8 @@ async function suiteTargets(logger: Logger, composeFile: string, config: Micropo
       logger.warn({ event: "health.untagged", service: p.service }, `${p.service} runs Sidekiq without -g: its process cannot be tied to ${p.containerName}; add \`-g ${p.containerName}\``);
       continue;
     }
-    targets.push({ service: p.service, containerName: p.containerName, queues: p.queues, tag: p.tag, concurrency: p.concurrency, shutdownTimeout: p.shutdownTimeout });
+    const url = hostUrl(suite, hostOf(suite, p.service));
+    targets.push({ service: p.service, containerName: p.containerName, queues: p.queues, tag: p.tag, concurrency: p.concurrency, shutdownTimeout: p.shutdownTimeout, ...(url ? { url } : {}) });
   }
   if (targets.length === 0) throw new UsageError(`${composeFile} runs no tagged Sidekiq container`, ["tag each with -g <container name>, or name them with QUEUES=\"queue:container ...\""]);
   return targets;

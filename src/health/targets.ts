@@ -15,6 +15,8 @@ export interface SidekiqTarget {
   readonly concurrency?: number;
   /** `-t`, Sidekiq's shutdown timeout in seconds (Sidekiq's default 25). */
   readonly shutdownTimeout: number;
+  /** The podman URL of the host it runs on (suite/placement.ts); absent: the local podman. */
+  readonly url?: string;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Command } from "../core/command.js";
 import type { LineSink } from "../core/runner.js";
+import { commandFor } from "../engine/placement.js";
 import { execInteractive } from "../podman/container.js";
 import type { OpsContext } from "./context.js";
 import { requireRunning } from "./running.js";
@@ -23,7 +24,7 @@ export interface ExecOptions {
  */
 export async function execCommand(ctx: Pick<OpsContext, "runner" | "suite">, service: string, argv: readonly string[], opts: ExecOptions = {}): Promise<Command> {
   const container = await requireRunning(ctx.runner, ctx.suite, service);
-  return execInteractive(container, argv, { tty: opts.tty ?? Boolean(process.stdin.isTTY), ...(opts.user ? { user: opts.user } : {}) });
+  return commandFor(ctx.suite, service, execInteractive(container, argv, { tty: opts.tty ?? Boolean(process.stdin.isTTY), ...(opts.user ? { user: opts.user } : {}) }));
 }
 
 export async function execService(

@@ -3,6 +3,7 @@ import { basename, dirname, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { SuiteError, type Problem } from "../core/errors.js";
 import { checkSuite } from "./checks.js";
+import { checkServiceHosts, crossHostLinks, placeServices, readHosts } from "./placement.js";
 import { readRoles } from "./roles.js";
 import { readComposeEnvFile } from "./compose-env-file.js";
 import { interpolate, InterpolationError, type Vars } from "./interpolate.js";
@@ -85,8 +86,12 @@ export async function loadSuite(composeFile: string, vars: Readonly<Record<strin
 
   checkSuite({ services, networks, volumes, secrets }, report);
   const roles = readRoles(root["x-micropod"], services, report);
+  const hosts = readHosts(root["x-micropod"], report);
+  checkServiceHosts(services, hosts, report);
+  const links = crossHostLinks(services, hosts, report);
   if (problems.length > 0) fail();
-  return { project, file, services, networks, volumes, secrets, warnings, roles };
+  const placed = hosts ? { services: placeServices(services, hosts, links), hosts, links } : { services };
+  return { project, file, networks, volumes, secrets, warnings, roles, ...placed };
 }
 
 /** Compose's default project name: the directory's name, lower-cased, [a-z0-9_-] only. */

@@ -129,8 +129,33 @@ export interface Suite {
   readonly secrets: ReadonlyMap<string, SecretSource>;
   /** Things Compose would warn about (an unset variable substituted as ""), for the caller to log. */
   readonly warnings?: readonly string[];
+  /** The hosts of `x-micropod: hosts:` (suite/placement.ts); absent: every service runs on the local podman. */
+  readonly hosts?: ReadonlyMap<string, SuiteHost>;
+  /** Cross-host addresses placement derived (already written into the clients' environment and the servers' ports). */
+  readonly links?: readonly CrossHostLink[];
   /** What each service is to the verbs (`x-micropod: roles:`, else the bundled names): read it through suite/roles.ts. */
   readonly roles?: SuiteRoles;
+}
+
+/** A host of the suite: where its podman service listens, and its private address. */
+export interface SuiteHost {
+  readonly name: string;
+  /** podman's --url: unix:///path/podman.sock or ssh://user@host/path; absent for the local podman. */
+  readonly url?: string;
+  /** The private address other hosts reach its published ports on. */
+  readonly address?: string;
+}
+
+/** A service reaching another on a different host (suite/placement.ts). */
+export interface CrossHostLink {
+  readonly client: string;
+  readonly clientHost: string;
+  readonly server: string;
+  readonly serverHost: string;
+  readonly variable: string;
+  readonly port: number;
+  /** What the variable says after placement: the serving host's private address (a URL keeps its shape). */
+  readonly value: string;
 }
 
 /** Which service holds each role (suite/roles.ts declares, checks and reads them). */

@@ -12,6 +12,7 @@ import { SidekiqStateReader } from "../../src/health/sidekiq-state.js";
 import type { SidekiqTarget } from "../../src/health/targets.js";
 import { type HealthThresholds, defaultThresholds } from "../../src/health/thresholds.js";
 import { type PodmanSandbox, createPodmanSandbox } from "../support/podman-env.js";
+import { startPodmanService } from "../support/podman-service.js";
 import { type RedisServer, startRedis } from "./redis-server.js";
 import { job, startWorker, startedAt } from "./sidekiq-worker.js";
 import { tempDir } from "../support/temp.js";
@@ -120,6 +121,32 @@ describe("health check against a real Sidekiq in podman", () => {
     const state = await loadHealthState(join(dir, `${name}.json`));
     expect(state.events.map((e) => [e.kind, e.container])).toEqual([["restart", name]]);
     expect(state.containers[name]?.restarts).toHaveLength(1);
+  });
+
+  it("restarts a wedged worker on another host, through that host's podman service (issue 18)", async () => {
+    // The second "host": its own storage behind `podman system service`; the worker starts in
+    // that storage before the service holds it. The check lists and restarts through the URL only:
+    // the first sandbox's podman has no such container.
+    const other = createPodmanSandbox();
+    const name = "mastodon-sidekiq-elsewhere";
+    startWorker(other, name, redis.url, "elsewhere");
+    const host = await startPodmanService(other);
+    const startedThere = () => other.podman(["--url", host.url, "container", "inspect", "--format", "{{.State.StartedAt}}", name]).trim();
+    await waitFor("the worker to beat", processFor(name));
+    await wedge(name, "elsewhere");
+    const before = startedThere();
+    const placed = { ...target(name, "elsewhere"), url: host.url };
+
+    const first = await check(placed);
+    expect(first.verdicts[0]?.status).toBe("wedged");
+    expect(first.decisions[0]?.action).toBe("wait");
+    await sleep(INTERVAL);
+    const second = await check(placed);
+    expect(second.decisions[0]).toMatchObject({ action: "restart", container: name });
+    expect(startedThere()).not.toBe(before);
+    expect(sandbox.podman(["ps", "--all", "--format", "{{.Names}}"]).split("\n")).not.toContain(name);
+    const state = await loadHealthState(join(dir, `${name}.json`));
+    expect(state.events.map((e) => [e.kind, e.container])).toEqual([["restart", name]]);
   });
 
   it("restarts a worker frozen with SIGSTOP once its heartbeat is gone, without asking it for a dump", async () => {
