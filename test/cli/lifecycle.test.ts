@@ -239,7 +239,7 @@ describe("micropod build | start | status | logs | plan | stop on real podman", 
     expect(messages(stop.stderr)).toEqual(["web: stopping (grace 1s)", "web: stopped", "db: stopping (grace 2s)", "db: stopped"]);
     expect(states("life")).toEqual(["life-db exited", "life-migrate exited", "life-web exited"]);
     expect(run("stop").stdout).toBe("nothing was running\n");
-  });
+  }, 300_000); // a dozen CLI runs, each a fresh node and several podman processes
 
   it("a healthcheck that never passes: start exits 8 naming the service, the check and its last log lines", () => {
     const dir = join(root, "sick");

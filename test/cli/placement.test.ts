@@ -24,7 +24,7 @@ describe("micropod plan on a 2-host layout", () => {
     expect(text).toContain("  web: REDIS_URL=redis://192.0.2.20:6379/0 (redis on data)\n");
     expect(text).toContain("pf rules on data:\n  table <micropod-peers-5432> const { 192.0.2.10 }\n");
     expect(text).not.toContain("pf rules on local:");
-    expect(text).toMatch(/^  web on local +create +no container +waits on postgresql healthy, redis started$/m);
+    expect(text).toMatch(/^ {2}web on local +create +no container +waits on postgresql healthy, redis started$/m);
     expect(text).toContain("  podman --url ssh://root@data.example/run/podman/podman.sock start placed-postgresql\n");
     expect(text).toContain("  podman start placed-web\n");
   });

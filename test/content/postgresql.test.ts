@@ -67,7 +67,9 @@ interface Server {
 
 function startServer(env: Record<string, string> = {}): Server {
   let out = "";
-  const child = spawn("sh", [join(containerfiles, "postgresql", "entrypoint.sh")], { env: { ...pgEnv(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  // cwd: the test's own directory. The entrypoint switches to the postgres user, which cannot
+  // enter a checkout under root's 0700 home (a fresh machine's CI clone), and initdb/pg_ctl cd back.
+  const child = spawn("sh", [join(containerfiles, "postgresql", "entrypoint.sh")], { cwd: work, env: { ...pgEnv(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout!.on("data", (d) => (out += String(d)));
   child.stderr!.on("data", (d) => (out += String(d)));
   const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
