@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "../../src/core/command.js";
 import { ExecaRunner, type RunOptions, type RunResult, type Runner } from "../../src/core/runner.js";
@@ -38,17 +38,5 @@ export function context(root: string, name: string, files: Record<string, string
   return dir;
 }
 
-/** Command lines of this machine's processes that contain `needle` (from /proc): what a test waits to see running. */
-export function cmdlinesContaining(needle: string): string[] {
-  const hits: string[] = [];
-  for (const pid of readdirSync("/proc")) {
-    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
-    try {
-      const line = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
-      if (line.includes(needle)) hits.push(`${pid}: ${line}`);
-    } catch {
-      /* the process ended while we looked */
-    }
-  }
-  return hits;
-}
+/** What a test waits to see running: one implementation, in remove-tree.ts beside its other /proc reader. */
+export { cmdlinesContaining } from "../support/remove-tree.js";
