@@ -61,6 +61,8 @@ export function nextProbeDelay(hc: Pick<Healthcheck, "intervalMs" | "startPeriod
  * cannot run (no /bin/sh) or the container exits, the fast schedule is back at once.
  */
 export async function waitHealthy(step: ContainerStep, ctx: ReadinessContext): Promise<number> {
+  // A wait that would begin after Ctrl-C (its podman start was finishing) never begins: no watcher.
+  ctx.signal.throwIfAborted();
   const t0 = ctx.clock.now();
   const done = new AbortController();
   const signal = AbortSignal.any([ctx.signal, done.signal]);
@@ -107,7 +109,7 @@ async function probeUntilHealthy(step: ContainerStep, ctx: ReadinessContext, t0:
     ctx.onProbe?.(++attempt);
     const r = await runner.run(probe, { allowFailure: true, timeoutMs: hc.timeoutMs, signal });
     signal.throwIfAborted();
-    if (r.exitCode === 0) return clock.now() - t0;
+    if (r.exitCode === 0 && (await confirmedByWatcher(watcher, hc.timeoutMs, ctx))) return clock.now() - t0;
     // The check itself failing exits 1..124; 125 and up is podman (or the probe's timeout) saying
     // the exec could not run, as when the container has exited: only then is it worth asking.
     const st = r.exitCode >= PODMAN_EXEC_FAILED ? await state(runner, step.container) : undefined;
@@ -126,6 +128,26 @@ async function probeUntilHealthy(step: ContainerStep, ctx: ReadinessContext, t0:
     // While the watcher runs, only the probes that count (the wait at the loop's top); once it has
     // ended without a pass, the fast schedule.
     if (!watcher?.running) await clock.sleep(nextProbeDelay(hc, now - t0, due - now), signal);
+  }
+}
+
+/**
+ * An exit 0 from outside, while a watcher runs the same check inside, is taken when the watcher
+ * agrees: a check that passes makes the watcher print its token within a tenth of a second. Under
+ * load podman 4.3.1's exec was seen answering 0 for a check that cannot pass (the lifecycle test's
+ * `test -f /tmp/never`), so the bare status is not trusted while a second opinion is at hand. A
+ * watcher still silent after the probe's timeout is no opinion: the probe stands.
+ */
+async function confirmedByWatcher(watcher: Watcher | undefined, timeoutMs: number, ctx: ReadinessContext): Promise<boolean> {
+  if (!watcher?.running) return true;
+  const silent = Symbol("silent");
+  const nap = new AbortController();
+  const timer = ctx.clock.sleep(timeoutMs, AbortSignal.any([ctx.signal, nap.signal])).then(() => silent, () => silent);
+  try {
+    const verdict = await Promise.race([watcher.passed, timer]);
+    return verdict === silent || verdict === true;
+  } finally {
+    nap.abort();
   }
 }
 
