@@ -244,7 +244,7 @@ describe("backup and restore on a real PostgreSQL", () => {
     expect(psql("mastodon", checksumSql)).toBe(before);
     expect(databases()).toBe("mastodon postgres");
     const steps = runner.calls.filter((c) => ["stop", "start"].includes(c[1]!)).map((c) => c.join(" "));
-    expect(steps).toEqual(["podman stop --time 1 mastodon-web", "podman stop --time 1 mastodon-sidekiq-default", "podman start mastodon-sidekiq-default", "podman start mastodon-web"]);
+    expect(steps).toEqual(["podman stop --time 1 mastodon-web mastodon-sidekiq-default", "podman start mastodon-sidekiq-default", "podman start mastodon-web"]);
     expect(sandbox.podman(["ps", "--format", "{{.Names}}"]).split("\n").filter((n) => n !== "mastodon-postgresql" && n).sort()).toEqual([
       "mastodon-sidekiq-default",
       "mastodon-web",
