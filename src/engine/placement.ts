@@ -17,11 +17,16 @@ function suiteOn(suite: Suite, host: string): Suite {
   return { ...suite, services: new Map([...suite.services].filter(([, s]) => serviceHost(s) === host)) };
 }
 
+/** `look` run against every host the suite uses, with that host's podman and services, side by side (in hostsInUse order). */
+function onEachHost<T>(runner: Runner, suite: Suite, look: (runner: Runner, suite: Suite) => Promise<T>): Promise<T[]> {
+  return Promise.all(hostsInUse(suite).map((h) => look(connectedRunner(runner, hostUrl(suite, h)), suiteOn(suite, h))));
+}
+
 /** What exists on every host the suite uses; a one-host suite is observed as before. */
 export async function observePlaced(runner: Runner, suite: Suite): Promise<ObservedState> {
   if (!suite.hosts) return observe(runner, suite);
   const hosts = hostsInUse(suite);
-  const each = await Promise.all(hosts.map((h) => observe(connectedRunner(runner, hostUrl(suite, h)), suiteOn(suite, h))));
+  const each = await onEachHost(runner, suite, observe);
   const byHost: Record<string, PodmanObservation> = {};
   hosts.forEach((h, i) => {
     const o = each[i]!;
@@ -43,7 +48,7 @@ export async function observePlaced(runner: Runner, suite: Suite): Promise<Obser
 /** The suite's containers on every host it uses, one `podman ps` per host (what stop needs). */
 export async function observePlacedContainers(runner: Runner, suite: Suite): Promise<Pick<ObservedState, "containers">> {
   if (!suite.hosts) return observeContainers(runner, suite);
-  const each = await Promise.all(hostsInUse(suite).map((h) => observeContainers(connectedRunner(runner, hostUrl(suite, h)), suiteOn(suite, h))));
+  const each = await onEachHost(runner, suite, observeContainers);
   return { containers: Object.assign({}, ...each.map((o) => o.containers)) as ObservedState["containers"] };
 }
 

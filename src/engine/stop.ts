@@ -7,19 +7,23 @@ import type { Suite } from "../suite/model.js";
 import type { ObservedState } from "./observe.js";
 import { requireServices } from "./plan.js";
 import type { ProgressObserver } from "./progress.js";
-import { commandFor } from "./placement.js";
-import { connectionOf, onConnection } from "../podman/connection.js";
+import { onConnection } from "../podman/connection.js";
 import { stopTimeoutSec } from "./spec.js";
-import { serviceHost } from "../suite/placement.js";
+import { hostUrl, serviceHost } from "../suite/placement.js";
 
 export interface StopStep {
   readonly service: string;
-  /** The host it runs on: `command` goes to its podman. */
+  /** The host it runs on, and that host's podman URL (undefined: the local podman). */
   readonly host: string;
+  readonly connection?: string;
   readonly container: string;
   readonly timeoutSec: number;
   /** Services that must be stopped first: those that depend on this one. */
   readonly after: readonly string[];
+  /**
+   * This service's stop on its own, as a plan shows it; executeStop runs the services that are
+   * free at the same moment with the same grace on the same host as one `podman stop`.
+   */
   readonly command: Command;
 }
 
@@ -49,7 +53,10 @@ export function planStop(suite: Suite, observed: Pick<ObservedState, "containers
     const s = suite.services.get(n)!;
     const timeoutSec = opts.timeoutSec ?? stopTimeoutSec(s) ?? PODMAN_DEFAULT_STOP_SEC;
     const after = graph.dependents(n).filter((d) => set.has(d)).sort();
-    return { service: n, host: serviceHost(s), container: s.containerName, timeoutSec, after, command: commandFor(suite, n, stopContainer(s.containerName, timeoutSec)) };
+    const host = serviceHost(s);
+    const connection = hostUrl(suite, host);
+    const command = onConnection(stopContainer(s.containerName, timeoutSec), connection);
+    return { service: n, host, ...(connection ? { connection } : {}), container: s.containerName, timeoutSec, after, command };
   });
   return { steps };
 }
@@ -82,8 +89,7 @@ export async function executeStop(
       ctx.progress?.({ service: s.service, step: "stop", state: { kind: "stopping" } });
     }
     try {
-      // One batch is one host's podman (byGrace groups by host too): the first step says which.
-      await ctx.runner.run(onConnection(stopContainers(batch.map((s) => s.container), batch[0]!.timeoutSec), connectionOf(batch[0]!.command)));
+      await ctx.runner.run(onConnection(stopContainers(batch.map((s) => s.container), batch[0]!.timeoutSec), batch[0]!.connection));
       for (const s of batch) {
         stopped.add(s.service);
         report.stopped.push({ service: s.service, at: ctx.clock.now() - t0 });
@@ -97,7 +103,7 @@ export async function executeStop(
   const underWay = new Set<Promise<void>>();
   for (;;) {
     const free = ctx.signal.aborted ? [] : [...waiting.values()].filter((s) => s.after.every((d) => stopped.has(d)));
-    for (const batch of byGrace(free)) {
+    for (const batch of stopBatches(free)) {
       batch.forEach((s) => waiting.delete(s.service));
       const p: Promise<void> = stopBatch(batch).finally(() => underWay.delete(p));
       underWay.add(p);
@@ -111,7 +117,7 @@ export async function executeStop(
 }
 
 /** Steps grouped by host and grace period, in plan order: one `podman stop` each. */
-function byGrace(steps: readonly StopStep[]): StopStep[][] {
+function stopBatches(steps: readonly StopStep[]): StopStep[][] {
   const groups = new Map<string, StopStep[]>();
   for (const s of steps) {
     const key = `${s.host}\0${s.timeoutSec}`;
