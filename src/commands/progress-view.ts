@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { Writable } from "node:stream";
+import { stripVTControlCharacters } from "node:util";
 import { createLogUpdate } from "log-update";
 import type { Clock } from "../core/clock.js";
 import type { Context } from "../core/context.js";
@@ -64,8 +65,8 @@ function lastLineOf(file: string): string | undefined {
       const size = fstatSync(fd).size;
       const buf = Buffer.alloc(Math.min(size, 4096));
       readSync(fd, buf, 0, buf.length, size - buf.length);
-      // eslint-disable-next-line no-control-regex -- build output carries colour codes: the view shows the text
-      return buf.toString("utf8").replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").split(/\r?\n|\r/).map((l) => l.trim()).filter(Boolean).pop();
+      // Build output carries colour codes: the view shows the text (Node's own stripper).
+      return stripVTControlCharacters(buf.toString("utf8")).split(/\r?\n|\r/).map((l) => l.trim()).filter(Boolean).pop();
     } finally {
       closeSync(fd);
     }

@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from "node:util";
 import { spawnSync } from "node:child_process";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -37,8 +38,7 @@ function onTerminal(verb: string): { code: number; text: string; raw: string } {
     encoding: "utf8",
     timeout: 240_000,
   });
-  // eslint-disable-next-line no-control-regex -- the terminal's control sequences, removed to read the text
-  const text = r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r/g, "");
+  const text = stripVTControlCharacters(r.stdout).replace(/\r/g, "");
   return { code: r.status ?? -1, text, raw: r.stdout };
 }
 

@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createProgram } from "../../src/cli.js";
 import { allCommands, commandTree } from "../../src/completion/command-tree.js";
@@ -154,9 +155,7 @@ zpty -d z
     const r = spawnSync("zsh", ["-f", join(work, "drive.zsh")], { encoding: "utf8", timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
     const shown = inputs.map((_, i) =>
-      readFileSync(join(work, `zsh-case-${i + 1}.out`), "utf8")
-        // eslint-disable-next-line no-control-regex -- zle's escape sequences are what is stripped
-        .replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, "")
+      stripVTControlCharacters(readFileSync(join(work, `zsh-case-${i + 1}.out`), "utf8"))
         .replace(/\r/g, ""),
     );
     expect(shown[0]).toContain("micropod health ");
