@@ -19,7 +19,10 @@ export interface Readiness {
   /** Conditions some selected dependent waits on. `service_started` always holds after start. */
   readonly conditions: readonly DependencyCondition[];
   readonly healthcheck?: Healthcheck;
+  /** The healthcheck run once, saying CHECK_PASSED when it passed (probeCommand). */
   readonly probe?: Command;
+  /** The healthcheck alone, for a container without /bin/sh (checkCommand). */
+  readonly check?: Command;
   /** The healthcheck repeated inside the container until it passes (readiness.ts, watchers). */
   readonly watch?: Command;
   readonly wait?: Command;
@@ -197,15 +200,34 @@ function readinessOf(at: Planning, s: Service, conditions: readonly DependencyCo
   return {
     conditions,
     ...(s.healthcheck
-      ? { healthcheck: s.healthcheck, probe: on(probeCommand(s.containerName, s.healthcheck)), watch: on(watchCommand(s.containerName, s.healthcheck)) }
+      ? { healthcheck: s.healthcheck, probe: on(probeCommand(s.containerName, s.healthcheck)), check: on(checkCommand(s.containerName, s.healthcheck)), watch: on(watchCommand(s.containerName, s.healthcheck)) }
       : {}),
     ...(conditions.includes("service_completed_successfully") ? { wait: on(waitContainer(s.containerName)) } : {}),
     completionTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout * 1000 : DEFAULT_COMPLETION_TIMEOUT_MS,
   };
 }
 
-/** The healthcheck as podman exec runs it: CMD-SHELL through sh -c, CMD as given. */
+/**
+ * What a probe or a watcher prints once the check passed. An exit status alone is not trusted:
+ * under load podman 4.3.1's `exec` was seen exiting 0 for a check that cannot pass (`test -f`
+ * of a file never made), in this project's CI; a line the check's own shell printed after it
+ * passed cannot come from such a slip.
+ */
+export const CHECK_PASSED = "micropod-check-passed";
+
+/**
+ * The healthcheck run once from outside: the check as podman exec runs it (checkCommand), inside
+ * a shell that prints CHECK_PASSED when it exits 0; its own output comes first, for the error.
+ */
 export function probeCommand(container: string, hc: Healthcheck): Command {
+  return execInContainer(container, ["/bin/sh", "-c", `"$@" && echo ${CHECK_PASSED}`, "micropod-probe", ...checkArgv(hc)]);
+}
+
+/**
+ * The healthcheck as podman exec runs it: CMD-SHELL through sh -c, CMD as given. The probe for a
+ * container without /bin/sh, where only the exit status can tell.
+ */
+export function checkCommand(container: string, hc: Healthcheck): Command {
   return execInContainer(container, checkArgv(hc));
 }
 
@@ -214,8 +236,10 @@ const checkArgv = (hc: Healthcheck): string[] => {
   return kind === "CMD-SHELL" ? ["/bin/sh", "-c", rest.join(" ")] : rest;
 };
 
-/** What a watcher prints when the check passed: an exit status 0 alone is not trusted. */
-export const WATCH_PASSED = "micropod-watch-passed";
+/** True when a probe's or watcher's output says the check passed (CHECK_PASSED is its last line). */
+export function checkPassed(r: { exitCode: number; stdout: string }): boolean {
+  return r.exitCode === 0 && r.stdout.trimEnd().split("\n").at(-1) === CHECK_PASSED;
+}
 
 /** How often a watcher repeats the check inside the container, in seconds. */
 export const WATCH_PERIOD_SEC = 0.1;
@@ -231,6 +255,6 @@ export const WATCH_PERIOD_SEC = 0.1;
 export function watchCommand(container: string, hc: Healthcheck): Command {
   const budgetMs = hc.startPeriodMs + Math.max(1, hc.retries) * (hc.intervalMs + hc.timeoutMs);
   const rounds = Math.min(Math.ceil(budgetMs / (WATCH_PERIOD_SEC * 1000)), 6000);
-  const loop = `n=$1; shift; while :; do "$@" >/dev/null 2>&1 && echo ${WATCH_PASSED} && exit 0; n=$((n-1)); [ "$n" -gt 0 ] || exit 3; sleep ${WATCH_PERIOD_SEC} 2>/dev/null || sleep 1; done`;
+  const loop = `n=$1; shift; while :; do "$@" >/dev/null 2>&1 && echo ${CHECK_PASSED} && exit 0; n=$((n-1)); [ "$n" -gt 0 ] || exit 3; sleep ${WATCH_PERIOD_SEC} 2>/dev/null || sleep 1; done`;
   return execInContainer(container, ["/bin/sh", "-c", loop, "micropod-watch", String(rounds), ...checkArgv(hc)]);
 }

@@ -6,7 +6,7 @@ import { containerLogs, inspectContainer } from "../podman/container.js";
 import { readContainerInspect, readWaitExitCode } from "../podman/readers.js";
 import type { Healthcheck } from "../suite/model.js";
 import type { ContainerStep } from "./plan.js";
-import { WATCH_PASSED } from "./plan-containers.js";
+import { checkPassed } from "./plan-containers.js";
 
 /**
  * What a readiness wait needs: podman, time, and the signal that ends it (Ctrl-C, or a failure
@@ -87,7 +87,7 @@ interface Watcher {
 function watch(command: Command, ctx: ReadinessContext): Watcher {
   const w: { running: boolean; passed?: Promise<boolean> } = { running: true };
   w.passed = ctx.runner.run(command, { allowFailure: true, signal: ctx.signal }).then(
-    (r) => ((w.running = false), r.exitCode === 0 && r.stdout.includes(WATCH_PASSED)),
+    (r) => ((w.running = false), checkPassed(r)),
     () => ((w.running = false), false),
   );
   return w as Watcher;
@@ -95,8 +95,11 @@ function watch(command: Command, ctx: ReadinessContext): Watcher {
 
 async function probeUntilHealthy(step: ContainerStep, ctx: ReadinessContext, t0: number, watcher: Watcher | undefined): Promise<number> {
   const hc = step.readiness.healthcheck!;
-  const probe = step.readiness.probe!;
   const { runner, clock, signal } = ctx;
+  let probe = step.readiness.probe!;
+  // The probe says the check passed with a line its shell prints (plan-containers.ts CHECK_PASSED);
+  // in a container without /bin/sh only the bare check can run, and its exit status must do.
+  let passed = checkPassed;
   let failures = 0;
   let attempt = 0;
   // When the next failure counts: from the end of start_period, then `interval` after each counted
@@ -109,7 +112,12 @@ async function probeUntilHealthy(step: ContainerStep, ctx: ReadinessContext, t0:
     ctx.onProbe?.(++attempt);
     const r = await runner.run(probe, { allowFailure: true, timeoutMs: hc.timeoutMs, signal });
     signal.throwIfAborted();
-    if (r.exitCode === 0 && (await confirmedByWatcher(watcher, hc.timeoutMs, ctx))) return clock.now() - t0;
+    if (passed(r)) return clock.now() - t0;
+    if (probe !== step.readiness.check && step.readiness.check && lacksShell(r)) {
+      probe = step.readiness.check;
+      passed = (x) => x.exitCode === 0;
+      continue;
+    }
     // The check itself failing exits 1..124; 125 and up is podman (or the probe's timeout) saying
     // the exec could not run, as when the container has exited: only then is it worth asking.
     const st = r.exitCode >= PODMAN_EXEC_FAILED ? await state(runner, step.container) : undefined;
@@ -132,23 +140,12 @@ async function probeUntilHealthy(step: ContainerStep, ctx: ReadinessContext, t0:
 }
 
 /**
- * An exit 0 from outside, while a watcher runs the same check inside, is taken when the watcher
- * agrees: a check that passes makes the watcher print its token within a tenth of a second. Under
- * load podman 4.3.1's exec was seen answering 0 for a check that cannot pass (the lifecycle test's
- * `test -f /tmp/never`), so the bare status is not trusted while a second opinion is at hand. A
- * watcher still silent after the probe's timeout is no opinion: the probe stands.
+ * podman exec could not start /bin/sh itself: 126 or 127 with the runtime naming it ("executable
+ * file `/bin/sh` not found in $PATH" from crun/runc, "/bin/sh: No such file or directory"), not a
+ * command missing inside a running shell ("/bin/sh: pg_isready: not found").
  */
-async function confirmedByWatcher(watcher: Watcher | undefined, timeoutMs: number, ctx: ReadinessContext): Promise<boolean> {
-  if (!watcher?.running) return true;
-  const silent = Symbol("silent");
-  const nap = new AbortController();
-  const timer = ctx.clock.sleep(timeoutMs, AbortSignal.any([ctx.signal, nap.signal])).then(() => silent, () => silent);
-  try {
-    const verdict = await Promise.race([watcher.passed, timer]);
-    return verdict === silent || verdict === true;
-  } finally {
-    nap.abort();
-  }
+function lacksShell(r: { exitCode: number; stderr: string }): boolean {
+  return (r.exitCode === 126 || r.exitCode === 127) && /\/bin\/sh\W*(not found|no such file)/i.test(r.stderr);
 }
 
 /** Sleep `ms`, or less if `ended` settles first; the timer never outlives the nap. */

@@ -176,12 +176,16 @@ describe("the suite's Redis with its generated password", () => {
     const rendered = renderCommand(probe, new Redactor());
     expect(rendered).not.toContain(config.vars.REDIS_PASSWORD);
     expect(probe.argv.slice(0, 4)).toEqual(["podman", "exec", "mastodon-redis", "/bin/sh"]);
-    const [, script] = probe.argv.slice(4) as [string, string];
-    // The check itself, as podman exec runs it in the container, here against this Redis's port.
-    expect(script.match(/-p 6379 /g)).toHaveLength(1);
-    const check = (env: Record<string, string>) => spawnSync("/bin/sh", ["-c", script.replace("-p 6379 ", `-p ${port} `)], { env: { PATH: process.env.PATH ?? "", ...env } }).status;
-    expect(check(redisContainerEnv())).toBe(0);
-    expect(check({})).not.toBe(0);
+    // The probe as podman exec runs it in the container, here against this Redis's port.
+    const argv = probe.argv.slice(3);
+    expect(argv.filter((a) => a.includes("-p 6379 "))).toHaveLength(1);
+    const check = (env: Record<string, string>) =>
+      spawnSync(argv[0]!, argv.slice(1).map((a) => a.replace("-p 6379 ", `-p ${port} `)), { env: { PATH: process.env.PATH ?? "", ...env }, encoding: "utf8" });
+    const pass = check(redisContainerEnv());
+    expect([pass.status, pass.stdout.trim().split("\n").at(-1)]).toEqual([0, "micropod-check-passed"]);
+    const fail = check({});
+    expect(fail.status).not.toBe(0);
+    expect(fail.stdout).not.toContain("micropod-check-passed");
   });
 
   it("micropod health reads Redis with the password persisted with the other secrets; with none persisted it sends none", async () => {

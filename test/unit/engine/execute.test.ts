@@ -40,7 +40,11 @@ function fakeClock(): Clock {
   return { now: () => t, sleep: async (ms, signal) => (signal?.throwIfAborted(), void (t += ms)) };
 }
 
-/** podman as a script: `answer` may override any command's result; probes and waits succeed otherwise. */
+/**
+ * podman as a script: `answer` may override any command's result; otherwise probes pass (their
+ * shell prints micropod-check-passed, as the real one does after a pass), waits report exit 0,
+ * and the rest succeed silently (a watcher among them: it ended without a pass).
+ */
 function scripted(answer: (line: string, opts: RunOptions) => RunResult | undefined = () => undefined) {
   const calls: string[] = [];
   const runner: Runner = {
@@ -48,7 +52,8 @@ function scripted(answer: (line: string, opts: RunOptions) => RunResult | undefi
       const line = renderCommand(c).replace(/MICROPOD_SECRET_VALUE=\S+ /, "");
       calls.push(line);
       await Promise.resolve();
-      const r = answer(line, opts) ?? (line.startsWith("podman wait ") ? { exitCode: 0, stdout: "0\n", stderr: "" } : { exitCode: 0, stdout: "", stderr: "" });
+      const stdout = line.startsWith("podman wait ") ? "0\n" : line.includes(" micropod-probe ") ? "micropod-check-passed\n" : "";
+      const r = answer(line, opts) ?? { exitCode: 0, stdout, stderr: "" };
       if (r.exitCode !== 0 && !opts.allowFailure) throw new CommandFailedError(line, r);
       return r;
     },
@@ -72,7 +77,7 @@ describe("executeStart", () => {
     expect(at("podman build --file /suite/base/")).toBeLessThan(at("podman build --file /suite/db/"));
     expect(at("podman build --file /suite/db/")).toBeLessThan(at("podman create --name demo-db"));
     expect(at("podman build --file /suite/base/")).toBeLessThan(at("podman create --name demo-web"));
-    expect(at("podman exec demo-db ready")).toBeLessThan(at("podman start demo-migrate"));
+    expect(at(`podman exec demo-db /bin/sh -c '"$@" && echo micropod-check-passed' micropod-probe ready`)).toBeLessThan(at("podman start demo-migrate"));
     expect(at("podman wait demo-migrate")).toBeLessThan(at("podman start demo-web"));
     expect(at("podman start demo-web")).toBeLessThan(at("podman start demo-proxy"));
   });

@@ -66,8 +66,9 @@ describe("planStart", () => {
       `podman create --name demo-db ${L} --label com.docker.compose.service=db ${I} --label micropod.config-hash=${db.configHash} --label micropod.config-parts=${labelOf(createArgv(db), "micropod.config-parts")} --network demo_net --ip 10.89.0.10 --secret demo_db_pass,type=env,target=DB_PASS --stop-timeout 120 localhost/demo/db`,
       "podman start demo-db",
       // The watcher: the check repeated inside the container every 0.1 s, for its failure budget (0 + 3 × (1 + 1) s = 60 rounds).
-      `podman exec demo-db /bin/sh -c 'n=$1; shift; while :; do "$@" >/dev/null 2>&1 && echo micropod-watch-passed && exit 0; n=$((n-1)); [ "$n" -gt 0 ] || exit 3; sleep 0.1 2>/dev/null || sleep 1; done' micropod-watch 60 /bin/sh -c 'pg_isready -q'`,
-      "podman exec demo-db /bin/sh -c 'pg_isready -q'",
+      `podman exec demo-db /bin/sh -c 'n=$1; shift; while :; do "$@" >/dev/null 2>&1 && echo micropod-check-passed && exit 0; n=$((n-1)); [ "$n" -gt 0 ] || exit 3; sleep 0.1 2>/dev/null || sleep 1; done' micropod-watch 60 /bin/sh -c 'pg_isready -q'`,
+      // The probe from outside: the check, then a line from its shell once it passed.
+      `podman exec demo-db /bin/sh -c '"$@" && echo micropod-check-passed' micropod-probe /bin/sh -c 'pg_isready -q'`,
       expect.stringMatching(/^podman create --name demo-migrate .* localhost\/demo\/base migrate$/),
       "podman start demo-migrate",
       "podman wait demo-migrate",

@@ -28,24 +28,31 @@ function fakeClock(): Clock & { slept: number[] } {
   };
 }
 
+/** What podman 4.3.1 with runc says, exit 127, when the image has no /bin/sh to exec (seen here; test/podman/readiness.test.ts). */
+const NO_SHELL = 'Error: runc: exec failed: unable to start container process: exec: "/bin/sh": stat /bin/sh: no such file or directory: OCI runtime attempted to invoke a command that was not found';
+
 /**
  * podman as the probe loop sees it: `exec` answers with the check's exit code (or 125 once the
- * container is gone, as podman does), `inspect` and `logs` describe the container. Anything
- * else is a command the loop has no business running.
+ * container is gone, as podman does), and a probe's shell prints micropod-check-passed after a
+ * pass; `inspect` and `logs` describe the container. The watcher answers `watcherExit`; 127
+ * stands for an image without /bin/sh, where every exec of /bin/sh fails as podman's does and
+ * only the bare check runs. Anything else is a command the loop has no business running.
  */
 function scriptedPodman(clock: ReturnType<typeof fakeClock>, probeExits: number[], container: { running: boolean; exitCode: number }, watcherExit = 127) {
   const calls: string[] = [];
+  const shell = watcherExit !== 127;
   const runner: Runner = {
     async run(c: Command): Promise<RunResult> {
       const line = renderCommand(c);
       const verb = c.argv.slice(1, 3).join(" ");
-      // The watcher: by default the image has no /bin/sh (podman exec exits 127), so only the probes from outside run.
-      if (c.argv.includes("micropod-watch")) return { exitCode: watcherExit, stdout: watcherExit === 0 ? "micropod-watch-passed\n" : "", stderr: watcherExit === 127 ? "executable file `/bin/sh` not found" : "" };
+      if (c.argv.includes("micropod-watch")) return { exitCode: watcherExit, stdout: watcherExit === 0 ? "micropod-check-passed\n" : "", stderr: shell ? "" : NO_SHELL };
       calls.push(line);
       if (verb.startsWith("exec ")) {
         await clock.sleep(100); // a probe takes time too
+        if (c.argv.includes("micropod-probe") && !shell) return { exitCode: 127, stdout: "", stderr: NO_SHELL };
         const code = probeExits.shift() ?? 0;
-        return { exitCode: code, stdout: "", stderr: code === 125 ? "Error: can only create exec sessions on running containers: container state improper" : "not ready" };
+        const passed = code === 0 && c.argv.includes("micropod-probe") ? "micropod-check-passed\n" : "";
+        return { exitCode: code, stdout: passed, stderr: code === 125 ? "Error: can only create exec sessions on running containers: container state improper" : code ? "not ready" : "" };
       }
       if (verb === "container inspect") return { exitCode: 0, stdout: JSON.stringify([{ Id: "x", Name: "demo-db", State: { Status: container.running ? "running" : "exited", Running: container.running, ExitCode: container.exitCode, StartedAt: "", FinishedAt: "" }, Config: { Labels: {} }, Image: "i", ImageName: "n", RestartCount: 0 }]), stderr: "" };
       if (verb.startsWith("logs ")) return { exitCode: 0, stdout: "line 1\nline 2\n", stderr: "" };
@@ -54,6 +61,9 @@ function scriptedPodman(clock: ReturnType<typeof fakeClock>, probeExits: number[
   };
   return { runner, calls };
 }
+
+const PROBE = `podman exec demo-db /bin/sh -c '"$@" && echo micropod-check-passed' micropod-probe pg_isready`;
+const CHECK = "podman exec demo-db pg_isready";
 
 const demo = suite([
   service("db", { healthcheck: health(["CMD", "pg_isready"], { intervalMs: 2000, timeoutMs: 1000, retries: 3, startPeriodMs: 1000, startIntervalMs: 250 }) }),
@@ -66,13 +76,14 @@ describe("waitHealthy: micropod's own healthcheck runs", () => {
     const clock = fakeClock();
     const { runner, calls } = scriptedPodman(clock, [1, 1, 1, 1, 1, 1, 1, 1, 0], { running: true, exitCode: 0 });
     const ms = await waitHealthy(step, { runner, clock, signal: new AbortController().signal });
-    expect(calls).toEqual(Array(9).fill("podman exec demo-db pg_isready"));
+    // The probe's shell is missing (podman exec: 127, naming /bin/sh): the bare check from then on.
+    expect(calls).toEqual([PROBE, ...Array(9).fill(CHECK)]);
     // Each probe "takes" 100 ms; waits: 50 ms first, then elapsed/8 once that is more, never past start_interval (250 ms).
     const waits = clock.slept.filter((s) => s !== 100);
-    expect(waits.slice(0, 3)).toEqual([50, 50, 50]);
+    expect(waits.slice(0, 2)).toEqual([50, 50]);
     expect(waits.every((w, i) => w <= 250 && (i === 0 || w >= waits[i - 1]!))).toBe(true);
     expect(waits.at(-1)).toBeGreaterThan(50);
-    expect(ms).toBe(9 * 100 + waits.reduce((a, b) => a + b, 0));
+    expect(ms).toBe(10 * 100 + waits.reduce((a, b) => a + b, 0));
   });
 
   it("the schedule grows from FIRST_PROBE_DELAY_MS to start_interval, then interval, and never waits past the next probe that counts", () => {
@@ -144,11 +155,52 @@ describe("waitHealthy: micropod's own healthcheck runs", () => {
     expect(clock.now()).toBeLessThanOrEqual(1000 + 3 * (2000 + 1000));
   });
 
+  it("an exec that exits 0 without the probe's line is no pass (podman 4.3.1 was seen doing so for a check that cannot pass)", async () => {
+    const clock = fakeClock();
+    const calls: string[] = [];
+    const slips = (passAfter: number): Runner => ({
+      async run(c: Command, opts): Promise<RunResult> {
+        if (c.argv.includes("micropod-watch")) {
+          return new Promise((_, reject) => opts!.signal!.addEventListener("abort", () => reject(opts!.signal!.reason), { once: true }));
+        }
+        calls.push(renderCommand(c));
+        if (c.argv[1] === "exec") {
+          await clock.sleep(100);
+          return { exitCode: 0, stdout: calls.length > passAfter ? "pong\nmicropod-check-passed\n" : "pong\n", stderr: "" };
+        }
+        return { exitCode: 0, stdout: "", stderr: "" };
+      },
+    });
+    const err = (await waitHealthy(step, { runner: slips(Infinity), clock, signal: new AbortController().signal }).catch((e: unknown) => e)) as NotReadyError;
+    expect(err.message).toMatch(/^db is not healthy after [\d.]+s: healthcheck `pg_isready` failed 3 times \(exit 0: pong\)$/);
+    expect(calls.filter((l) => l.startsWith("podman exec"))).toEqual([PROBE, PROBE, PROBE]);
+    // The same probe with its line, after the check's own output, is a pass.
+    calls.length = 0;
+    expect(await waitHealthy(step, { runner: slips(1), clock: fakeClock(), signal: new AbortController().signal })).toBeGreaterThan(0);
+    expect(calls).toEqual([PROBE, PROBE]);
+  });
+
+  it("a command missing inside the probe's shell is the check failing, not a missing shell: the probe keeps its line", async () => {
+    const clock = fakeClock();
+    const calls: string[] = [];
+    const runner: Runner = {
+      async run(c: Command): Promise<RunResult> {
+        if (c.argv.includes("micropod-watch")) return { exitCode: 127, stdout: "", stderr: "/bin/sh: pg_isready: not found" };
+        calls.push(renderCommand(c));
+        if (c.argv[1] === "exec") return clock.sleep(100).then(() => ({ exitCode: 127, stdout: "", stderr: "/bin/sh: pg_isready: not found" }));
+        return { exitCode: 0, stdout: "", stderr: "" };
+      },
+    };
+    const err = (await waitHealthy(step, { runner, clock, signal: new AbortController().signal }).catch((e: unknown) => e)) as NotReadyError;
+    expect(err.message).toMatch(/failed 3 times \(exit 127: \/bin\/sh: pg_isready: not found\)$/);
+    expect(new Set(calls.filter((l) => l.startsWith("podman exec")))).toEqual(new Set([PROBE]));
+  });
+
   it("asks podman about the container only when exec itself fails, and stops at once when it has exited", async () => {
     const clock = fakeClock();
     const { runner, calls } = scriptedPodman(clock, [1, 125], { running: false, exitCode: 3 });
     const err = (await waitHealthy(step, { runner, clock, signal: new AbortController().signal }).catch((e: unknown) => e)) as NotReadyError;
     expect(err.message).toBe("db exited with code 3 before its healthcheck passed (pg_isready)");
-    expect(calls).toEqual(["podman exec demo-db pg_isready", "podman exec demo-db pg_isready", "podman container inspect demo-db", "podman logs --tail 20 demo-db"]);
+    expect(calls).toEqual([PROBE, CHECK, CHECK, "podman container inspect demo-db", "podman logs --tail 20 demo-db"]);
   });
 });

@@ -55,14 +55,15 @@ describe("placement: a 2-host layout planned", async () => {
     ]);
     for (const c of plan.containers) {
       const url = c.host === "data" ? DATA : undefined;
-      for (const cmd of [...c.commands, ...(c.readiness.probe ? [c.readiness.probe] : [])]) {
+      const r = c.readiness;
+      for (const cmd of [...c.commands, ...[r.probe, r.check, r.watch, r.wait].filter((x) => x !== undefined)]) {
         expect(cmd.argv.slice(0, 3)).toEqual(url ? ["podman", "--url", url] : ["podman", cmd.argv[1], cmd.argv[2]]);
         if (!url) expect(cmd.argv).not.toContain("--url");
       }
     }
     // web waits for postgresql healthy, across hosts: the probe runs on data.
     expect(plan.containers.find((c) => c.service === "web")!.dependsOn).toContainEqual({ service: "postgresql", condition: "service_healthy", required: true });
-    expect(renderCommand(plan.containers[0]!.readiness.probe!)).toBe(`podman --url ${DATA} exec placed-postgresql /bin/sh -c pg_isready`);
+    expect(renderCommand(plan.containers[0]!.readiness.check!)).toBe(`podman --url ${DATA} exec placed-postgresql /bin/sh -c pg_isready`);
     // Each host gets the network and the images its own services need.
     expect(plan.networks.map((n) => `${n.name}@${n.host}`)).toEqual(["placed_backend@data", "placed_backend@local"]);
     expect(plan.pulls.map((p) => `${p.image}@${p.host}`)).toEqual([
