@@ -1,12 +1,13 @@
 // An isolated podman for the benchmark (the same configuration as test/support/podman-env.ts:
 // private storage, run root, networks and containers.conf; runc, cgroupfs, lowered ulimits), so a
 // benchmark never touches the machine's podman state. Sets CONTAINERS_CONF/CONTAINERS_STORAGE_CONF
-// in process.env: every podman the engine's runner starts inherits them.
+// in process.env, so every podman the engine's runner starts inherits them, unless `exportEnv` is
+// false: then `env` holds them, for a second sandbox served by `podman system service`.
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-export function podmanSandbox() {
+export function podmanSandbox({ exportEnv = true } = {}) {
   const root = mkdtempSync("/var/tmp/micropod-bench-");
   for (const d of ["graph", "run", "networks", "tmp", "rootfs/bin", "rootfs/tmp"]) mkdirSync(join(root, d), { recursive: true });
   writeFileSync(
@@ -14,22 +15,24 @@ export function podmanSandbox() {
     `[containers]\ndefault_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]\n[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nevents_logfile_path = ${JSON.stringify(join(root, "events.log"))}\ntmp_dir = ${JSON.stringify(join(root, "tmp"))}\n[network]\nnetwork_config_dir = ${JSON.stringify(join(root, "networks"))}\n`,
   );
   writeFileSync(join(root, "storage.conf"), `[storage]\ndriver = "vfs"\nrunroot = ${JSON.stringify(join(root, "run"))}\ngraphroot = ${JSON.stringify(join(root, "graph"))}\n`);
-  process.env.CONTAINERS_CONF = join(root, "containers.conf");
-  process.env.CONTAINERS_STORAGE_CONF = join(root, "storage.conf");
+  const env = { CONTAINERS_CONF: join(root, "containers.conf"), CONTAINERS_STORAGE_CONF: join(root, "storage.conf") };
+  if (exportEnv) Object.assign(process.env, env);
+  const withEnv = { env: { ...process.env, ...env } };
   const busybox = execFileSync("sh", ["-c", "command -v busybox"], { encoding: "utf8" }).trim();
   const rootfs = join(root, "rootfs");
   copyFileSync(busybox, join(rootfs, "bin", "busybox"));
   for (const a of execFileSync(busybox, ["--list"], { encoding: "utf8" }).split("\n").filter(Boolean)) {
     if (a !== "busybox" && !existsSync(join(rootfs, "bin", a))) symlinkSync("busybox", join(rootfs, "bin", a));
   }
-  execFileSync("podman", ["import", "-", "localhost/busybox:bench"], { input: execFileSync("tar", ["-C", rootfs, "-c", "."], { maxBuffer: 64 << 20 }), stdio: ["pipe", "ignore", "ignore"] });
+  execFileSync("podman", ["import", "-", "localhost/busybox:bench"], { input: execFileSync("tar", ["-C", rootfs, "-c", "."], { maxBuffer: 64 << 20 }), stdio: ["pipe", "ignore", "ignore"], ...withEnv });
   return {
     root,
+    env,
     image: "localhost/busybox:bench",
     cleanup() {
       try {
-        execFileSync("podman", ["rm", "--all", "--force", "--time", "0"], { stdio: "ignore" });
-        execFileSync("podman", ["system", "reset", "--force"], { stdio: "ignore" });
+        execFileSync("podman", ["rm", "--all", "--force", "--time", "0"], { stdio: "ignore", ...withEnv });
+        execFileSync("podman", ["system", "reset", "--force"], { stdio: "ignore", ...withEnv });
       } catch {
         /* the directory removal is what matters */
       }

@@ -12,10 +12,9 @@
 // The healthchecks are what a user writes (interval 5 s, start_interval 1 s, start_period longer
 // than the delay): micropod's own probe schedule (docs/engine.md) decides how soon readiness is seen.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { podmanSandbox } from "./_podman-sandbox.mjs";
+import { busybox, delaySuite, machine, suiteOf } from "./_suites.mjs";
 
 export const title = "engine: start/stop of synthetic suites on real podman";
 
@@ -41,49 +40,6 @@ const SLOW = {
   d: [6, ["c"]],
 };
 
-function busybox(project, image, name, over) {
-  return {
-    name,
-    image,
-    buildOnly: false,
-    containerName: `${project}-${name}`,
-    environment: {},
-    secrets: [],
-    dependsOn: [],
-    stopGracePeriodMs: 5000,
-    annotations: {},
-    labels: {},
-    networks: [],
-    networkMode: "none",
-    volumes: [],
-    ports: [],
-    extraHosts: [],
-    extensions: {},
-    ...over,
-  };
-}
-
-const suiteOf = (project, root, services) => ({ project, file: join(root, project, "compose.yaml"), services: new Map(services.map((s) => [s.name, s])), networks: new Map(), volumes: new Map(), secrets: new Map() });
-
-/** A suite from a delay graph; `chain` runs the services one after another instead. */
-function delaySuite(project, image, root, graph, chain = false) {
-  const names = Object.keys(graph);
-  return suiteOf(
-    project,
-    root,
-    names.map((n, idx) => {
-      const [delay, deps] = graph[n];
-      const after = chain ? (idx ? [names[idx - 1]] : []) : deps;
-      return busybox(project, image, n, {
-        // Ready `delay` seconds after start; exits at once on SIGTERM.
-        command: ["sh", "-c", `trap 'exit 0' TERM; sleep ${delay}; touch /tmp/ready; while :; do sleep 60 & wait $!; done`],
-        dependsOn: after.map((s) => ({ service: s, condition: "service_healthy", required: true })),
-        healthcheck: { test: ["CMD", "test", "-f", "/tmp/ready"], intervalMs: 5000, timeoutMs: 3000, retries: 3, startPeriodMs: (delay + 10) * 1000, startIntervalMs: 1000 },
-      });
-    }),
-  );
-}
-
 /** `n` services in a binary tree of service_started edges, no healthcheck: what a no-op start and plan cost per service. */
 function treeSuite(project, image, root, n) {
   const name = (i) => `s${String(i).padStart(2, "0")}`;
@@ -97,12 +53,6 @@ function treeSuite(project, image, root, n) {
       }),
     ),
   );
-}
-
-function machine() {
-  const os = readFileSync("/etc/os-release", "utf8").match(/^PRETTY_NAME="?([^"\n]*)/m)?.[1] ?? "unknown OS";
-  const podman = execFileSync("podman", ["--version"], { encoding: "utf8" }).trim();
-  return `${availableParallelism()} cores, ${os}, ${podman}, load average ${loadavg()[0].toFixed(1)} at the start`;
 }
 
 export async function run(report) {

@@ -1,7 +1,7 @@
 import type { Command } from "../core/command.js";
 import type { Context } from "../core/context.js";
 import { InterruptedError, MicropodError } from "../core/errors.js";
-import { stopContainer, stopContainers } from "../podman/container.js";
+import { stopContainers } from "../podman/container.js";
 import { dependencyGraph } from "../suite/graph.js";
 import type { Suite } from "../suite/model.js";
 import type { ObservedState } from "./observe.js";
@@ -20,11 +20,6 @@ export interface StopStep {
   readonly timeoutSec: number;
   /** Services that must be stopped first: those that depend on this one. */
   readonly after: readonly string[];
-  /**
-   * This service's stop on its own, as a plan shows it; executeStop runs the services that are
-   * free at the same moment with the same grace on the same host as one `podman stop`.
-   */
-  readonly command: Command;
 }
 
 export interface StopPlan {
@@ -55,8 +50,7 @@ export function planStop(suite: Suite, observed: Pick<ObservedState, "containers
     const after = graph.dependents(n).filter((d) => set.has(d)).sort();
     const host = serviceHost(s);
     const connection = hostUrl(suite, host);
-    const command = onConnection(stopContainer(s.containerName, timeoutSec), connection);
-    return { service: n, host, ...(connection ? { connection } : {}), container: s.containerName, timeoutSec, after, command };
+    return { service: n, host, ...(connection ? { connection } : {}), container: s.containerName, timeoutSec, after };
   });
   return { steps };
 }
@@ -89,7 +83,7 @@ export async function executeStop(
       ctx.progress?.({ service: s.service, step: "stop", state: { kind: "stopping" } });
     }
     try {
-      await ctx.runner.run(onConnection(stopContainers(batch.map((s) => s.container), batch[0]!.timeoutSec), batch[0]!.connection));
+      await ctx.runner.run(stopBatchCommand(batch));
       for (const s of batch) {
         stopped.add(s.service);
         report.stopped.push({ service: s.service, at: ctx.clock.now() - t0 });
@@ -114,6 +108,14 @@ export async function executeStop(
   if (failures.length) throw failures[0] instanceof MicropodError ? failures[0] : new MicropodError(String(failures[0]));
   if (waiting.size && ctx.signal.aborted) throw new InterruptedError("stop interrupted");
   return report;
+}
+
+/**
+ * The one `podman stop` for steps free to stop at the same moment, on one host with one grace
+ * period (stopBatches groups them so): podman stops its arguments side by side.
+ */
+export function stopBatchCommand(batch: readonly StopStep[]): Command {
+  return onConnection(stopContainers(batch.map((s) => s.container), batch[0]!.timeoutSec), batch[0]!.connection);
 }
 
 /** Steps grouped by host and grace period, in plan order: one `podman stop` each. */

@@ -122,10 +122,17 @@ describe("exec and tootctl passthrough", () => {
 describe("search setup", () => {
   it("waits for opensearch's healthcheck, then deploys the indexes", async () => {
     const { ctx, runner } = setup();
-    setTimeout(() => sandbox.podman(["exec", "mastodon-opensearch", "touch", "/tmp/healthy"]), 1500);
+    // How many commands had run when the check could first pass: ordering, not podman's speed, is asserted.
+    let callsAtTouch = -1;
+    setTimeout(() => {
+      sandbox.podman(["exec", "mastodon-opensearch", "touch", "/tmp/healthy"]);
+      callsAtTouch = runner.calls.length;
+    }, 1500);
     await searchSetup(ctx);
-    const probes = runner.calls.filter((c) => c.includes("test -e /tmp/healthy"));
-    expect(probes.length).toBeGreaterThan(1);
+    expect(callsAtTouch).toBeGreaterThan(0);
+    expect(runner.calls.slice(0, callsAtTouch).some((c) => c.join(" ").includes("test -e /tmp/healthy"))).toBe(true);
+    const deploy = runner.calls.findIndex((c) => c.join(" ") === "podman exec mastodon-web bin/tootctl search deploy");
+    expect(deploy).toBeGreaterThanOrEqual(callsAtTouch);
     expect(runner.calls.at(-1)).toEqual(["podman", "exec", "mastodon-web", "bin/tootctl", "search", "deploy"]);
     expect(ctx.printed).toEqual(["Done! 0 accounts, 0 statuses indexed"]);
   });

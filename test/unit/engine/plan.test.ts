@@ -3,7 +3,7 @@ import { Redactor } from "../../../src/core/redact.js";
 import { type ObservedState, emptyObservedState } from "../../../src/engine/observe.js";
 import { type ContainerStep, planStart } from "../../../src/engine/plan.js";
 import { renderPlan } from "../../../src/engine/render.js";
-import { planStop } from "../../../src/engine/stop.js";
+import { planStop, stopBatchCommand } from "../../../src/engine/stop.js";
 import type { ContainerSummary } from "../../../src/podman/readers.js";
 import type { Network } from "../../../src/suite/model.js";
 import { dep, health, service, suite } from "../../support/make-suite.js";
@@ -331,6 +331,6 @@ describe("planStop", () => {
       ["db", 120, ["web"]],
     ]);
     expect(() => planStop(demo, observed, { services: ["nope"] })).toThrow(/no such service: nope/);
-    expect(planStop(demo, observed, { services: ["web"], timeoutSec: 3 }).steps.map((s) => s.command.argv.join(" "))).toEqual(["podman stop --time 3 demo-proxy", "podman stop --time 3 demo-web"]);
+    expect(planStop(demo, observed, { services: ["web"], timeoutSec: 3 }).steps.map((s) => stopBatchCommand([s]).argv.join(" "))).toEqual(["podman stop --time 3 demo-proxy", "podman stop --time 3 demo-web"]);
   });
 });

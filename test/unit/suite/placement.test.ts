@@ -5,11 +5,11 @@ import { renderCommand } from "../../../src/core/command.js";
 import { SuiteError } from "../../../src/core/errors.js";
 import { emptyObservedState } from "../../../src/engine/observe.js";
 import { planStart } from "../../../src/engine/plan.js";
-import { planStop } from "../../../src/engine/stop.js";
+import { planStop, stopBatchCommand } from "../../../src/engine/stop.js";
 import { placementPfRules, withPlacementRules } from "../../../src/host/placement-pf.js";
 import { renderPfConf } from "../../../src/host/pf-rules.js";
 import { onConnection } from "../../../src/podman/connection.js";
-import { stopContainer } from "../../../src/podman/container.js";
+import { stopContainers } from "../../../src/podman/container.js";
 import { loadSuite } from "../../../src/suite/load.js";
 import { checkPfConf } from "../../host/fakes/pf-grammar.mjs";
 import { tempDir } from "../../support/temp.js";
@@ -79,9 +79,9 @@ describe("placement: a 2-host layout planned", async () => {
     const plan = planStop(suite, { ...emptyObservedState(), containers: running });
     const pg = plan.steps.find((s) => s.service === "postgresql")!;
     expect(pg.host).toBe("data");
-    expect(pg.command).toEqual(onConnection(stopContainer("placed-postgresql", 10), DATA));
+    expect(stopBatchCommand([pg])).toEqual(onConnection(stopContainers(["placed-postgresql"], 10), DATA));
     expect(pg.after).toEqual(["sidekiq-default", "sidekiq-scheduler", "web"]);
-    expect(plan.steps.find((s) => s.service === "web")!.command.argv).toEqual(["podman", "stop", "--time", "10", "placed-web"]);
+    expect(stopBatchCommand([plan.steps.find((s) => s.service === "web")!]).argv).toEqual(["podman", "stop", "--time", "10", "placed-web"]);
   });
 
   test("pf on each host admits only the peers that need each port, and pfctl's grammar takes the rules", async () => {
