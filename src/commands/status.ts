@@ -33,5 +33,6 @@ export function registerStatus(program: Program, context: () => Context): void {
   withSuiteOptions(program.command("status").description("show each service: state, health as last checked, uptime, image, restarts"))
     .option("--json", "print the status as JSON")
     .option("--timeline", "draw the last start: one bar per service on a shared time axis, the critical path marked")
-    .action(async (opts: StatusOptions) => status(context(), opts));
+    // --json is also the program's global flag, which takes it wherever it is written: read both.
+    .action(async (_opts: StatusOptions, cmd: Program) => status(context(), cmd.optsWithGlobals<StatusOptions>()));
 }

@@ -192,8 +192,9 @@ const startEnd = (s: RecordedStart | undefined): number | undefined => s?.readyM
 
 /**
  * The chain that decided how long the recorded start took, first step to last. The rule: begin
- * at the step that ended last (a container that became ready or failed last; a build only when
- * no container ended); from a container step go back to whatever it waited on that came last:
+ * at the step that ended last (a container that became ready or failed last, among those that
+ * started: one never started because what it waited on failed; a build only when no container
+ * ended); from a container step go back to whatever it waited on that came last:
  * each dependency it waited on, at the moment the condition it waited for held (`service_started`
  * when the dependency's podman start returned, `service_healthy` and
  * `service_completed_successfully` when it became ready), or the build of its image, at the
@@ -219,7 +220,7 @@ export function recordedCriticalPath(record: Pick<StartRecord, "services">): Tim
     return best?.[0];
   };
   const last =
-    latest(record.services.map((s) => [{ service: s.service, step: "start" }, startEnd(s.start)])) ??
+    latest(record.services.map((s) => [{ service: s.service, step: "start" }, s.start?.startingMs === undefined ? undefined : startEnd(s.start)])) ??
     latest(record.services.map((s) => [{ service: s.service, step: "build" }, buildEnd(s.service)]));
   const path: TimelineStep[] = [];
   for (let at = last; at !== undefined && !path.some((p) => p.service === at!.service && p.step === at!.step); ) {

@@ -101,6 +101,9 @@ describe("the recorded critical path", () => {
       { service: "side", start: start({ startingMs: 100, runningMs: 300, readyMs: 1000 }) },
     ]);
     expect(recordedCriticalPath(r)).toEqual([{ service: "db", step: "start" }]);
+    // web, never started because db failed, ended later but decided nothing.
+    const withDependent = record([...r.services, { service: "web", start: start({ waitedOn: [{ service: "db", condition: "service_healthy" }], failedMs: 6010 }) }]);
+    expect(recordedCriticalPath(withDependent)).toEqual([{ service: "db", step: "start" }]);
   });
 
   it("when no container ended, the build that ended last; when nothing ended, no path", () => {
