@@ -81,6 +81,9 @@ describe("Ctrl-C during micropod start, on real podman", () => {
     const r = await start.done;
     expect([r.code, r.stdout]).toEqual([ExitCode.interrupted, ""]);
     expect(existsSync(join(dir, "data", "state", "micropod.lock"))).toBe(false);
+    // The interrupted start is recorded for status --timeline, as it ended.
+    const record = JSON.parse(readFileSync(join(dir, "data", "state", "last-start.json"), "utf8")) as { outcome: string; error: string };
+    expect([record.outcome, record.error]).toEqual(["interrupted", expect.stringMatching(/^start interrupted/)]);
     const before = containers(project);
     for (const c of before) expect(c, `${c.name} is whole`).toEqual({ name: c.name, state: expect.stringMatching(/^(created|running|exited)$/), labelled: true });
     const again = run("start");
