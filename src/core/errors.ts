@@ -20,6 +20,8 @@ export const ExitCode = {
   deadline: 11,
   /** `prepare-host --check`: some resources could not be inspected here (not FreeBSD, a tool missing). */
   notInspected: 12,
+  /** `status --timeline`: no start has been recorded yet (or the record is of another version). */
+  noRecord: 13,
   interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -4,11 +4,13 @@ import { join } from "node:path";
 import type { Clock } from "../core/clock.js";
 import { withLock } from "../core/lock.js";
 import { writeFileAtomic } from "../core/atomic-write.js";
+import { InterruptedError } from "../core/errors.js";
 import type { Suite } from "../suite/model.js";
 import type { EngineContext } from "./context.js";
 import { type StartReport, executeStart } from "./execute.js";
 import { observePlaced, observePlacedContainers } from "./placement.js";
 import { type PlanVars, type StartPlan, planStart } from "./plan.js";
+import { StartRecorder, lastStartFile, writeStartRecord } from "./start-record.js";
 import { type StopReport, executeStop, planStop } from "./stop.js";
 
 export type { EngineContext } from "./context.js";
@@ -16,7 +18,7 @@ export type { EngineContext } from "./context.js";
 export interface EnginePaths {
   /** The shared lock file (config.paths.lock). */
   readonly lock: string;
-  /** micropod's state dir: readiness as last checked goes to <state>/readiness.json. */
+  /** micropod's state dir: readiness as last checked goes to <state>/readiness.json, the last start's timeline to <state>/last-start.json. */
   readonly state: string;
   /** Build logs go here (config.paths.logs). */
   readonly logs: string;
@@ -43,7 +45,8 @@ export interface ServiceStartOptions extends StartOptions {
 
 /**
  * observe → plan → execute, for a caller that already holds the lock (`startSuite`, and the
- * operations: restore, upgrade, db query-stats). Readiness as last checked is recorded whatever happens.
+ * operations: restore, upgrade, db query-stats). Readiness as last checked, and the start's
+ * timeline (engine/start-record.ts), are recorded whatever happens.
  */
 export async function startServices(
   suite: Suite,
@@ -52,6 +55,9 @@ export async function startServices(
   ctx: EngineContext,
   opts: ServiceStartOptions = {},
 ): Promise<{ plan: StartPlan; report: StartReport }> {
+  // One observer of the engine's progress events records the start's timeline (status --timeline);
+  // its times count from here, so observing podman and planning show as the time before the first bar.
+  const recorder = new StartRecorder(ctx.clock, ctx.progress);
   const observed = await observePlaced(ctx.runner, suite);
   let plan = planStart(suite, config, observed, {
     ...(opts.services ? { services: opts.services } : {}),
@@ -63,12 +69,21 @@ export async function startServices(
   // A build touches no network, secret or container: their warnings would only confuse it.
   if (opts.buildOnly) plan = { ...plan, networks: [], secrets: [], pulls: [], containers: [], warnings: [] };
   for (const w of plan.warnings) ctx.logger.warn(w);
+  if (opts.buildOnly) return { plan, report: await executeStart(plan, { ...ctx, jobs: opts.jobs ?? defaultJobs() }) };
   let report: StartReport | undefined;
+  let error: unknown;
   try {
-    report = await executeStart(plan, { ...ctx, jobs: opts.jobs ?? defaultJobs() });
+    report = await executeStart(plan, { ...ctx, progress: recorder.observer, jobs: opts.jobs ?? defaultJobs() });
     return { plan, report };
+  } catch (e) {
+    error = e;
+    throw e;
   } finally {
-    if (!opts.buildOnly) await recordReadiness(paths.state, plan, report, ctx.clock).catch(() => undefined);
+    await recordReadiness(paths.state, plan, report, ctx.clock).catch(() => undefined);
+    const outcome = report ? "ready" : error instanceof InterruptedError ? "interrupted" : "failed";
+    await writeStartRecord(paths.state, recorder.record(plan, outcome, error, ctx.redactor)).catch((e: unknown) =>
+      ctx.logger.warn(`could not record the start's timeline in ${lastStartFile(paths.state)}: ${e instanceof Error ? e.message : String(e)}`),
+    );
   }
 }
 

@@ -50,6 +50,9 @@ async function until(seen: () => boolean, what: string, ms = 60_000): Promise<vo
   }
 }
 
+/** A time as the timeline prints it: `4.2s`, `1m05s`. */
+const took = String.raw`(\d+\.\d|\d+m\d\d)s`;
+
 const states = (project: string) =>
   readContainerList(sb.podman(["ps", "--all", "--format", "json", "--filter", `label=com.docker.compose.project=${project}`]))
     // podman's "stopped" is exited but not yet cleaned up by conmon's exit command, which lags on a loaded host.
@@ -78,6 +81,9 @@ describe("Ctrl-C during micropod start, on real podman", () => {
     const r = await start.done;
     expect([r.code, r.stdout]).toEqual([ExitCode.interrupted, ""]);
     expect(existsSync(join(dir, "data", "state", "micropod.lock"))).toBe(false);
+    // The interrupted start is recorded for status --timeline, as it ended.
+    const record = JSON.parse(readFileSync(join(dir, "data", "state", "last-start.json"), "utf8")) as { outcome: string; error: string };
+    expect([record.outcome, record.error]).toEqual(["interrupted", expect.stringMatching(/^start interrupted/)]);
     const before = containers(project);
     for (const c of before) expect(c, `${c.name} is whole`).toEqual({ name: c.name, state: expect.stringMatching(/^(created|running|exited)$/), labelled: true });
     const again = run("start");
@@ -259,6 +265,70 @@ describe("micropod build | start | status | logs | plan | stop on real podman", 
     ]);
     expect(messages(r.stderr)).toContain("not started: migrate, web");
     expect(states("sick")).toEqual(["sick-db running", "sick-migrate created", "sick-web created"]);
+    // The failed start is recorded too: db's bar ends in X, what waited on it never started.
+    const chart = run("status", "--timeline");
+    expect(chart.code, chart.stderr).toBe(ExitCode.ok);
+    const lines = chart.stdout.split("\n");
+    expect(lines[0]).toMatch(new RegExp(`^last start \\S+: failed after ${took}: db is not healthy after `));
+    expect(lines[1]).toBe("critical path: db build → db");
+    const rows = lines.slice(3, 6);
+    expect(rows[0]).toMatch(new RegExp(`^\\* db +=+[ .]*#*X failed ${took}$`));
+    expect(rows[1]).toMatch(/^ {2}web +=+[ .]*X not started$/);
+    expect(rows[2]).toMatch(/^ {2}migrate +\.*X not started$/);
     expect(run("stop").code).toBe(ExitCode.ok);
   });
+
+  it("status --timeline: none before the first start (exit 13), then the last start drawn from what it recorded", () => {
+    const dir = join(root, "timeline");
+    const run = cli(writeLifecycleSuite(dir, "tl", { side: true, readyAfterSec: 3 }), dir);
+    const state = join(dir, "data", "state");
+    const none = run("status", "--timeline");
+    expect([none.code, none.stdout]).toEqual([ExitCode.noRecord, ""]);
+    expect(none.stderr).toBe(
+      `micropod: no start recorded yet: ${join(state, "last-start.json")} does not exist\n  next: run \`micropod start\`; it records each start there\n`,
+    );
+
+    // A fresh start: both images built side by side, then db → migrate → web, and side on its own.
+    // db takes 3 s to be healthy, so web's build ends long before migrate completes.
+    expect(run("start", "--jobs", "2").code).toBe(ExitCode.ok);
+    const chart = run("status", "--timeline");
+    expect(chart.code, chart.stderr).toBe(ExitCode.ok);
+    const lines = chart.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(new RegExp(`^last start \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z: ready after ${took}$`));
+    // web was ready last; it waited on migrate (completed after db was healthy), migrate on db,
+    // db on its image's build. web's own build and side are branches off that chain.
+    expect(lines[1]).toBe("critical path: db build → db → migrate → web");
+    const rows = lines.slice(3, 7);
+    expect(rows.map((l) => /^([* ]) (\S+)/.exec(l)!.slice(1).join(" "))).toEqual(["* db", "* web", "* migrate", "  side"]);
+    // Every row is 80 columns at most (no terminal), its bar on the shared axis, its end time last.
+    for (const l of lines.slice(2)) expect(l.length, l).toBeLessThanOrEqual(80);
+    const bars = Object.fromEntries(rows.map((l) => [l.slice(2).split(" ")[0]!, l.slice(11)]));
+    expect(bars.db).toMatch(new RegExp(`^ *=+[ .]*#+ +${took}$`)); // built, then started and probed until healthy
+    expect(bars.web).toMatch(new RegExp(`^ *=+[ .]*#+ +${took}$`)); // built, waited, started
+    expect(bars.migrate).toMatch(new RegExp(`^ *\\.+#+ +${took}$`)); // waited on db, then ran to completion
+    expect(bars.side).toMatch(new RegExp(`^ *#+ +${took}$`)); // waited on nothing
+    // The bars share the axis: migrate starts where db's ends; web's start follows migrate's.
+    const firstOf = (bar: string, ch: string) => bar.indexOf(ch);
+    expect(firstOf(bars.migrate!, "#")).toBeGreaterThanOrEqual(bars.db!.lastIndexOf("#"));
+    expect(firstOf(bars.web!, "#")).toBeGreaterThanOrEqual(bars.migrate!.lastIndexOf("#"));
+    expect(lines.at(-4)).toMatch(/^ {11}\+[-+]+$/);
+    expect(lines.at(-3)).toMatch(/^ {11}0s +\d+s/);
+    expect(lines.at(-1)).toBe("= build  . waiting  # start until ready  X failed  * critical path");
+
+    const json = run("status", "--timeline", "--json");
+    expect(json.code).toBe(ExitCode.ok);
+    const record = JSON.parse(json.stdout) as { version: number; outcome: string; services: Array<{ service: string; start?: { waitedOn: unknown[] } }>; criticalPath: unknown[] };
+    expect([record.version, record.outcome]).toEqual([1, "ready"]);
+    expect(record.services.find((s) => s.service === "web")!.start!.waitedOn).toEqual([
+      { service: "db", condition: "service_healthy" },
+      { service: "migrate", condition: "service_completed_successfully" },
+    ]);
+    expect(record.criticalPath).toEqual([
+      { service: "db", step: "build" },
+      { service: "db", step: "start" },
+      { service: "migrate", step: "start" },
+      { service: "web", step: "start" },
+    ]);
+    expect(run("stop").code).toBe(ExitCode.ok);
+  }, 300_000);
 });

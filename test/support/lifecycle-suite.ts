@@ -5,9 +5,10 @@ import { repoRoot } from "./cli.js";
 /**
  * A small suite for the CLI lifecycle test, written into `dir`: images built FROM the sandbox's
  * busybox; db (healthchecked) → migrate (one-shot) → web (an env secret), and the .env beside it
- * (sample.env with DATA_DIR and LOG_DIR inside `dir`).
+ * (sample.env with DATA_DIR and LOG_DIR inside `dir`). `side` adds a service on db's image that
+ * waits on nothing and nothing waits on: a branch off the chain.
  */
-export function writeLifecycleSuite(dir: string, project: string, opts: { healthTest?: string; readyAfterSec?: number } = {}): { compose: string; env: string } {
+export function writeLifecycleSuite(dir: string, project: string, opts: { healthTest?: string; readyAfterSec?: number; side?: boolean } = {}): { compose: string; env: string } {
   const ctx = (name: string, extra: string) => {
     mkdirSync(join(dir, name), { recursive: true });
     writeFileSync(join(dir, name, "Containerfile"), `FROM localhost/busybox:test\n${extra}`);
@@ -53,7 +54,16 @@ services:
     depends_on:
       db: { condition: service_healthy }
       migrate: { condition: service_completed_successfully }
-secrets:
+${
+  opts.side
+    ? `  side:
+    image: localhost/${project}/db
+    network_mode: none
+    command: ["sh", "-c", "exec sleep 1000"]
+    stop_grace_period: 1s
+`
+    : ""
+}secrets:
   db_pass: { environment: DB_PASS }
 `,
   );
