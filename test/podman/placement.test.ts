@@ -93,8 +93,11 @@ describe("a suite placed on two podman services", () => {
     expect(r.migrate!.service_started!).toBeGreaterThanOrEqual(r.db!.service_healthy!);
     expect(r.app!.service_started!).toBeGreaterThanOrEqual(r.migrate!.service_completed_successfully!);
     expect(r.worker!.service_started!).toBeGreaterThanOrEqual(r.app!.service_started!);
-    // The db's probe ran on two, through two's service.
-    expect(runner.commands.map((c) => c.argv.join(" "))).toContain(`podman --url ${twoService.url} exec placed-db test -f /tmp/ready`);
+    // The db's check ran on two, through two's service: its watcher, launched as it started.
+    const watcher = plan.containers.find((c) => c.service === "db")!.readiness.watch!;
+    expect(watcher.argv.slice(0, 5)).toEqual(["podman", "--url", twoService.url, "exec", "placed-db"]);
+    expect(watcher.argv.slice(-3)).toEqual(["test", "-f", "/tmp/ready"]);
+    expect(runner.commands).toContainEqual(watcher);
     // Nothing went to the machine's own podman.
     expect(runner.commands.filter((c) => c.argv[0] === "podman" && c.argv[1] !== "--url").map((c) => c.argv.join(" "))).toEqual([]);
 
