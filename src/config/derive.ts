@@ -1,15 +1,18 @@
+import { activeProfiles, PROFILES_VARIABLE } from "./profiles.js";
 import type { LocatedValue } from "./schema.js";
 import { derivedVariables, variables } from "./variables.js";
 
 /**
  * Step two of loading: defaults for what is missing (in table order, so a default may name an
- * earlier variable as `${DOMAIN}`). Values that came from a file keep their location; defaults
+ * earlier variable as `${DOMAIN}`); a default that points at an optional service only while
+ * COMPOSE_PROFILES activates its profile. Values that came from a file keep their location; defaults
  * have none.
  */
 export function withDefaults(values: ReadonlyMap<string, LocatedValue>, envFile: string): Map<string, LocatedValue> {
   const out = new Map(values);
   for (const v of variables) {
     if (out.has(v.name) || v.default === undefined) continue;
+    if (v.defaultWithProfile && !activeProfiles(out.get(PROFILES_VARIABLE)?.value).has(v.defaultWithProfile)) continue;
     const trigger = v.defaultWhenSet ? out.get(v.defaultWhenSet.variable) : undefined;
     const template = trigger ? v.defaultWhenSet!.value : v.default;
     let complete = true;

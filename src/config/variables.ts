@@ -33,6 +33,12 @@ export interface VariableSpec {
   readonly aliases?: readonly string[];
   /** When this variable is set, the default is this value instead (S3_ENABLED follows the S3 key). */
   readonly defaultWhenSet?: { readonly variable: string; readonly value: string };
+  /**
+   * The default applies only while this Compose profile is active (COMPOSE_PROFILES): the
+   * variable names an optional service, and without the service it stays unset, so the compose
+   * file's bare `NAME:` entry leaves it out of the containers' environment.
+   */
+  readonly defaultWithProfile?: string;
   /** Where the value ends up in the suite, for docs/configuration.md's seed table. */
   readonly usedBy?: string;
 }
@@ -59,6 +65,8 @@ export const kinds = {
   region: kind("an S3 region name, like us-east-1", { pattern: "^[a-z0-9][a-z0-9-]*$" }),
   gitTag: kind("a Mastodon release tag, like v4.5.0", { pattern: "^v\\d+\\.\\d+\\.\\d+(-[A-Za-z0-9.]+)?$" }),
   freebsdRelease: kind("a FreeBSD release number, like 15.0", { pattern: "^\\d+\\.\\d+$" }),
+  profiles: kind("Compose profile names separated by commas, like redis-cache,postgresql-replica", { pattern: "^\\s*[a-zA-Z0-9][a-zA-Z0-9_.-]*\\s*(,\\s*[a-zA-Z0-9][a-zA-Z0-9_.-]*\\s*)*$" }),
+  memory: kind("a size as redis.conf writes it, like 256mb or 2gb", { pattern: "^[1-9][0-9]*(kb|mb|gb)?$" }),
   threads: kind("a whole number from 1 to 200", { pattern: "^(?:[1-9]|[1-9]\\d|1\\d\\d|200)$" }),
   deeplPlan: kind("free or pro", { enum: ["free", "pro"] }),
   railsEnv: kind("production (the only Rails environment the suite's images are built for)", { enum: ["production"] }),
@@ -107,12 +115,24 @@ export const variables: readonly VariableSpec[] = [
   { name: "DB_PASS", group: "PostgreSQL", kind: kinds.generatedPassword, secret: true, generated: true, aliases: ["DB_PASSWORD"],
     description: "Password of DB_USER. Generated (32 letters and digits) when blank.",
     usedBy: `podman secret mastodon_db_pass: DB_PASS of postgresql (initdb), ${MASTODON}` },
+  // optional services
+  { name: "COMPOSE_PROFILES", group: "Optional services", kind: kinds.profiles,
+    description: "The optional services to run, by Compose profile, as Compose reads this variable: redis-cache (a second Redis for Mastodon's cache) and postgresql-replica (a streaming read replica of PostgreSQL). Blank: neither.",
+    usedBy: "the compose file's services with profiles: (only those of an active profile run)" },
   // redis
   { name: "REDIS_HOST", group: "Redis", kind: kinds.host, default: "10.89.0.11", description: "Redis host (the suite's redis container)." },
   { name: "REDIS_PORT", group: "Redis", kind: kinds.port, default: "6379", description: "Redis port." },
   { name: "REDIS_PASSWORD", group: "Redis", kind: kinds.generatedPassword, secret: true, generated: true,
     description: "Password Redis requires of every client (requirepass). Generated (32 letters and digits) when blank.",
-    usedBy: `podman secret mastodon_redis_password: REDIS_PASSWORD of redis (requirepass, rendered at start) and ${MASTODON}; micropod health` },
+    usedBy: `podman secret mastodon_redis_password: REDIS_PASSWORD of redis and redis-cache (requirepass, rendered at start), REDIS_PASSWORD of ${MASTODON} and CACHE_REDIS_PASSWORD of ${RAILS}; micropod health` },
+  { name: "CACHE_REDIS_HOST", group: "Redis", kind: kinds.host, default: "10.89.0.14", defaultWithProfile: "redis-cache",
+    description: "Redis host of Mastodon's cache (Mastodon's CACHE_REDIS_HOST): the suite's redis-cache container when the redis-cache profile is on. Unset, the cache shares REDIS_HOST's Redis.",
+    usedBy: `CACHE_REDIS_HOST of ${MASTODON}, only when set` },
+  { name: "CACHE_REDIS_PORT", group: "Redis", kind: kinds.port, default: "6380", defaultWithProfile: "redis-cache",
+    description: "Port of the cache Redis (Mastodon's CACHE_REDIS_PORT); the suite's redis-cache listens on 6380.", usedBy: `CACHE_REDIS_PORT of ${MASTODON}, only when set` },
+  { name: "CACHE_REDIS_MAXMEMORY", group: "Redis", kind: kinds.memory, default: "256mb",
+    description: "Memory the redis-cache container may fill before it evicts the least recently used keys (its maxmemory).",
+    usedBy: "REDIS_MAXMEMORY of redis-cache" },
   // Mastodon secrets
   { name: "SECRET_KEY", group: "Mastodon secrets", kind: kinds.railsSecret, secret: true, generated: true,
     description: "Mastodon's SECRET_KEY_BASE (sessions, signed cookies). Generated like `rails secret` when blank.",

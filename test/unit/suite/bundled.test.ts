@@ -229,6 +229,7 @@ describe("the bundled compose file", async () => {
       "active_record_encryption_primary_key->ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY:env",
       "db_pass->DB_PASS:env",
       "redis_password->REDIS_PASSWORD:env",
+      "redis_password->CACHE_REDIS_PASSWORD:env",
       "my_mail_password->SMTP_PASSWORD:env",
       "s3_secret_access_key->AWS_SECRET_ACCESS_KEY:env",
       "elastic_password->ES_PASS:env",
@@ -274,7 +275,8 @@ describe("the bundled compose file", async () => {
       .join("\n");
     const unused = variables
       .map((v) => v.name)
-      .filter((name) => !new RegExp(`\\$\\{${name}\\b|environment: ${name}\\b`).test(compose))
+      // `${NAME}`, a secret's `environment: NAME`, or a bare `NAME:` (its value, when set, passed as it is).
+      .filter((name) => !new RegExp(`\\$\\{${name}\\b|environment: ${name}\\b|^ +${name}:$`, "m").test(compose))
       .filter((name) => !new RegExp(`vars\\??\\.${name}\\b|vars\\[["']${name}["']\\]|setting\\(["']${name}["']\\)`).test(sources));
     expect(unused).toEqual([]);
   });
