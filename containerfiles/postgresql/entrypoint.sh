@@ -8,6 +8,14 @@
 #   PG_LISTEN, PG_PORT  listen_addresses and port (default '*' and 5432)
 #   PG_HBA_NETWORKS_V4, PG_HBA_NETWORKS_V6  networks (CIDR, space-separated) whose clients may
 #                connect with a password: the backend network's subnets (compose.yaml); at least one
+#   REPLICATION_PASSWORD  (secret) password of the role `replicator` (REPLICATION LOGIN). On the
+#                primary, when set: the role is created or its password set at every start, and
+#                the same networks may connect for replication with it
+#   PG_MODE      primary (default), or replica: a streaming hot standby of PG_PRIMARY_HOST. An
+#                empty cluster is first copied from the primary with pg_basebackup; then it runs
+#                read-only, following the primary's WAL
+#   PG_PRIMARY_HOST, PG_PRIMARY_PORT (default 5432)  where the replica reaches the primary
+#   PG_PRIMARY_WAIT  seconds the replica waits for the primary before its first copy (default 300)
 set -eu
 # shellcheck source-path=SCRIPTDIR source=../base/lib.sh
 . "${MICROPOD_LIBEXEC:-/usr/local/libexec/micropod}/lib.sh"
@@ -18,6 +26,11 @@ PG_LOG_CAP_BYTES=${PG_LOG_CAP_BYTES:-10485760}
 PG_USER=${PG_USER:-postgres}
 PG_LISTEN=${PG_LISTEN:-*}
 PG_PORT=${PG_PORT:-5432}
+PG_MODE=${PG_MODE:-primary}
+case $PG_MODE in
+    primary | replica) ;;
+    *) die "PG_MODE=$PG_MODE: expected primary or replica" ;;
+esac
 export PGDATA PG_LOG_DIR PG_LISTEN PG_PORT
 
 # as_postgres COMMAND ARGS...: run as the cluster owner, environment kept.
@@ -29,7 +42,34 @@ mkdir -p "$PGDATA" "$PG_LOG_DIR"
 chown "$PG_USER" "$PGDATA" "$PG_LOG_DIR"
 chmod 0700 "$PGDATA"
 
-if [ ! -s "$PGDATA/PG_VERSION" ]; then
+if [ "$PG_MODE" = replica ]; then
+    require_env REPLICATION_PASSWORD PG_PRIMARY_HOST
+    primary_host=$PG_PRIMARY_HOST
+    primary_port=${PG_PRIMARY_PORT:-5432}
+    # The replica's password for the primary, in a passfile (libpq's .pgpass format, where \ and :
+    # are escaped) only the cluster owner reads, rewritten at every start; never in argv or a config.
+    PGPASSFILE=${PG_PASSFILE:-${PGDATA%/*}/replication.pgpass}
+    export PGPASSFILE
+    pass=$(printf '%s' "$REPLICATION_PASSWORD" | sed -e 's/\\/\\\\/g' -e 's/:/\\:/g')
+    (umask 077 && printf '%s:%s:*:replicator:%s\n' "$primary_host" "$primary_port" "$pass" >"$PGPASSFILE")
+    chown "$PG_USER" "$PGPASSFILE"
+fi
+
+if [ "$PG_MODE" = replica ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
+    # An empty data directory: copy the primary as it is now, WAL streamed alongside so the copy
+    # is consistent (pg_basebackup -X stream), starting at once (-c fast), never prompting (-w).
+    # The primary may answer before it has made the replication role: retried until the deadline
+    # (a failed pg_basebackup empties the directory it was given).
+    note "copying the primary $primary_host:$primary_port into $PGDATA"
+    waited=0
+    until as_postgres pg_basebackup -h "$primary_host" -p "$primary_port" -U replicator -w \
+        -D "$PGDATA" -X stream -c fast; do
+        [ "$waited" -lt "${PG_PRIMARY_WAIT:-300}" ] || die "no copy of the primary $primary_host:$primary_port within ${PG_PRIMARY_WAIT:-300} s"
+        note "the primary cannot be copied yet; retrying in 5 s"
+        sleep 5
+        waited=$((waited + 5))
+    done
+elif [ ! -s "$PGDATA/PG_VERSION" ]; then
     require_env DB_PASS
     note "initialising a new cluster in $PGDATA"
     pwfile=$(mktemp /tmp/pwfile.XXXXXX)
@@ -71,6 +111,11 @@ write_hba() {
         for _net in "$@"; do
             printf 'host    all             all             %-23s scram-sha-256\n' "$_net"
         done
+        if [ -n "${REPLICATION_PASSWORD:-}" ]; then
+            for _net in "$@"; do
+                printf 'host    replication     replicator      %-23s scram-sha-256\n' "$_net"
+            done
+        fi
         echo "# micropod: end"
     } >"$_tmp"
     chown "$PG_USER" "$_tmp"
@@ -82,7 +127,30 @@ write_hba() {
 write_hba ${PG_HBA_NETWORKS_V4:-} ${PG_HBA_NETWORKS_V6:-}
 
 render micropod.conf.template "$PGDATA/micropod.conf"
+if [ "$PG_MODE" = replica ]; then
+    PG_PRIMARY_CONNINFO="host=$primary_host port=$primary_port user=replicator passfile=$PGPASSFILE application_name=micropod-replica"
+    export PG_PRIMARY_CONNINFO
+    render micropod-replica.conf.template "$PGDATA/micropod.conf.replica"
+    cat "$PGDATA/micropod.conf.replica" >>"$PGDATA/micropod.conf"
+    rm -f "$PGDATA/micropod.conf.replica"
+    # A standby for as long as it runs in this mode (promoting it is left to the administrator).
+    as_postgres touch "$PGDATA/standby.signal"
+fi
 chown "$PG_USER" "$PGDATA/micropod.conf"
+
+# ensure_replication_role: the role the replica connects as, with REPLICATION_PASSWORD. The SQL
+# goes on standard input (the password never in argv), over the local socket as the superuser,
+# with statement logging off for this session so the password cannot reach the server log.
+ensure_replication_role() {
+    [ -n "${REPLICATION_PASSWORD:-}" ] || return 0
+    _quoted=$(printf '%s' "$REPLICATION_PASSWORD" | sed "s/'/''/g")
+    printf '%s\n' \
+        "SET log_min_duration_statement = -1;" \
+        "SET log_statement = 'none';" \
+        "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'replicator') THEN CREATE ROLE replicator; END IF; END \$\$;" \
+        "ALTER ROLE replicator WITH REPLICATION LOGIN PASSWORD '$_quoted';" |
+        as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$PG_PORT" -U postgres -d postgres >/dev/null
+}
 
 stopping=no
 stop() {
@@ -95,6 +163,12 @@ trap stop TERM INT
 as_postgres pg_ctl start -D "$PGDATA" -w -t 300 -l "$PG_LOG_DIR/startup.log"
 pid=$(head -n 1 "$PGDATA/postmaster.pid")
 note "PostgreSQL running (pid $pid)"
+if [ "$PG_MODE" = primary ]; then
+    if [ -n "${REPLICATION_PASSWORD:-}" ]; then
+        ensure_replication_role || die "cannot set up the replication role"
+        note "replication role replicator in place"
+    fi
+fi
 
 log="$PG_LOG_DIR/postgresql.log"
 while [ "$stopping" = no ] && kill -0 "$pid" 2>/dev/null; do

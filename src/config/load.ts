@@ -2,7 +2,7 @@ import { join, resolve } from "node:path";
 import { ConfigError, type Problem } from "../core/errors.js";
 import type { Redactor } from "../core/redact.js";
 import { readEnvFile, type EnvEntry, type ParsedEnvFile } from "./env-file.js";
-import { derivedValues, withDefaults } from "./derive.js";
+import { derivedValues, profileAllows, withDefaults } from "./derive.js";
 import type { ConfigPaths, MicropodConfig } from "./model.js";
 import { crossFieldProblems } from "./rules.js";
 import { validateValues, type LocatedValue } from "./schema.js";
@@ -54,7 +54,7 @@ export async function loadConfig(envFile: string, opts: LoadOptions = {}): Promi
   problems.push(...crossFieldProblems(final, blanks, path));
   if (problems.length > 0) throw new ConfigError(`${path}: ${problems.length} problem${problems.length === 1 ? "" : "s"} in the configuration`, sortProblems(problems, path));
 
-  const missing = generatedVariables.filter((n) => !final.has(n));
+  const missing = generatedVariables.filter((n) => !final.has(n) && profileAllows(variableByName.get(n)!, final));
   const generated = generateSecrets(missing);
   const vars: Record<string, string> = Object.fromEntries(passthrough.map((e) => [e.key, e.value]));
   for (const v of variables) {

@@ -27,7 +27,7 @@ function sampleValue(v: VariableSpec): string {
   if (v.secret) return "";
   if (v.example !== undefined) return v.example;
   // A default that depends on other variables only applies when the line is left blank.
-  if (v.default !== undefined && !v.default.includes("${") && !v.defaultWhenSet) return v.default;
+  if (v.default !== undefined && !v.default.includes("${") && !v.defaultWhenSet && !v.defaultWithProfile) return v.default;
   return "";
 }
 
@@ -40,7 +40,8 @@ function facts(v: VariableSpec): string {
 
 function defaultText(v: VariableSpec, code = (s: string) => s): string {
   const when = v.defaultWhenSet ? `; ${code(v.defaultWhenSet.value)} when ${v.defaultWhenSet.variable} is set` : "";
-  return `${code(v.default!)}${when}`;
+  const profile = v.defaultWithProfile ? ` when COMPOSE_PROFILES has ${v.defaultWithProfile} (else unset)` : "";
+  return `${code(v.default!)}${profile}${when}`;
 }
 
 function wrap(text: string, width = 96): string[] {

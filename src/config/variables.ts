@@ -33,6 +33,13 @@ export interface VariableSpec {
   readonly aliases?: readonly string[];
   /** When this variable is set, the default is this value instead (S3_ENABLED follows the S3 key). */
   readonly defaultWhenSet?: { readonly variable: string; readonly value: string };
+  /**
+   * The default (for a generated secret: its generation) applies only while this Compose profile
+   * is active (COMPOSE_PROFILES): the variable belongs to an optional service, and without the
+   * service it stays unset, so the compose file's bare `NAME:` entry leaves it out of the
+   * containers' environment and no secret is made for a service that does not run.
+   */
+  readonly defaultWithProfile?: string;
   /** Where the value ends up in the suite, for docs/configuration.md's seed table. */
   readonly usedBy?: string;
 }
@@ -59,6 +66,8 @@ export const kinds = {
   region: kind("an S3 region name, like us-east-1", { pattern: "^[a-z0-9][a-z0-9-]*$" }),
   gitTag: kind("a Mastodon release tag, like v4.5.0", { pattern: "^v\\d+\\.\\d+\\.\\d+(-[A-Za-z0-9.]+)?$" }),
   freebsdRelease: kind("a FreeBSD release number, like 15.0", { pattern: "^\\d+\\.\\d+$" }),
+  profiles: kind("Compose profile names separated by commas, like redis-cache,postgresql-replica", { pattern: "^\\s*[a-zA-Z0-9][a-zA-Z0-9_.-]*\\s*(,\\s*[a-zA-Z0-9][a-zA-Z0-9_.-]*\\s*)*$" }),
+  memory: kind("a size as redis.conf writes it, like 256mb or 2gb", { pattern: "^[1-9][0-9]*(kb|mb|gb)?$" }),
   threads: kind("a whole number from 1 to 200", { pattern: "^(?:[1-9]|[1-9]\\d|1\\d\\d|200)$" }),
   deeplPlan: kind("free or pro", { enum: ["free", "pro"] }),
   railsEnv: kind("production (the only Rails environment the suite's images are built for)", { enum: ["production"] }),
@@ -106,13 +115,39 @@ export const variables: readonly VariableSpec[] = [
   { name: "DB_USER", group: "PostgreSQL", kind: kinds.identifier, default: "mastodon", description: "Database role Mastodon connects as.", usedBy: `DB_USER of ${MASTODON}` },
   { name: "DB_PASS", group: "PostgreSQL", kind: kinds.generatedPassword, secret: true, generated: true, aliases: ["DB_PASSWORD"],
     description: "Password of DB_USER. Generated (32 letters and digits) when blank.",
-    usedBy: `podman secret mastodon_db_pass: DB_PASS of postgresql (initdb), ${MASTODON}` },
+    usedBy: `podman secret mastodon_db_pass: DB_PASS of postgresql (initdb), DB_PASS and REPLICA_DB_PASS of ${MASTODON}` },
+  { name: "REPLICATION_PASSWORD", group: "PostgreSQL", kind: kinds.generatedPassword, secret: true, generated: true, defaultWithProfile: "postgresql-replica",
+    description: "Password of the role `replicator` that the read replica (profile postgresql-replica) streams the primary's WAL as. Generated (32 letters and digits) when blank and the profile is on; the primary sets it at every start.",
+    usedBy: "podman secret mastodon_replication_password: REPLICATION_PASSWORD of postgresql and postgresql-replica" },
+  // optional services
+  { name: "COMPOSE_PROFILES", group: "Optional services", kind: kinds.profiles,
+    description: "The optional services to run, by Compose profile, as Compose reads this variable: redis-cache (a second Redis for Mastodon's cache) and postgresql-replica (a streaming read replica of PostgreSQL). Blank: neither.",
+    usedBy: "the compose file's services with profiles: (only those of an active profile run)" },
+  { name: "REPLICA_DB_HOST", group: "Optional services", kind: kinds.host, default: "10.89.0.15", defaultWithProfile: "postgresql-replica",
+    description: "Host of the read replica Mastodon sends some reads to (Mastodon's REPLICA_DB_HOST): the suite's postgresql-replica when the postgresql-replica profile is on.",
+    usedBy: `REPLICA_DB_HOST of ${MASTODON}, only when set` },
+  { name: "REPLICA_DB_PORT", group: "Optional services", kind: kinds.port, default: "5433", defaultWithProfile: "postgresql-replica",
+    description: "Port of the read replica; the suite's postgresql-replica listens on 5433.", usedBy: `REPLICA_DB_PORT of ${MASTODON}, only when set` },
+  { name: "REPLICA_DB_NAME", group: "Optional services", kind: kinds.identifier, default: "${DB_NAME}", defaultWithProfile: "postgresql-replica",
+    description: "Database name on the replica (the primary's: a streaming replica is a copy). Setting it is what turns Mastodon's replica reads on.",
+    usedBy: `REPLICA_DB_NAME of ${MASTODON}, only when set` },
+  { name: "REPLICA_DB_USER", group: "Optional services", kind: kinds.identifier, default: "${DB_USER}", defaultWithProfile: "postgresql-replica",
+    description: "Role Mastodon reads the replica as (the primary's DB_USER, copied with the data; its password is DB_PASS).",
+    usedBy: `REPLICA_DB_USER of ${MASTODON}, only when set` },
   // redis
   { name: "REDIS_HOST", group: "Redis", kind: kinds.host, default: "10.89.0.11", description: "Redis host (the suite's redis container)." },
   { name: "REDIS_PORT", group: "Redis", kind: kinds.port, default: "6379", description: "Redis port." },
   { name: "REDIS_PASSWORD", group: "Redis", kind: kinds.generatedPassword, secret: true, generated: true,
     description: "Password Redis requires of every client (requirepass). Generated (32 letters and digits) when blank.",
-    usedBy: `podman secret mastodon_redis_password: REDIS_PASSWORD of redis (requirepass, rendered at start) and ${MASTODON}; micropod health` },
+    usedBy: `podman secret mastodon_redis_password: REDIS_PASSWORD of redis and redis-cache (requirepass, rendered at start), REDIS_PASSWORD of ${MASTODON} and CACHE_REDIS_PASSWORD of ${RAILS}; micropod health` },
+  { name: "CACHE_REDIS_HOST", group: "Redis", kind: kinds.host, default: "10.89.0.14", defaultWithProfile: "redis-cache",
+    description: "Redis host of Mastodon's cache (Mastodon's CACHE_REDIS_HOST): the suite's redis-cache container when the redis-cache profile is on. Unset, the cache shares REDIS_HOST's Redis.",
+    usedBy: `CACHE_REDIS_HOST of ${MASTODON}, only when set` },
+  { name: "CACHE_REDIS_PORT", group: "Redis", kind: kinds.port, default: "6380", defaultWithProfile: "redis-cache",
+    description: "Port of the cache Redis (Mastodon's CACHE_REDIS_PORT); the suite's redis-cache listens on 6380.", usedBy: `CACHE_REDIS_PORT of ${MASTODON}, only when set` },
+  { name: "CACHE_REDIS_MAXMEMORY", group: "Redis", kind: kinds.memory, default: "256mb",
+    description: "Memory the redis-cache container may fill before it evicts the least recently used keys (its maxmemory).",
+    usedBy: "REDIS_MAXMEMORY of redis-cache" },
   // Mastodon secrets
   { name: "SECRET_KEY", group: "Mastodon secrets", kind: kinds.railsSecret, secret: true, generated: true,
     description: "Mastodon's SECRET_KEY_BASE (sessions, signed cookies). Generated like `rails secret` when blank.",

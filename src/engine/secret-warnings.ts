@@ -16,8 +16,10 @@ export interface MissingSecret {
  * DEEPL_API_KEY). Blank is how such a feature is left off, and the configuration loader already
  * refuses the blank that is a mistake: a companion set without it (MY_MAIL_USER without
  * MY_MAIL_PASSWORD, ELASTIC_USER without ELASTIC_PASSWORD) or its feature switched on
- * (S3_ENABLED=true). Every other empty secret is worth a line: a variable a user's compose file
- * names that the configuration lacks, a secret file that is missing or empty.
+ * (S3_ENABLED=true). Silent too for a secret of an optional service whose profile is off
+ * (REPLICATION_PASSWORD): it is generated only with the profile. Every other empty secret is
+ * worth a line: a variable a user's compose file names that the configuration lacks, a secret
+ * file that is missing or empty.
  */
 export function missingSecretWarnings(suite: Suite, missing: readonly MissingSecret[]): string[] {
   const bySecret = new Map<string, MissingSecret[]>();
@@ -40,5 +42,5 @@ export function missingSecretWarnings(suite: Suite, missing: readonly MissingSec
 function optionalBlank(suite: Suite, source: string): boolean {
   const variable = suite.secrets.get(source)?.environment;
   const spec = variable === undefined ? undefined : variableByName.get(variable);
-  return !!spec && spec.secret === true && !spec.generated && !spec.required;
+  return !!spec && spec.secret === true && !spec.required && (!spec.generated || spec.defaultWithProfile !== undefined);
 }

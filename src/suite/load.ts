@@ -4,6 +4,8 @@ import { parseDocument } from "yaml";
 import { SuiteError, type Problem } from "../core/errors.js";
 import { checkSuite } from "./checks.js";
 import { checkServiceHosts, crossHostLinks, placeServices, readHosts } from "./placement.js";
+import { activeProfiles } from "../config/profiles.js";
+import { servicesLeftOut, withoutLeftOut } from "./profiles.js";
 import { readRoles } from "./roles.js";
 import { readComposeEnvFile } from "./compose-env-file.js";
 import { interpolate, InterpolationError, type Vars } from "./interpolate.js";
@@ -20,7 +22,8 @@ import type { Network, Service, Suite } from "./model.js";
  *    they are only templates, already merged where they are used);
  * 3. the Compose Specification's JSON schema;
  * 4. normalisation (env_file, relative paths, durations, healthcheck tests), the suite
- *    checks in checks.ts and the roles of `x-micropod: roles:` (roles.ts).
+ *    checks in checks.ts and the roles of `x-micropod: roles:` (roles.ts); a service whose
+ *    `profiles:` are none of COMPOSE_PROFILES is left out, as Compose leaves it (profiles.ts).
  *
  * Every problem found is reported at once in one SuiteError (exit 4), each with the file, line
  * when known, and the path of the value (`services/web/depends_on/redis`).
@@ -64,13 +67,16 @@ export async function loadSuite(composeFile: string, vars: Readonly<Record<strin
 
   const dir = dirname(file);
   const project = typeof root.name === "string" ? root.name : projectNameFrom(dir);
-  const rawServices = (root.services ?? {}) as Record<string, Raw>;
+  const allServices = (root.services ?? {}) as Record<string, Raw>;
+  const leftOut = servicesLeftOut(allServices, activeProfiles(vars.COMPOSE_PROFILES));
+  const rawServices = Object.fromEntries(Object.entries(allServices).filter(([name]) => !leftOut.has(name)));
   const envFiles = await readEnvFiles(rawServices, dir, vars, problems, report);
 
-  const services = new Map<string, Service>();
+  const normalised = new Map<string, Service>();
   for (const [name, raw] of Object.entries(rawServices)) {
-    services.set(name, normaliseService(name, raw, { project, dir, vars, envFiles, report }));
+    normalised.set(name, normaliseService(name, raw, { project, dir, vars, envFiles, report }));
   }
+  const services = withoutLeftOut(normalised, leftOut, report);
 
   const networks = new Map<string, Network>();
   for (const [key, v] of Object.entries((root.networks ?? {}) as Raw)) networks.set(key, networkOf(key, v, project));

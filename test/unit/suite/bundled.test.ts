@@ -16,8 +16,10 @@ const composeFile = resolve(root, "containerfiles/compose.yaml");
 /** docs/suite.md's service table: service → image, networks, IPv4, IPv6 (the shared contract). */
 function contract(): Array<{ service: string; image: string; networks: string[]; ipv4: string[]; ipv6: string[] }> {
   const text = readFileSync(resolve(root, "docs/suite.md"), "utf8");
+  // The first table only: the optional services' table follows it.
+  const start = text.indexOf("| service |");
   const rows = text
-    .slice(text.indexOf("| service |"))
+    .slice(start, text.indexOf("\n\n", start))
     .split("\n")
     .filter((l) => /^\| [a-z]/.test(l) && !l.startsWith("| service"));
   const list = (cell: string) => (cell === "—" ? [] : cell.split(" + "));
@@ -214,6 +216,7 @@ describe("the bundled compose file", async () => {
       "active_record_encryption_key_derivation_salt=ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT",
       "active_record_encryption_primary_key=ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY",
       "db_pass=DB_PASS",
+      "replication_password=REPLICATION_PASSWORD",
       "redis_password=REDIS_PASSWORD",
       "my_mail_password=MY_MAIL_PASSWORD",
       "s3_secret_access_key=S3_SECRET_ACCESS_KEY",
@@ -228,7 +231,9 @@ describe("the bundled compose file", async () => {
       "active_record_encryption_key_derivation_salt->ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT:env",
       "active_record_encryption_primary_key->ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY:env",
       "db_pass->DB_PASS:env",
+      "db_pass->REPLICA_DB_PASS:env",
       "redis_password->REDIS_PASSWORD:env",
+      "redis_password->CACHE_REDIS_PASSWORD:env",
       "my_mail_password->SMTP_PASSWORD:env",
       "s3_secret_access_key->AWS_SECRET_ACCESS_KEY:env",
       "elastic_password->ES_PASS:env",
@@ -274,7 +279,8 @@ describe("the bundled compose file", async () => {
       .join("\n");
     const unused = variables
       .map((v) => v.name)
-      .filter((name) => !new RegExp(`\\$\\{${name}\\b|environment: ${name}\\b`).test(compose))
+      // `${NAME}`, a secret's `environment: NAME`, or a bare `NAME:` (its value, when set, passed as it is).
+      .filter((name) => !new RegExp(`\\$\\{${name}\\b|environment: ${name}\\b|^ +${name}:$`, "m").test(compose))
       .filter((name) => !new RegExp(`vars\\??\\.${name}\\b|vars\\[["']${name}["']\\]|setting\\(["']${name}["']\\)`).test(sources));
     expect(unused).toEqual([]);
   });
