@@ -16,7 +16,7 @@ export const title = "podman: the CLI forked per call against one REST request o
 
 const REPS = 5;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const run = promisify(execFile);
+const cli = promisify(execFile);
 
 function api(socketPath, method, path) {
   return new Promise((resolve, reject) => {
@@ -51,22 +51,22 @@ export async function run(report) {
     if (!existsSync(socket)) throw new Error("podman system service did not listen within 30 s");
     const names = Array.from({ length: 2 * REPS }, (_, i) => `api-${i}`);
     for (const n of names) {
-      await run("podman", ["create", "--name", n, "--network", "none", sb.image, "sh", "-c", "trap 'exit 0' TERM; while :; do sleep 60 & wait $!; done"]);
+      await cli("podman", ["create", "--name", n, "--network", "none", sb.image, "sh", "-c", "trap 'exit 0' TERM; while :; do sleep 60 & wait $!; done"]);
     }
-    const cli = names.slice(0, REPS);
+    const viaCli = names.slice(0, REPS);
     const rest = names.slice(REPS);
     const start = { cli: [], rest: [] };
     const stop = { cli: [], rest: [] };
     const ps = { cli: [], rest: [] };
     for (let i = 0; i < REPS; i++) {
-      start.cli.push(await timed(() => run("podman", ["start", cli[i]])));
+      start.cli.push(await timed(() => cli("podman", ["start", viaCli[i]])));
       start.rest.push(await timed(() => api(socket, "POST", `/containers/${rest[i]}/start`)));
-      ps.cli.push(await timed(() => run("podman", ["ps", "--all", "--format", "json"])));
+      ps.cli.push(await timed(() => cli("podman", ["ps", "--all", "--format", "json"])));
       ps.rest.push(await timed(() => api(socket, "GET", "/containers/json?all=true")));
     }
     await sleep(500); // every shell has set its trap
     for (let i = 0; i < REPS; i++) {
-      stop.cli.push(await timed(() => run("podman", ["stop", "--time", "5", cli[i]])));
+      stop.cli.push(await timed(() => cli("podman", ["stop", "--time", "5", viaCli[i]])));
       stop.rest.push(await timed(() => api(socket, "POST", `/containers/${rest[i]}/stop?timeout=5`)));
     }
     for (const [label, m] of [["start", start], ["stop (exits at once on SIGTERM)", stop], ["ps --all", ps]]) {
