@@ -16,6 +16,7 @@ export function podmanSandbox({ exportEnv = true } = {}) {
   );
   writeFileSync(join(root, "storage.conf"), `[storage]\ndriver = "vfs"\nrunroot = ${JSON.stringify(join(root, "run"))}\ngraphroot = ${JSON.stringify(join(root, "graph"))}\n`);
   const env = { CONTAINERS_CONF: join(root, "containers.conf"), CONTAINERS_STORAGE_CONF: join(root, "storage.conf") };
+  const before = { CONTAINERS_CONF: process.env.CONTAINERS_CONF, CONTAINERS_STORAGE_CONF: process.env.CONTAINERS_STORAGE_CONF };
   if (exportEnv) Object.assign(process.env, env);
   const withEnv = { env: { ...process.env, ...env } };
   const busybox = execFileSync("sh", ["-c", "command -v busybox"], { encoding: "utf8" }).trim();
@@ -37,6 +38,12 @@ export function podmanSandbox({ exportEnv = true } = {}) {
         /* the directory removal is what matters */
       }
       rmSync(root, { recursive: true, force: true });
+      // The next section gets the machine's podman back, not this removed sandbox.
+      if (!exportEnv) return;
+      for (const [k, v] of Object.entries(before)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
     },
   };
 }
