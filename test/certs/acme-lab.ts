@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { connect } from "node:tls";
 import { parseEnvText } from "../../src/config/env-file.js";
 import type { CertificateProxy } from "../../src/certs/proxy.js";
-import { freePort } from "../health/redis-server.js";
+import { freePort } from "../support/free-port.js";
 import { requireTool } from "../support/require-tool.js";
 import { cleanUp, deferCleanup, once } from "../support/cleanup.js";
 import { tempDir } from "../support/temp.js";

@@ -1,12 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseEnvText } from "../../src/config/env-file.js";
 import { loadSuite } from "../../src/suite/load.js";
 import type { Suite } from "../../src/suite/model.js";
 import { deferCleanup } from "../support/cleanup.js";
+import { freePort } from "../support/free-port.js";
 import { requireTool } from "../support/require-tool.js";
 import { tempDir } from "../support/temp.js";
 
@@ -26,17 +26,6 @@ let work: string;
 let pgBin: string;
 let suite: Suite;
 const ports = { primary: 0, replica: 0 };
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 interface Server {
   child: ChildProcess;

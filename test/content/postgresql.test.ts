@@ -1,10 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseEnvText } from "../../src/config/env-file.js";
 import { loadSuite } from "../../src/suite/load.js";
+import { freePort } from "../support/free-port.js";
 import { requireTool } from "../support/require-tool.js";
 import { deferCleanup } from "../support/cleanup.js";
 import { tempDir } from "../support/temp.js";
@@ -26,17 +26,6 @@ let pgBin: string;
 let port: number;
 /** What compose.yaml gives the postgresql service (sample.env): the backend network's subnets. */
 let composeEnv: Record<string, string>;
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 function baseEnv(): Record<string, string> {
   return {

@@ -7,7 +7,7 @@ import { loadConfig } from "../../src/config/load.js";
 import type { MicropodConfig } from "../../src/config/model.js";
 import { loadSuite } from "../../src/suite/load.js";
 import type { Suite } from "../../src/suite/model.js";
-import { freePort } from "../health/redis-server.js";
+import { freePort } from "../support/free-port.js";
 import { cleanUp } from "../support/cleanup.js";
 import { requireTool } from "../support/require-tool.js";
 import { tempDir } from "../support/temp.js";

@@ -14,7 +14,7 @@ import { parseEvery } from "../../src/health/schedule.js";
 import { healthSetup } from "../../src/health/setup.js";
 import { loadSuite } from "../../src/suite/load.js";
 import type { Suite } from "../../src/suite/model.js";
-import { freePort } from "../health/redis-server.js";
+import { freePort } from "../support/free-port.js";
 import { cleanUp } from "../support/cleanup.js";
 import { requireTool } from "../support/require-tool.js";
 import { tempDir } from "../support/temp.js";

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { requireTool } from "../support/require-tool.js";
-import { freePort } from "./redis-server.js";
+import { freePort } from "../support/free-port.js";
 import { deferCleanup, once } from "../support/cleanup.js";
 import { tempDir } from "../support/temp.js";
 

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { type Socket, connect, createServer } from "node:net";
 import { Redis } from "ioredis";
+import { freePort } from "../support/free-port.js";
 import { requireTool } from "../support/require-tool.js";
 import { deferCleanup, once } from "../support/cleanup.js";
 import { tempDir } from "../support/temp.js";
@@ -12,18 +13,6 @@ export interface RedisServer {
   readonly url: string;
   client(): Redis;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export interface RedisOptions {

@@ -17,7 +17,8 @@ import { type RunningMicropod, spawnMicropod } from "../support/cli.js";
 import { type PodmanSandbox, createPodmanSandbox } from "../support/podman-env.js";
 import { requireTool } from "../support/require-tool.js";
 import { type AlertmanagerServer, startAlertmanager } from "./alertmanager-server.js";
-import { type SilentListener, freePort, startLoadingRedis, startRedis, startSilentListener } from "./redis-server.js";
+import { freePort } from "../support/free-port.js";
+import { type SilentListener, startLoadingRedis, startRedis, startSilentListener } from "./redis-server.js";
 import { startedAt } from "./sidekiq-worker.js";
 import { tempDir } from "../support/temp.js";
 

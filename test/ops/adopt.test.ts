@@ -14,7 +14,8 @@ import { parseQueuesSpec } from "../../src/health/targets.js";
 import { type AdoptOptions, adopt } from "../../src/ops/adopt.js";
 import { createPodmanSandbox, type PodmanSandbox } from "../support/podman-env.js";
 import { FAKES } from "../host/fake-host.js";
-import { SandboxRunner, freePort, pgBin } from "./support.js";
+import { SandboxRunner, pgBin } from "./support.js";
+import { freePort } from "../support/free-port.js";
 import { tempDir } from "../support/temp.js";
 
 /**

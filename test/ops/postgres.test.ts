@@ -8,8 +8,9 @@ import { backup } from "../../src/ops/backup.js";
 import { enableQueryStats } from "../../src/ops/query-stats.js";
 import { restore } from "../../src/ops/restore.js";
 import { createPodmanSandbox, type PodmanSandbox } from "../support/podman-env.js";
+import { freePort } from "../support/free-port.js";
 import { tempDir } from "../support/temp.js";
-import { SandboxRunner, freePort, logBuffer, newCluster, opsContext, runSleeper, service, suiteOf, untilHealthy } from "./support.js";
+import { SandboxRunner, logBuffer, newCluster, opsContext, runSleeper, service, suiteOf, untilHealthy } from "./support.js";
 
 /**
  * Real PostgreSQL 15 (Debian's) in a real podman container: backup, restore into a fresh

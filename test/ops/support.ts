@@ -1,6 +1,5 @@
 import { execFileSync } from "node:child_process";
 import { chownSync, mkdirSync, writeFileSync, chmodSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import type { Command } from "../../src/core/command.js";
@@ -37,17 +36,6 @@ export function service(name: string, over: Partial<Service> = {}): Service {
 
 export function suiteOf(file: string, services: Service[]): Suite {
   return { project: "mastodon", file, services: new Map(services.map((s) => [s.name, s])), networks: new Map(), volumes: new Map(), secrets: new Map() };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
-    });
-  });
 }
 
 /** A log destination the test can read back (to scan for leaked secrets). */

@@ -9,8 +9,9 @@ import { startServices } from "../../src/engine/start.js";
 import { upgrade } from "../../src/ops/upgrade.js";
 import { loadSuite } from "../../src/suite/load.js";
 import { createPodmanSandbox, type PodmanSandbox } from "../support/podman-env.js";
+import { freePort } from "../support/free-port.js";
 import { tempDir } from "../support/temp.js";
-import { SandboxRunner, freePort, newCluster, opsContext, untilHealthy } from "./support.js";
+import { SandboxRunner, newCluster, opsContext, untilHealthy } from "./support.js";
 
 /**
  * upgrade on real podman, on a compose file with the bundled suite's structure
