@@ -31,7 +31,7 @@ export function withDefaults(values: ReadonlyMap<string, LocatedValue>, envFile:
 }
 
 /** Whether a variable's default or generation applies: always, or while its profile is active. */
-export function profileAllows(v: VariableSpec, values: ReadonlyMap<string, LocatedValue>): boolean {
+export function profileAllows(v: VariableSpec, values: ReadonlyMap<string, Pick<LocatedValue, "value">>): boolean {
   return v.defaultWithProfile === undefined || activeProfiles(values.get(PROFILES_VARIABLE)?.value).has(v.defaultWithProfile);
 }
 

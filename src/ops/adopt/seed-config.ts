@@ -5,6 +5,7 @@ import { parseEnvText } from "../../config/env-file.js";
 import { configPaths, loadConfig } from "../../config/load.js";
 import type { MicropodConfig } from "../../config/model.js";
 import { generateSecrets, renderSecretsFile } from "../../config/secrets.js";
+import { profileAllows } from "../../config/derive.js";
 import { canonicalName, generatedVariables, variableByName } from "../../config/variables.js";
 import { ConfigError, type Problem } from "../../core/errors.js";
 import type { SeedSecrets } from "./seed-secrets.js";
@@ -45,6 +46,7 @@ export interface AdoptedConfig {
 export const GENERATED_ON_ADOPT: ReadonlyMap<string, string> = new Map([
   ["REDIS_PASSWORD", "the seed's Redis has none; micropod's redis requires it of every client"],
   ["ELASTIC_PASSWORD", "the seed's OpenSearch runs without its security plugin; micropod's creates ELASTIC_USER with it at its first start"],
+  ["REPLICATION_PASSWORD", "the seed has no read replica; micropod's postgresql creates the replication role with it at every start"],
 ]);
 
 /**
@@ -67,7 +69,9 @@ export async function adoptedConfig(seedEnv: string, stored: SeedSecrets, dataDi
   const persist = new Map<string, string>();
   const reused: ReusedSecret[] = [];
   const generated: string[] = [];
-  for (const name of generatedVariables) {
+  // A secret only an optional service uses (REPLICATION_PASSWORD) is wanted only with its profile on.
+  const wanted = generatedVariables.filter((n) => profileAllows(variableByName.get(n)!, fromEnv));
+  for (const name of wanted) {
     const env = fromEnv.get(name);
     const kept = stored.secrets.get(name);
     if (env && kept && env.value !== kept.value) {
@@ -81,7 +85,7 @@ export async function adoptedConfig(seedEnv: string, stored: SeedSecrets, dataDi
       generated.push(name);
     }
   }
-  const missing = generatedVariables.filter((n) => !fromEnv.has(n) && !stored.secrets.has(n) && !GENERATED_ON_ADOPT.has(n));
+  const missing = wanted.filter((n) => !fromEnv.has(n) && !stored.secrets.has(n) && !GENERATED_ON_ADOPT.has(n));
   for (const name of missing) {
     const seedName = variableByName.get(name)!.aliases?.[0] ?? name;
     problems.push({ file: seedEnv, path: seedName, message: `not in the seed's .env nor stored in ${stored.read.length ? stored.read.join(", ") : "its secrets directory"}: adopting would generate a new one (${consequence(name)}); set it in the .env or pass --seed-secrets DIR` });

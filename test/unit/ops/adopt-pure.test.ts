@@ -40,6 +40,15 @@ describe("the adopted configuration's Redis password", () => {
     expect(adopted.config.generatedSecrets).toEqual([]);
   });
 
+  it("the replication password is wanted only with the read replica's profile on, and then generated: the seed had no replica", async () => {
+    const off = seedEnv("REDIS_PASSWORD=the-seeds-own\n");
+    expect((await adoptedConfig(off.env, noStore, off.data, off.target)).generated).toEqual([]);
+    const on = seedEnv("REDIS_PASSWORD=the-seeds-own\nCOMPOSE_PROFILES=postgresql-replica\n");
+    const adopted = await adoptedConfig(on.env, noStore, on.data, on.target);
+    expect(adopted.generated).toEqual(["REPLICATION_PASSWORD"]);
+    expect(adopted.config.vars.REPLICATION_PASSWORD).toBe(adopted.persist.get("REPLICATION_PASSWORD"));
+  });
+
   it("is the seed's own when its .env sets one", async () => {
     const { env, data, target } = seedEnv("REDIS_PASSWORD=the-seeds-own\n");
     const adopted = await adoptedConfig(env, noStore, data, target);
