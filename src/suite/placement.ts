@@ -157,8 +157,8 @@ function portFrom(client: Service, variable: string): number | undefined {
 
 /**
  * The services as placement makes them: each client's variable now names the serving host's
- * private address, and each server publishes the linked port there (`ADDRESS:PORT:PORT/tcp`),
- * once per port.
+ * private address, each server publishes the linked port there (`ADDRESS:PORT:PORT/tcp`),
+ * once per port, and a server with `peers-variable` is told its clients' hosts.
  */
 export function placeServices(services: ReadonlyMap<string, Service>, hosts: ReadonlyMap<string, SuiteHost>, links: readonly CrossHostLink[]): Map<string, Service> {
   const out = new Map(services);
@@ -171,7 +171,37 @@ export function placeServices(services: ReadonlyMap<string, Service>, hosts: Rea
     const publish = `${hostLiteral(hosts.get(l.serverHost)!.address!)}:${l.port}:${l.port}/tcp`;
     if (!s.ports.includes(publish)) out.set(l.server, { ...s, ports: [...s.ports, publish] });
   }
+  for (const [name, s] of out) out.set(name, withPeers(s, hosts, links));
   return out;
+}
+
+/**
+ * A service's `x-micropod: {peers-variable: NAME}`: the environment variable placement fills with
+ * the private addresses of the other hosts whose services reach it, for a server that admits its
+ * clients by address (the bundled postgresql's pg_hba, PG_HBA_PEERS). Space-separated and
+ * sorted, after any addresses the file writes there itself; left as written when no service on
+ * another host reaches it, so the one-host suite's environment is unchanged.
+ */
+const PEERS_VARIABLE = "peers-variable";
+
+function withPeers(server: Service, hosts: ReadonlyMap<string, SuiteHost>, links: readonly CrossHostLink[]): Service {
+  const variable = server.extensions[PEERS_VARIABLE];
+  if (typeof variable !== "string") return server;
+  const peers = links.filter((l) => l.server === server.name).map((l) => hosts.get(l.clientHost)!.address!);
+  if (peers.length === 0) return server;
+  const written = (server.environment[variable] ?? "").split(/\s+/).filter(Boolean);
+  const value = [...new Set([...written, ...[...peers].sort()])].join(" ");
+  return { ...server, environment: { ...server.environment, [variable]: value } };
+}
+
+/** `x-micropod: {peers-variable:}` must name an environment variable. */
+export function checkPeersVariables(services: ReadonlyMap<string, Service>, report: Report): void {
+  for (const s of services.values()) {
+    const v = s.extensions[PEERS_VARIABLE];
+    if (v !== undefined && (typeof v !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v))) {
+      report(`services/${s.name}/x-micropod/${PEERS_VARIABLE}`, "must be the name of an environment variable (e.g. PG_HBA_PEERS), which placement fills with the addresses of the hosts that reach this service");
+    }
+  }
 }
 
 /** Services placed on a host the file does not declare. */
