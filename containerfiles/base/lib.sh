@@ -58,6 +58,7 @@ check_ip() {
 # (each defaulting when unset or empty). A proxy's upstream is an IP address: the suite's own
 # frontend address, or the private address of the host placement put the service on.
 upstream() {
+    _host=$3 _port=$4
     eval "_host=\${$1:-$3}"
     eval "_port=\${$2:-$4}"
     _host=$(unbracket "$_host")
