@@ -127,6 +127,11 @@ export function crossHostLinks(services: ReadonlyMap<string, Service>, hosts: Re
         u.hostname = hostLiteral(where);
         placed = u.href;
       }
+      const rival = links.find((l) => l.serverHost === serverHost && l.port === port && l.server !== target.service.name);
+      if (rival) {
+        report(at, `names ${target.service.name} on port ${port}, which ${rival.server} on ${serverHost} publishes there too (for ${rival.client}): one address cannot publish a port twice; place one of them on another host`);
+        continue;
+      }
       links.push({ client: client.name, clientHost, server: target.service.name, serverHost, variable, port, value: placed });
     }
   }

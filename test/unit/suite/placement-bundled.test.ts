@@ -85,6 +85,13 @@ describe("the proxies on a host of their own", async () => {
   });
 });
 
+test("haproxy alone on edge: varnish and nginx-media would both publish port 80 on local's address, and that is refused", async () => {
+  const err = await loadPlaced({ local: "192.0.2.10", edge: "192.0.2.50" }, { haproxy: "edge" }, sampleVars).catch((e: unknown) => e);
+  expect((err as { problems: { path: string; message: string }[] }).problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+    "services/haproxy/environment/HAPROXY_MEDIA_HOST: names nginx-media on port 80, which varnish on local publishes there too (for haproxy): one address cannot publish a port twice; place one of them on another host",
+  ]);
+});
+
 describe("PostgreSQL told the hosts whose services connect to it", () => {
   test("one host: no PG_HBA_PEERS", async () => {
     const suite = await loadSuite(bundled, replicaVars);
