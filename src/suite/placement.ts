@@ -189,14 +189,25 @@ export function placeServices(services: ReadonlyMap<string, Service>, hosts: Rea
  */
 const PEERS_VARIABLE = "peers-variable";
 
+const peersVariableOf = (s: Service): string | undefined => (typeof s.extensions[PEERS_VARIABLE] === "string" ? (s.extensions[PEERS_VARIABLE] as string) : undefined);
+
 function withPeers(server: Service, hosts: ReadonlyMap<string, SuiteHost>, links: readonly CrossHostLink[]): Service {
-  const variable = server.extensions[PEERS_VARIABLE];
-  if (typeof variable !== "string") return server;
+  const variable = peersVariableOf(server);
+  if (variable === undefined) return server;
   const peers = links.filter((l) => l.server === server.name).map((l) => hosts.get(l.clientHost)!.address!);
   if (peers.length === 0) return server;
   const written = (server.environment[variable] ?? "").split(/\s+/).filter(Boolean);
   const value = [...new Set([...written, ...[...peers].sort()])].join(" ");
   return { ...server, environment: { ...server.environment, [variable]: value } };
+}
+
+/** The peers variables placement set (services reached from other hosts that take one), as they now read: for `plan`. */
+export function placedPeers(suite: Suite): Array<{ service: string; variable: string; value: string }> {
+  const reached = new Set((suite.links ?? []).map((l) => l.server));
+  return [...suite.services.values()].flatMap((s) => {
+    const variable = peersVariableOf(s);
+    return variable !== undefined && reached.has(s.name) ? [{ service: s.name, variable, value: s.environment[variable] ?? "" }] : [];
+  });
 }
 
 /** `x-micropod: {peers-variable:}` must name an environment variable. */
