@@ -53,6 +53,25 @@ check_ip() {
     esac
 }
 
+# upstream HOST_VAR PORT_VAR DEFAULT_HOST DEFAULT_PORT: prints ADDRESS:PORT ([ADDRESS]:PORT for
+# IPv6), the form nginx's `server` and haproxy's `server` lines take, from the two variables
+# (each defaulting when unset or empty). A proxy's upstream is an IP address: the suite's own
+# frontend address, or the private address of the host placement put the service on.
+upstream() {
+    _host=$3 _port=$4
+    eval "_host=\${$1:-$3}"
+    eval "_port=\${$2:-$4}"
+    _host=$(unbracket "$_host")
+    case $_port in "" | *[!0-9]*) die "$2=$_port is not a port number" ;; esac
+    if is_ipv4 "$_host" && [ "${_host#*/}" = "$_host" ]; then
+        printf '%s:%s' "$_host" "$_port"
+    elif is_ipv6 "$_host" && [ "${_host#*/}" = "$_host" ]; then
+        printf '[%s]:%s' "$_host" "$_port"
+    else
+        die "$1=$_host is not an IP address"
+    fi
+}
+
 # render TEMPLATE_NAME OUTPUT: $MICROPOD_TEMPLATES/TEMPLATE_NAME with ${VAR}s from the environment.
 render() {
     "$MICROPOD_LIBEXEC/render-template" "$MICROPOD_TEMPLATES/$1" "$2"

@@ -7,6 +7,10 @@
 #   S3_ALIAS_HOST             optional: the media host name, routed to nginx-media
 #   HAPROXY_CERT_DIR          TLS certificates, PEM with key (default /usr/local/etc/haproxy/certs);
 #                             with none there, only port 80 is served
+#   HAPROXY_VARNISH_HOST, HAPROXY_VARNISH_PORT  varnish: default 10.89.1.50, 80
+#   HAPROXY_MEDIA_HOST, HAPROXY_MEDIA_PORT      nginx-media: default 10.89.1.41, 80
+#                             IP addresses: the frontend addresses compose.yaml gives them, or,
+#                             when placed on another host, that host's private address
 #   HAPROXY_USER, HAPROXY_GROUP  (default www, www)
 #   MICROPOD_CONF_DIR         where haproxy.cfg goes (default /usr/local/etc/haproxy)
 set -eu
@@ -24,6 +28,8 @@ ip6=$(unbracket "${IP6_ADDRESS:-}")
 [ -n "$ip4$ip6" ] || die "neither IP4_ADDRESS nor IP6_ADDRESS is set: set at least one in the .env file"
 [ -z "$ip4" ] || check_ip IP4_ADDRESS "$ip4" 4
 [ -z "$ip6" ] || check_ip IP6_ADDRESS "$ip6" 6
+HAPROXY_VARNISH_UPSTREAM=$(upstream HAPROXY_VARNISH_HOST HAPROXY_VARNISH_PORT 10.89.1.50 80)
+HAPROXY_MEDIA_UPSTREAM=$(upstream HAPROXY_MEDIA_HOST HAPROXY_MEDIA_PORT 10.89.1.41 80)
 
 tls=no
 for pem in "$cert_dir"/*.pem; do
@@ -75,6 +81,7 @@ else
     HAPROXY_MEDIA_ROUTE="    # S3_ALIAS_HOST is blank: no media host."
 fi
 
-export DOMAIN HAPROXY_USER HAPROXY_GROUP HAPROXY_BINDS HAPROXY_FORWARDED HAPROXY_TLS HAPROXY_MEDIA_ROUTE
+export DOMAIN HAPROXY_USER HAPROXY_GROUP HAPROXY_BINDS HAPROXY_FORWARDED HAPROXY_TLS HAPROXY_MEDIA_ROUTE \
+    HAPROXY_VARNISH_UPSTREAM HAPROXY_MEDIA_UPSTREAM
 mkdir -p "$conf_dir"
 render haproxy.cfg.template "$conf_dir/haproxy.cfg"

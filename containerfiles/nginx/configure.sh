@@ -3,6 +3,10 @@
 #   DOMAIN                    the instance's domain (server_name)
 #   PROXY_IP_V4, PROXY_IP_V6  optional: the operator's proxy in front of haproxy, trusted for
 #                             X-Forwarded-For together with the suite's own haproxy and varnish
+#   NGINX_WEB_HOST, NGINX_WEB_PORT              web (puma): default 10.89.1.30, 3000
+#   NGINX_STREAMING_HOST, NGINX_STREAMING_PORT  streaming: default 10.89.1.31, 4000
+#                             IP addresses: the frontend addresses compose.yaml gives them, or,
+#                             when placed on another host, that host's private address
 #   MICROPOD_CONF_DIR         where nginx.conf goes (default /usr/local/etc/nginx)
 #   NGINX_USER                worker user (default www)
 set -eu
@@ -29,6 +33,9 @@ done
 NGINX_REAL_IP="${NGINX_REAL_IP}    real_ip_header X-Forwarded-For;
     real_ip_recursive on;"
 
-export DOMAIN NGINX_USER NGINX_REAL_IP
+NGINX_WEB_UPSTREAM=$(upstream NGINX_WEB_HOST NGINX_WEB_PORT 10.89.1.30 3000)
+NGINX_STREAMING_UPSTREAM=$(upstream NGINX_STREAMING_HOST NGINX_STREAMING_PORT 10.89.1.31 4000)
+
+export DOMAIN NGINX_USER NGINX_REAL_IP NGINX_WEB_UPSTREAM NGINX_STREAMING_UPSTREAM
 mkdir -p "$conf_dir"
 render nginx.conf.template "$conf_dir/nginx.conf"

@@ -8,6 +8,9 @@
 #   PG_LISTEN, PG_PORT  listen_addresses and port (default '*' and 5432)
 #   PG_HBA_NETWORKS_V4, PG_HBA_NETWORKS_V6  networks (CIDR, space-separated) whose clients may
 #                connect with a password: the backend network's subnets (compose.yaml); at least one
+#   PG_HBA_PEERS addresses (space-separated) of other hosts whose clients may connect with a
+#                password too: placement sets it to the hosts whose services reach this one; unset
+#                on one host
 #   REPLICATION_PASSWORD  (secret) password of the role `replicator` (REPLICATION LOGIN). On the
 #                primary, when set: the role is created or its password set at every start, and
 #                the same networks may connect for replication with it
@@ -83,13 +86,14 @@ elif [ ! -s "$PGDATA/PG_VERSION" ]; then
     echo "include_if_exists = 'micropod.conf'" >>"$PGDATA/postgresql.conf"
 fi
 
-# pg_hba.conf: the client networks may connect, with a password; nothing else from the network.
+# pg_hba.conf: the client networks and the peer hosts (PG_HBA_PEERS) may connect, with a
+# password; nothing else from the network. Replication too, with REPLICATION_PASSWORD: a replica
+# on another host is one of the peers.
 # micropod's lines sit between two markers and are rewritten at every start, so a changed subnet
 # takes effect on an existing cluster; every other line is the administrator's and kept. The
 # lines earlier micropod versions wrote once at initdb (the single network's subnets) go.
 # write_hba NETWORK...: pg_hba.conf with micropod's block for these networks.
 write_hba() {
-    [ $# -gt 0 ] || die "neither PG_HBA_NETWORKS_V4 nor PG_HBA_NETWORKS_V6 is set: the clients' networks (compose.yaml sets the backend network's subnets)"
     for _net in "$@"; do
         case $_net in
             */*) is_ipv4 "$_net" || is_ipv6 "$_net" || die "PG_HBA_NETWORKS: $_net is not a network in CIDR form" ;;
@@ -107,7 +111,7 @@ write_hba() {
             legacy && $1 == "host" && $2 == "all" && $3 == "all" && ($4 == "10.89.0.0/24" || $4 == "fd00:10:89::/64") && $5 == "scram-sha-256" { next }
             { legacy = 0; print }
         ' "$_hba"
-        echo "# micropod: begin (rewritten at every start from PG_HBA_NETWORKS_V4/V6)"
+        echo "# micropod: begin (rewritten at every start from PG_HBA_NETWORKS_V4/V6 and PG_HBA_PEERS)"
         for _net in "$@"; do
             printf 'host    all             all             %-23s scram-sha-256\n' "$_net"
         done
@@ -122,9 +126,27 @@ write_hba() {
     chmod 0600 "$_tmp"
     mv -f "$_tmp" "$_hba"
 }
+# peer_networks ADDRESS...: each peer host's address as the one-address network pg_hba takes.
+peer_networks() {
+    for _peer in "$@"; do
+        _peer=$(unbracket "$_peer")
+        case $_peer in */*) die "PG_HBA_PEERS: $_peer is not an address (a host's, without /length)" ;; esac
+        if is_ipv4 "$_peer"; then
+            printf '%s/32 ' "$_peer"
+        elif is_ipv6 "$_peer"; then
+            printf '%s/128 ' "$_peer"
+        else
+            die "PG_HBA_PEERS: $_peer is not an IP address"
+        fi
+    done
+}
+[ -n "${PG_HBA_NETWORKS_V4:-}${PG_HBA_NETWORKS_V6:-}" ] ||
+    die "neither PG_HBA_NETWORKS_V4 nor PG_HBA_NETWORKS_V6 is set: the clients' networks (compose.yaml sets the backend network's subnets)"
 # Each variable is a space-separated list: split on purpose.
 # shellcheck disable=SC2086
-write_hba ${PG_HBA_NETWORKS_V4:-} ${PG_HBA_NETWORKS_V6:-}
+peers=$(peer_networks ${PG_HBA_PEERS:-})
+# shellcheck disable=SC2086
+write_hba ${PG_HBA_NETWORKS_V4:-} ${PG_HBA_NETWORKS_V6:-} $peers
 
 render micropod.conf.template "$PGDATA/micropod.conf"
 if [ "$PG_MODE" = replica ]; then

@@ -1,6 +1,8 @@
 #!/bin/sh
 # micropod-configure (varnish): renders default.vcl from the environment.
-#   VARNISH_BACKEND_HOST, VARNISH_BACKEND_PORT  nginx (default 10.89.1.40, 80)
+#   VARNISH_BACKEND_HOST, VARNISH_BACKEND_PORT  nginx (default 10.89.1.40, 80): an IP address, nginx's
+#                                               frontend address or, when placed on another host,
+#                                               that host's private address
 #   MICROPOD_CONF_DIR                           where default.vcl goes (default /usr/local/etc/varnish)
 set -eu
 # shellcheck source-path=SCRIPTDIR source=../base/lib.sh

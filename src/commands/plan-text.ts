@@ -106,6 +106,8 @@ function placementLines(p: NonNullable<PlanDocument["placement"]>): string[] {
   for (const h of p.hosts) lines.push(`  ${h.name} (${h.url ?? "local podman"}${h.address ? `, ${h.address}` : ""}): ${h.services.join(", ")}`);
   if (p.addresses.length) lines.push("", "Cross-host addresses:");
   for (const a of p.addresses) lines.push(`  ${a.service}: ${a.variable}=${a.value} (${a.reaches} on ${a.on})`);
+  if (p.peers.length) lines.push("", "Peer hosts admitted (the services' own access rules):");
+  for (const x of p.peers) lines.push(`  ${x.service}: ${x.variable}=${x.value}`);
   for (const h of p.hosts) {
     const rules = [...h.pf.definitions, ...h.pf.translation, ...h.pf.filter];
     if (rules.length) lines.push("", `pf rules on ${h.name}:`, ...rules.map((r) => `  ${r}`));

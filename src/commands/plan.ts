@@ -8,7 +8,7 @@ import { renderPlan } from "../engine/render.js";
 import { renderPlanText } from "./plan-text.js";
 import { dependencyGraph } from "../suite/graph.js";
 import type { Suite } from "../suite/model.js";
-import { hostsInUse, serviceHost } from "../suite/placement.js";
+import { hostsInUse, placedPeers, serviceHost } from "../suite/placement.js";
 import { type PlacementPfRules, placementPfRules } from "../host/placement-pf.js";
 import type { Context } from "../core/context.js";
 import { bundledSampleEnv, type SuiteOptions } from "../config/locations.js";
@@ -42,6 +42,8 @@ export interface PlanDocument {
   readonly placement?: {
     readonly hosts: ReadonlyArray<{ name: string; url?: string; address?: string; services: readonly string[]; pf: PlacementPfRules }>;
     readonly addresses: ReadonlyArray<{ service: string; variable: string; value: string; reaches: string; on: string }>;
+    /** The other hosts' addresses a service that admits its clients by address is told (x-micropod peers-variable). */
+    readonly peers: ReadonlyArray<{ service: string; variable: string; value: string }>;
   };
   readonly startOrder: ReadonlyArray<{
     service: string;
@@ -139,6 +141,7 @@ function placementOf(suite: Suite): NonNullable<PlanDocument["placement"]> {
       };
     }),
     addresses: (suite.links ?? []).map((l) => ({ service: l.client, variable: l.variable, value: l.value, reaches: l.server, on: l.serverHost })),
+    peers: placedPeers(suite),
   };
 }
 

@@ -3,7 +3,7 @@ import { basename, dirname, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { SuiteError, type Problem } from "../core/errors.js";
 import { checkSuite } from "./checks.js";
-import { checkServiceHosts, crossHostLinks, placeServices, readHosts } from "./placement.js";
+import { checkPeersVariables, checkServiceHosts, crossHostLinks, placeServices, readHosts } from "./placement.js";
 import { activeProfiles } from "../config/profiles.js";
 import { servicesLeftOut, withoutLeftOut } from "./profiles.js";
 import { readRoles } from "./roles.js";
@@ -94,6 +94,7 @@ export async function loadSuite(composeFile: string, vars: Readonly<Record<strin
   const roles = readRoles(root["x-micropod"], services, report);
   const hosts = readHosts(root["x-micropod"], report);
   checkServiceHosts(services, hosts, report);
+  checkPeersVariables(services, report);
   const links = crossHostLinks(services, hosts, report);
   if (problems.length > 0) fail();
   const placed = hosts ? { services: placeServices(services, hosts, links), hosts, links } : { services };

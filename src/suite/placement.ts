@@ -127,6 +127,11 @@ export function crossHostLinks(services: ReadonlyMap<string, Service>, hosts: Re
         u.hostname = hostLiteral(where);
         placed = u.href;
       }
+      const rival = links.find((l) => l.serverHost === serverHost && l.port === port && l.server !== target.service.name);
+      if (rival) {
+        report(at, `names ${target.service.name} on port ${port}, which ${rival.server} on ${serverHost} publishes there too (for ${rival.client}): one address cannot publish a port twice; place one of them on another host`);
+        continue;
+      }
       links.push({ client: client.name, clientHost, server: target.service.name, serverHost, variable, port, value: placed });
     }
   }
@@ -157,8 +162,8 @@ function portFrom(client: Service, variable: string): number | undefined {
 
 /**
  * The services as placement makes them: each client's variable now names the serving host's
- * private address, and each server publishes the linked port there (`ADDRESS:PORT:PORT/tcp`),
- * once per port.
+ * private address, each server publishes the linked port there (`ADDRESS:PORT:PORT/tcp`),
+ * once per port, and a server with `peers-variable` is told its clients' hosts.
  */
 export function placeServices(services: ReadonlyMap<string, Service>, hosts: ReadonlyMap<string, SuiteHost>, links: readonly CrossHostLink[]): Map<string, Service> {
   const out = new Map(services);
@@ -171,7 +176,48 @@ export function placeServices(services: ReadonlyMap<string, Service>, hosts: Rea
     const publish = `${hostLiteral(hosts.get(l.serverHost)!.address!)}:${l.port}:${l.port}/tcp`;
     if (!s.ports.includes(publish)) out.set(l.server, { ...s, ports: [...s.ports, publish] });
   }
+  for (const [name, s] of out) out.set(name, withPeers(s, hosts, links));
   return out;
+}
+
+/**
+ * A service's `x-micropod: {peers-variable: NAME}`: the environment variable placement fills with
+ * the private addresses of the other hosts whose services reach it, for a server that admits its
+ * clients by address (the bundled postgresql's pg_hba, PG_HBA_PEERS). Space-separated and
+ * sorted, after any addresses the file writes there itself; left as written when no service on
+ * another host reaches it, so the one-host suite's environment is unchanged.
+ */
+const PEERS_VARIABLE = "peers-variable";
+
+const peersVariableOf = (s: Service): string | undefined => (typeof s.extensions[PEERS_VARIABLE] === "string" ? (s.extensions[PEERS_VARIABLE] as string) : undefined);
+
+function withPeers(server: Service, hosts: ReadonlyMap<string, SuiteHost>, links: readonly CrossHostLink[]): Service {
+  const variable = peersVariableOf(server);
+  if (variable === undefined) return server;
+  const peers = links.filter((l) => l.server === server.name).map((l) => hosts.get(l.clientHost)!.address!);
+  if (peers.length === 0) return server;
+  const written = (server.environment[variable] ?? "").split(/\s+/).filter(Boolean);
+  const value = [...new Set([...written, ...[...peers].sort()])].join(" ");
+  return { ...server, environment: { ...server.environment, [variable]: value } };
+}
+
+/** The peers variables placement set (services reached from other hosts that take one), as they now read: for `plan`. */
+export function placedPeers(suite: Suite): Array<{ service: string; variable: string; value: string }> {
+  const reached = new Set((suite.links ?? []).map((l) => l.server));
+  return [...suite.services.values()].flatMap((s) => {
+    const variable = peersVariableOf(s);
+    return variable !== undefined && reached.has(s.name) ? [{ service: s.name, variable, value: s.environment[variable] ?? "" }] : [];
+  });
+}
+
+/** `x-micropod: {peers-variable:}` must name an environment variable. */
+export function checkPeersVariables(services: ReadonlyMap<string, Service>, report: Report): void {
+  for (const s of services.values()) {
+    const v = s.extensions[PEERS_VARIABLE];
+    if (v !== undefined && (typeof v !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v))) {
+      report(`services/${s.name}/x-micropod/${PEERS_VARIABLE}`, "must be the name of an environment variable (e.g. PG_HBA_PEERS), which placement fills with the addresses of the hosts that reach this service");
+    }
+  }
 }
 
 /** Services placed on a host the file does not declare. */

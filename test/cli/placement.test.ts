@@ -22,6 +22,7 @@ describe("micropod plan on a 2-host layout", () => {
     const text = r.stdout;
     expect(text).toContain("Hosts:\n  local (local podman, 192.0.2.10): web, sidekiq-scheduler\n  data (ssh://root@data.example/run/podman/podman.sock, 192.0.2.20): postgresql, redis, opensearch, sidekiq-default\n");
     expect(text).toContain("  web: REDIS_URL=redis://192.0.2.20:6379/0 (redis on data)\n");
+    expect(text).toContain("Peer hosts admitted (the services' own access rules):\n  postgresql: PG_HBA_PEERS=192.0.2.10\n");
     expect(text).toContain("pf rules on data:\n  table <micropod-peers-5432> const { 192.0.2.10 }\n");
     expect(text).not.toContain("pf rules on local:");
     expect(text).toMatch(/^ {2}web on local +create +no container +waits on postgresql healthy, redis started$/m);

@@ -214,6 +214,58 @@ describe("postgresql entrypoint and maintaindb on real PostgreSQL", () => {
     }
   });
 
+  it("admits the peer hosts of PG_HBA_PEERS, for replication too, and refuses an address it does not list", async () => {
+    // A cluster of its own, without initdb's loopback lines, so 127.0.0.1 (the only source
+    // address a loopback client has) is admitted by PG_HBA_PEERS or by nothing.
+    const data = join(work, "data-peers");
+    deferCleanup("the peers test's PostgreSQL", () => spawnSync("su", ["-m", "postgres", "-c", `${pgBin}/pg_ctl stop -D ${data} -m immediate`], { stdio: "ignore" }));
+    const env = { PGDATA: data, REPLICATION_PASSWORD: "repl 'secret'" };
+    const init = startServer(env);
+    await waitReady(init);
+    expect(await stopServer(init)).toBe(0);
+    const hba = join(data, "pg_hba.conf");
+    writeFileSync(hba, readFileSync(hba, "utf8").split("\n").filter((l) => !/^host\s+\S+\s+\S+\s+(127\.0\.0\.1\/32|::1\/128)\s/.test(l)).join("\n"));
+
+    const admitted = startServer({ ...env, PG_HBA_PEERS: "127.0.0.1 [2001:db8::7]" });
+    await waitReady(admitted);
+    expect(psql("postgres", "postgres", "select 1")).toEqual({ status: 0, out: "1\n" });
+    const rules = psql("postgres", "postgres", "select type, database[1], user_name[1], address, netmask, auth_method from pg_hba_file_rules where address is not null order by line_number");
+    expect(rules.out.trim().split("\n")).toEqual([
+      "host|all|all|10.89.0.0|255.255.255.0|scram-sha-256",
+      "host|all|all|fd00:10:89::|ffff:ffff:ffff:ffff::|scram-sha-256",
+      "host|all|all|127.0.0.1|255.255.255.255|scram-sha-256",
+      "host|all|all|2001:db8::7|ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff|scram-sha-256",
+      "host|replication|replicator|10.89.0.0|255.255.255.0|scram-sha-256",
+      "host|replication|replicator|fd00:10:89::|ffff:ffff:ffff:ffff::|scram-sha-256",
+      "host|replication|replicator|127.0.0.1|255.255.255.255|scram-sha-256",
+      "host|replication|replicator|2001:db8::7|ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff|scram-sha-256",
+    ]);
+    // A replica on that host gets in for replication (a walsender connection, as pg_basebackup's).
+    const repl = spawnSync(join(pgBin, "psql"), ["-X", "-t", "-A", "-c", "IDENTIFY_SYSTEM", `host=127.0.0.1 port=${port} user=replicator dbname=replication replication=true`], {
+      env: { ...process.env, PGPASSWORD: "repl 'secret'" },
+      encoding: "utf8",
+    });
+    expect(repl.status, repl.stderr).toBe(0);
+    expect(repl.stdout).toMatch(/^\d+\|1\|/);
+    expect(await stopServer(admitted)).toBe(0);
+
+    const elsewhere = startServer({ ...env, PG_HBA_PEERS: "127.0.0.2" });
+    await waitReady(elsewhere);
+    const refused = psql("postgres", "postgres", "select 1");
+    expect(refused.status).not.toBe(0);
+    expect(refused.out).toContain('no pg_hba.conf entry for host "127.0.0.1"');
+    expect(await stopServer(elsewhere)).toBe(0);
+
+    for (const [peers, message] of [
+      ["10.0.0.0/8", "entrypoint.sh: PG_HBA_PEERS: 10.0.0.0/8 is not an address (a host's, without /length)\n"],
+      ["db1.example", "entrypoint.sh: PG_HBA_PEERS: db1.example is not an IP address\n"],
+    ] as const) {
+      const r = spawnSync("sh", [join(containerfiles, "postgresql", "entrypoint.sh")], { env: { ...pgEnv(), ...env, PG_HBA_PEERS: peers }, encoding: "utf8" });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(message);
+    }
+  });
+
   it("maintaindb gives up with a clear message when PostgreSQL never answers", () => {
     const r = spawnSync("sh", [join(containerfiles, "maintaindb", "entrypoint.sh")], {
       env: { ...baseEnv(), MICROPOD_TEMPLATES: join(containerfiles, "maintaindb"), DB_HOST: "127.0.0.1", DB_PORT: "1", DB_NAME: "m", DB_USER: "m", DB_PASS: "p", MAINTAINDB_WAIT: "2" },

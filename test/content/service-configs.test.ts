@@ -273,6 +273,57 @@ backend nginx_media
     }
   });
 
+  it("the one-host suite renders, byte for byte, the configs of the templates before their upstreams came from the environment", () => {
+    // test/fixtures/proxy-configs: rendered from sample.env by the templates that wrote the
+    // upstream addresses in themselves (commit before NGINX_WEB_HOST & co.).
+    const before = join(repo, "test/fixtures/proxy-configs");
+    expect(read(join(work, "sample-env", "nginx", "nginx.conf"))).toBe(read(join(before, "nginx.conf")));
+    expect(read(join(work, "sample-env", "haproxy", "haproxy.cfg"))).toBe(read(join(before, "haproxy.cfg")));
+    expect(read(join(work, "sample-env", "varnish", "default.vcl"))).toBe(read(join(before, "default.vcl")));
+  });
+
+  it("upstreams on another host: the addresses and ports the environment gives, IPv6 in brackets, and each daemon takes them", async () => {
+    const d = (image: string) => join(work, "placed-upstreams", image);
+    const nginx = configure("nginx", {
+      ...(await serviceEnv("nginx", {})), ...debianNginx,
+      NGINX_WEB_HOST: "192.0.2.20", NGINX_WEB_PORT: "3000", NGINX_STREAMING_HOST: "[2001:db8::20]", NGINX_STREAMING_PORT: "4001",
+    }, d("nginx"));
+    expect(nginx.status, nginx.out).toBe(0);
+    const conf = read(join(d("nginx"), "nginx.conf"));
+    expect(section(conf, "    upstream web {", "    server {")).toBe(`    upstream web {
+        server 192.0.2.20:3000 fail_timeout=0;
+        keepalive 16;
+    }
+    upstream streaming {
+        server [2001:db8::20]:4001 fail_timeout=0;
+        keepalive 16;
+    }
+
+`);
+    const t = nginxCheck(d("nginx"));
+    expect(t.status, t.out).toBe(0);
+
+    const haproxy = configure("haproxy", {
+      ...(await serviceEnv("haproxy", {})), HAPROXY_USER: "www-data", HAPROXY_GROUP: "www-data", HAPROXY_CERT_DIR: join(work, "no-certs"),
+      HAPROXY_VARNISH_HOST: "192.0.2.30", HAPROXY_VARNISH_PORT: "8080", HAPROXY_MEDIA_HOST: "2001:db8::31", HAPROXY_MEDIA_PORT: "80",
+    }, d("haproxy"));
+    expect(haproxy.status, haproxy.out).toBe(0);
+    const cfg = read(join(d("haproxy"), "haproxy.cfg"));
+    expect(cfg.split("\n").filter((l) => l.startsWith("    server "))).toEqual([
+      "    server varnish 192.0.2.30:8080 check inter 5s fall 3 rise 2",
+      "    server nginx-media [2001:db8::31]:80 check inter 5s fall 3 rise 2",
+    ]);
+    const h = sh(["haproxy", "-c", "-f", join(d("haproxy"), "haproxy.cfg")], { PATH: process.env.PATH ?? "" });
+    expect(h.status, h.out).toBe(0);
+    expect(h.out).not.toContain("WARNING");
+
+    const varnish = configure("varnish", { ...(await serviceEnv("varnish", {})), VARNISH_BACKEND_HOST: "192.0.2.40", VARNISH_BACKEND_PORT: "8081" }, d("varnish"));
+    expect(varnish.status, varnish.out).toBe(0);
+    expect(read(join(d("varnish"), "default.vcl"))).toContain('backend nginx {\n    .host = "192.0.2.40";\n    .port = "8081";\n');
+    const v = sh(["varnishd", "-C", "-f", join(d("varnish"), "default.vcl"), "-n", join(d("varnish"), "work")], { PATH: process.env.PATH ?? "" });
+    expect(v.status, v.out.slice(-2000)).toBe(0);
+  });
+
   it("varnish's backend is nginx at its frontend address, 10.89.1.40:80", () => {
     const vcl = read(join(work, "sample-env", "varnish", "default.vcl"));
     expect(vcl).toContain('backend nginx {\n    .host = "10.89.1.40";\n    .port = "80";\n');
@@ -286,6 +337,10 @@ describe("bad input is refused, nothing written", () => {
     ["haproxy", { DOMAIN: "example.org", IP6_ADDRESS: "[2001:db8::zz]" }, "configure.sh: IP6_ADDRESS=2001:db8::zz is not an IPv6 address\n"],
     ["nginx", { DOMAIN: "" }, "configure.sh: DOMAIN is not set: set it in the .env file\n"],
     ["nginx", { DOMAIN: "example.org", PROXY_IP_V4: "2001:db8::1" }, "configure.sh: PROXY_IP_V4=2001:db8::1 is not an IPv4 address\n"],
+    ["nginx", { DOMAIN: "example.org", NGINX_WEB_HOST: "web" }, "configure.sh: NGINX_WEB_HOST=web is not an IP address\n"],
+    ["nginx", { DOMAIN: "example.org", NGINX_STREAMING_PORT: "4000/tcp" }, "configure.sh: NGINX_STREAMING_PORT=4000/tcp is not a port number\n"],
+    ["haproxy", { DOMAIN: "example.org", IP4_ADDRESS: "192.0.2.1", HAPROXY_MEDIA_HOST: "10.89.1.0/24" }, "configure.sh: HAPROXY_MEDIA_HOST=10.89.1.0/24 is not an IP address\n"],
+    ["varnish", { VARNISH_BACKEND_HOST: "nginx" }, "configure.sh: VARNISH_BACKEND_HOST=nginx is not an IP address\n"],
     ["nginx-media", { S3_IP_ADDRESS_1: "203.0.113.20", S3_READ_PORT_NUMBER: "http" }, "configure.sh: S3_READ_PORT_NUMBER=http is not a port number\n"],
     ["nginx-media", { S3_IP_ADDRESS_1: "s3.example.net", S3_READ_PORT_NUMBER: "3902" }, "configure.sh: S3_IP_ADDRESS_1=s3.example.net is not an IP address\n"],
   ])("%s with %j", (image, env, message) => {

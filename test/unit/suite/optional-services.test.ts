@@ -128,10 +128,8 @@ describe("the postgresql-replica profile", () => {
       (t) =>
         t
           .replace("x-micropod:\n  roles:", "x-micropod:\n  hosts:\n    local: { address: 192.0.2.10 }\n    data: { url: ssh://root@data.example/run/podman/podman.sock, address: 192.0.2.20 }\n  roles:")
-          .replace("    container_name: mastodon-postgresql\n", "    container_name: mastodon-postgresql\n    x-micropod: { host: data, secret-type: env }\n")
-          .replace(/(container_name: mastodon-postgresql\n[\s\S]*?) {4}x-micropod:\n {6}secret-type: env\n/, "$1")
-          .replace("    container_name: mastodon-postgresql-replica\n", "    container_name: mastodon-postgresql-replica\n    x-micropod: { host: data, secret-type: env }\n")
-          .replace(/(container_name: mastodon-postgresql-replica\n[\s\S]*?) {4}x-micropod:\n {6}secret-type: env\n/, "$1"),
+          .replace(/(container_name: mastodon-postgresql\n[\s\S]*? {4}x-micropod:\n)/, "$1      host: data\n")
+          .replace(/(container_name: mastodon-postgresql-replica\n[\s\S]*? {4}x-micropod:\n)/, "$1      host: data\n"),
       replicaVars,
     );
     expect(suite.services.get("web")!.environment).toMatchObject({ DB_HOST: "192.0.2.20", DB_PORT: "5432", REPLICA_DB_HOST: "192.0.2.20", REPLICA_DB_PORT: "5433" });
@@ -140,6 +138,8 @@ describe("the postgresql-replica profile", () => {
     expect(suite.services.get("postgresql")!.ports).toEqual(["192.0.2.20:5432:5432/tcp"]);
     expect(suite.services.get("postgresql-replica")!.ports).toEqual(["192.0.2.20:5433:5433/tcp"]);
     expect(placementPfRules(suite, "data").definitions).toContain("table <micropod-peers-5433> const { 192.0.2.10 }");
+    // Both admit local's address in pg_hba (PG_HBA_PEERS), not only their backend subnets.
+    expect([suite.services.get("postgresql")!.environment.PG_HBA_PEERS, suite.services.get("postgresql-replica")!.environment.PG_HBA_PEERS]).toEqual(["192.0.2.10", "192.0.2.10"]);
   });
 
   test("on a host of its own: its address of the primary becomes the primary host's, and the plan refuses it until images are copied between hosts", async () => {
@@ -147,13 +147,14 @@ describe("the postgresql-replica profile", () => {
       (t) =>
         t
           .replace("x-micropod:\n  roles:", "x-micropod:\n  hosts:\n    local: { address: 192.0.2.10 }\n    db2: { url: ssh://root@db2.example/run/podman/podman.sock, address: 192.0.2.30 }\n  roles:")
-          .replace("    container_name: mastodon-postgresql-replica\n", "    container_name: mastodon-postgresql-replica\n    x-micropod: { host: db2, secret-type: env }\n")
-          .replace(/(container_name: mastodon-postgresql-replica\n[\s\S]*?) {4}x-micropod:\n {6}secret-type: env\n/, "$1"),
+          .replace(/(container_name: mastodon-postgresql-replica\n[\s\S]*? {4}x-micropod:\n)/, "$1      host: db2\n"),
       replicaVars,
     );
     expect(suite.services.get("postgresql-replica")!.environment).toMatchObject({ PG_PRIMARY_HOST: "192.0.2.10", PG_PRIMARY_PORT: "5432" });
     expect(suite.services.get("web")!.environment).toMatchObject({ DB_HOST: "10.89.0.10", REPLICA_DB_HOST: "192.0.2.30", REPLICA_DB_PORT: "5433" });
     expect(suite.services.get("postgresql")!.ports).toEqual(["192.0.2.10:5432:5432/tcp"]);
+    // The primary admits db2 (the replica's pg_basebackup and WAL stream); pg_hba is no longer what stops it.
+    expect(suite.services.get("postgresql")!.environment.PG_HBA_PEERS).toBe("192.0.2.30");
     const err = (() => {
       try {
         planStart(suite, { vars: replicaVars }, emptyObservedState());

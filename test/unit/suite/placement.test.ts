@@ -43,6 +43,9 @@ describe("placement: a 2-host layout planned", async () => {
     // sidekiq-default shares data's network with the stores: its addresses stay as written.
     expect(env("sidekiq-default")).toMatchObject({ DB_HOST: "10.89.0.10", REDIS_URL: "redis://redis:6379/0", ES_HOST: "opensearch" });
     expect(suite.services.get("postgresql")!.ports).toEqual(["192.0.2.20:5432:5432/tcp"]);
+    // postgresql takes its peers (x-micropod peers-variable): local's address, where web and the scheduler run; not data's own.
+    expect(suite.services.get("postgresql")!.environment).toEqual({ PG_HBA_PEERS: "192.0.2.10" });
+    expect(suite.services.get("redis")!.environment).toEqual({});
     expect(suite.services.get("redis")!.ports).toEqual(["192.0.2.20:6379:6379/tcp"]);
     expect(suite.services.get("opensearch")!.ports).toEqual(["192.0.2.20:9200:9200/tcp"]);
     expect(suite.services.get("web")!.ports).toEqual([]);
