@@ -1,5 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,7 +7,7 @@ import type { MicropodConfig } from "../../src/config/model.js";
 import { loadSuite } from "../../src/suite/load.js";
 import type { Suite } from "../../src/suite/model.js";
 import { freePort } from "../support/free-port.js";
-import { cleanUp } from "../support/cleanup.js";
+import { startRedisEntrypoint } from "./redis-entrypoint.js";
 import { requireTool } from "../support/require-tool.js";
 import { tempDir } from "../support/temp.js";
 
@@ -25,8 +24,6 @@ let work: string;
 let port: number;
 let config: MicropodConfig;
 let suite: Suite;
-let server: ChildProcess | undefined;
-let output = "";
 const clients: Redis[] = [];
 
 beforeAll(async () => {
@@ -48,45 +45,12 @@ beforeAll(async () => {
   const svc = suite.services.get("redis-cache")!;
   const containerEnv: Record<string, string> = { ...svc.environment };
   for (const s of svc.secrets) containerEnv[s.target] = config.vars[suite.secrets.get(s.source)!.environment!]!;
-  const conf = join(work, "conf");
-  mkdirSync(conf);
-  chmodSync(conf, 0o755);
-  server = spawn("sh", [join(containerfiles, "redis", "entrypoint.sh"), "redis-server", join(conf, "redis.conf")], {
-    env: {
-      PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin",
-      ...containerEnv,
-      MICROPOD_LIBEXEC: join(containerfiles, "base"),
-      MICROPOD_TEMPLATES: join(containerfiles, "redis"),
-      MICROPOD_CONF_DIR: conf,
-      REDIS_DATA_DIR: join(conf, "data"),
-      REDIS_BIND: "127.0.0.1",
-      REDIS_PORT: String(port),
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  server.stdout!.on("data", (d) => (output += String(d)));
-  server.stderr!.on("data", (d) => (output += String(d)));
-  for (let i = 0; ; i++) {
-    const r = spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", String(port), "ping"], { encoding: "utf8" });
-    if (r.status === 0 && r.stdout.trim() !== "") break;
-    if (server.exitCode !== null || i > 100) throw new Error(`redis did not start: ${output}`);
-    await new Promise((r2) => setTimeout(r2, 100));
-  }
+  await startRedisEntrypoint(join(work, "conf"), port, containerEnv);
 });
 
-afterAll(() =>
-  cleanUp(
-    async () => {
-      for (const c of clients) c.disconnect();
-    },
-    async () => {
-      if (server && server.exitCode === null && server.signalCode === null) {
-        server.kill("SIGTERM");
-        await new Promise((r) => server!.once("exit", r));
-      }
-    },
-  ),
-);
+afterAll(() => {
+  for (const c of clients) c.disconnect();
+});
 
 const authed = async () => {
   const c = new Redis({ host: "127.0.0.1", port, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null, password: config.vars.REDIS_PASSWORD });

@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawnSync } from "node:child_process";
+import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,7 +15,7 @@ import { healthSetup } from "../../src/health/setup.js";
 import { loadSuite } from "../../src/suite/load.js";
 import type { Suite } from "../../src/suite/model.js";
 import { freePort } from "../support/free-port.js";
-import { cleanUp } from "../support/cleanup.js";
+import { startRedisEntrypoint } from "./redis-entrypoint.js";
 import { requireTool } from "../support/require-tool.js";
 import { tempDir } from "../support/temp.js";
 
@@ -37,8 +37,6 @@ let port: number;
 let config: MicropodConfig;
 let suite: Suite;
 let server: ChildProcess;
-const servers: ChildProcess[] = [];
-let output = "";
 const clients: Redis[] = [];
 
 /** sample.env, with Redis on loopback at `port` and every path under the test's directory. */
@@ -83,50 +81,12 @@ beforeAll(async () => {
   expect(config.generatedSecrets).toContain("REDIS_PASSWORD");
   suite = await loadSuite(compose, config.vars);
 
-  server = await startEntrypoint(join(work, "conf"), port, redisContainerEnv());
+  server = await startRedisEntrypoint(join(work, "conf"), port, redisContainerEnv());
 });
 
-/** The entrypoint running redis-server, like the container's ENTRYPOINT and CMD, on loopback at `at`. */
-async function startEntrypoint(conf: string, at: number, env: Record<string, string>): Promise<ChildProcess> {
-  mkdirSync(conf);
-  chmodSync(conf, 0o755);
-  const proc = spawn("sh", [join(containerfiles, "redis", "entrypoint.sh"), "redis-server", join(conf, "redis.conf")], {
-    env: {
-      PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin",
-      ...env,
-      MICROPOD_LIBEXEC: join(containerfiles, "base"),
-      MICROPOD_TEMPLATES: join(containerfiles, "redis"),
-      MICROPOD_CONF_DIR: conf,
-      REDIS_DATA_DIR: join(conf, "data"),
-      REDIS_BIND: "127.0.0.1",
-      REDIS_PORT: String(at),
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  servers.push(proc);
-  proc.stdout!.on("data", (d) => (output += String(d)));
-  proc.stderr!.on("data", (d) => (output += String(d)));
-  for (let i = 0; ; i++) {
-    const r = spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", String(at), "ping"], { encoding: "utf8" });
-    if (r.status === 0 && r.stdout.trim() !== "") return proc;
-    if (proc.exitCode !== null || i > 100) throw new Error(`redis did not start: ${output}`);
-    await new Promise((r2) => setTimeout(r2, 100));
-  }
-}
-
-afterAll(() =>
-  cleanUp(
-    async () => {
-      for (const c of clients) c.disconnect();
-    },
-    ...servers.map((p) => async () => {
-      if (p.exitCode === null && p.signalCode === null) {
-        p.kill("SIGTERM");
-        await new Promise((r) => p.once("exit", r));
-      }
-    }),
-  ),
-);
+afterAll(() => {
+  for (const c of clients) c.disconnect();
+});
 
 describe("the suite's Redis with its generated password", () => {
   it("renders requirepass into a config only redis' group can read, and runs redis-server without the password in its argv", () => {
@@ -162,7 +122,7 @@ describe("the suite's Redis with its generated password", () => {
   it("takes a password written in the .env as it is: quotes, backslashes and spaces included", async () => {
     const password = `it's a "quoted" back\\slash \\x41 pass`;
     const at = await freePort();
-    await startEntrypoint(join(work, "conf-quoted"), at, { ...redisContainerEnv(), REDIS_PASSWORD: password });
+    await startRedisEntrypoint(join(work, "conf-quoted"), at, { ...redisContainerEnv(), REDIS_PASSWORD: password });
     const c = new Redis({ host: "127.0.0.1", port: at, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null, password });
     c.on("error", () => {});
     clients.push(c);
