@@ -42,6 +42,9 @@ export function apiRequest(socketPath: string, r: ApiRequest): Promise<ApiRespon
     const req = request(
       {
         socketPath,
+        // A connection per request, closed after it: no idle keep-alive socket holds podman's
+        // service (or micropod's exit) once the work is done.
+        agent: false,
         method: r.method,
         path: `${LIBPOD_API_PREFIX}${r.path}`,
         headers: payload === undefined ? {} : { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) },

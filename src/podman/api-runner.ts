@@ -95,7 +95,8 @@ const failed = (message: string, stdout = ""): RunResult => ({ exitCode: PODMAN_
  */
 async function eachName(names: readonly string[], call: (name: string) => Promise<ApiResponse>): Promise<RunResult> {
   const answers = await Promise.all(names.map(call));
-  const ok = names.filter((_, i) => answers[i]!.status < 400);
+  // 304: already running (start) or already stopped; the CLI prints nothing for those.
+  const ok = names.filter((_, i) => answers[i]!.status < 300);
   const errors = answers.filter((a) => a.status >= 400).map((a) => `Error: ${apiErrorMessage(a)}\n`);
   return { exitCode: errors.length ? PODMAN_ERROR : 0, stdout: ok.map((n) => `${n}\n`).join(""), stderr: errors.join("") };
 }
