@@ -1,5 +1,5 @@
 import type { Command } from "../core/command.js";
-import type { Logger } from "../core/logger.js";
+import type { Context } from "../core/context.js";
 import type { Redactor } from "../core/redact.js";
 import type { RunOptions, RunResult, Runner } from "../core/runner.js";
 import { podmanApiCall } from "./api-calls.js";
@@ -52,7 +52,7 @@ export async function pingPodmanSocket(socketPath: string, deadlineMs = PING_DEA
  * the choice: the API runner over the socket when one answers the ping, else the CLI for good,
  * with a debug line saying which and why. Verbs that never run such a command never ping.
  */
-export function podmanRunner(cli: Runner, opts: { readonly logger: Logger; readonly redactor?: Redactor; readonly env?: NodeJS.ProcessEnv; readonly onPath?: (path: PodmanPath, c: Command) => void }): Runner {
+export function podmanRunner(cli: Runner, opts: Pick<Context, "logger"> & { readonly redactor?: Redactor; readonly env?: NodeJS.ProcessEnv; readonly onPath?: (path: PodmanPath, c: Command) => void }): Runner {
   let chosen: Promise<Runner> | undefined;
   const choose = async (): Promise<Runner> => {
     const socket = podmanSocket(opts.env);
