@@ -9,6 +9,7 @@ import { heldLockPaths } from "./core/lock.js";
 import { createLogger } from "./core/logger.js";
 import { Redactor } from "./core/redact.js";
 import { ExecaRunner, killRunningCommands } from "./core/runner.js";
+import { podmanRunner } from "./podman/api-socket.js";
 
 export interface GlobalOptions {
   readonly json?: boolean;
@@ -44,7 +45,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     const g = globals();
     const logger = createLogger({ json: g.json ? true : undefined, level: g.verbose ? "debug" : "info", redactor });
     ctx = {
-      runner: new ExecaRunner(redactor),
+      // podman's REST API for the hot-path commands when its socket answers, else the CLI (issue 12).
+      runner: podmanRunner(new ExecaRunner(redactor), { logger, redactor }),
       logger,
       redactor,
       clock: systemClock,

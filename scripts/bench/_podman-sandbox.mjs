@@ -3,7 +3,7 @@
 // benchmark never touches the machine's podman state. Sets CONTAINERS_CONF/CONTAINERS_STORAGE_CONF
 // in process.env, so every podman the engine's runner starts inherits them, unless `exportEnv` is
 // false: then `env` holds them, for a second sandbox served by `podman system service`.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -46,4 +46,30 @@ export function podmanSandbox({ exportEnv = true } = {}) {
       }
     },
   };
+}
+
+/**
+ * `podman system service` over a sandbox's storage, on a unix socket in the sandbox (as FreeBSD's
+ * podman_service rc script serves /var/run/podman/podman.sock); `--time 0` keeps it up until
+ * stopped. Resolves once the socket exists (30 s deadline); `stop()` ends it (SIGKILL after 10 s).
+ */
+export async function podmanService(sb) {
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const socket = join(sb.root, "podman.sock");
+  const service = spawn("podman", ["system", "service", "--time", "0", `unix://${socket}`], { stdio: "ignore", env: { ...process.env, ...sb.env } });
+  let exited = false;
+  service.on("exit", () => (exited = true));
+  const stop = async () => {
+    service.kill("SIGTERM");
+    const deadline = Date.now() + 10_000;
+    while (!exited && Date.now() < deadline) await sleep(50);
+    if (!exited) service.kill("SIGKILL");
+  };
+  const until = Date.now() + 30_000;
+  while (!existsSync(socket) && !exited && Date.now() < until) await sleep(50);
+  if (!existsSync(socket)) {
+    await stop();
+    throw new Error("podman system service did not listen within 30 s");
+  }
+  return { socket, stop };
 }

@@ -5,7 +5,9 @@
 //     ÷ the critical path of the readiness delays (the lower bound no scheduler can beat), the
 //     overhead per dependency hop, the same suite chained one after another (as a start script
 //     does) ÷ micropod's start, a second start with nothing to do, and stop (each container exits
-//     at once on SIGTERM, so stop measures the engine and podman, not a grace period);
+//     at once on SIGTERM, so stop measures the engine and podman, not a grace period); then the
+//     same start, no-op start and stop again with the hot-path podman commands over podman's REST
+//     API (`podman system service` on the sandbox, src/podman/api-runner.ts), with the ratios;
 //  2. a smaller suite whose services are ready after 6–12 s: the overhead per hop there;
 //  3. growth with suite size (12, 24, 48 services): a no-op start, and `plan` (observe + plan +
 //     the podman commands it prints), which should grow no faster than the number of services.
@@ -13,7 +15,7 @@
 // than the delay): micropod's own probe schedule (docs/engine.md) decides how soon readiness is seen.
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { podmanSandbox } from "./_podman-sandbox.mjs";
+import { podmanSandbox, podmanService } from "./_podman-sandbox.mjs";
 import { busybox, delaySuite, machine, suiteOf } from "./_suites.mjs";
 
 export const title = "engine: start/stop of synthetic suites on real podman";
@@ -62,10 +64,12 @@ export async function run(report) {
   const { renderPlan } = await import("../../dist/engine/render.js");
   const { dependencyGraph } = await import("../../dist/suite/graph.js");
   const { ExecaRunner } = await import("../../dist/core/runner.js");
+  const { PodmanApiRunner } = await import("../../dist/podman/api-runner.js");
   const { systemClock } = await import("../../dist/core/clock.js");
   const { silentLogger } = await import("../../dist/core/logger.js");
   report("machine", machine());
   const sb = podmanSandbox();
+  let service;
   try {
     const deps = { runner: new ExecaRunner(), clock: systemClock, logger: silentLogger(), signal: new AbortController().signal };
     const paths = (p) => ({ lock: join(sb.root, p, "micropod.lock"), state: join(sb.root, p, "state"), logs: join(sb.root, p, "logs") });
@@ -97,6 +101,20 @@ export async function run(report) {
     report("   second start, nothing to do", f(again), { ok: again < 1, text: "< 1 s" });
     report("   stop (each container exits at once)", f(stop), { ok: stop < 2, text: "< 2 s" });
 
+    // 1b. the same suite, start/stop/ps/inspect/exec over podman's REST API
+    service = await podmanService(sb);
+    const overApi = { ...deps, runner: new PodmanApiRunner(deps.runner, service.socket) };
+    const fastApi = delaySuite("fastapi", sb.image, sb.root, FAST);
+    const startApi = await timed(() => startSuite(fastApi, config, paths("fastapi"), overApi, { jobs: 2, wait: true }));
+    const againApi = await timed(() => startSuite(fastApi, config, paths("fastapi"), overApi, { jobs: 2 }));
+    const stopApi = await timed(() => stopSuite(fastApi, paths("fastapi"), overApi));
+    const vs = (api, cli) => `${f(api)} (CLI ${f(cli)}): ${(api / cli).toFixed(2)}x the CLI's`;
+    report("1b. over the REST API: start --wait", `${vs(startApi, start)}; ${(startApi / lower).toFixed(2)}x critical path`);
+    report("   over the REST API: second start", vs(againApi, again));
+    report("   over the REST API: stop", vs(stopApi, stop));
+    await service.stop();
+    service = undefined;
+
     // 2. delays 6–12 s
     const slow = delaySuite("slow", sb.image, sb.root, SLOW);
     const cpSlow = criticalPath(SLOW);
@@ -123,6 +141,7 @@ export async function run(report) {
       report(`   ${n} services: stop`, `${f(down)} (${per(down)})`);
     }
   } finally {
+    await service?.stop();
     sb.cleanup();
   }
 }

@@ -4,12 +4,10 @@
 // from this process over the unix socket (libpod API v4: POST /containers/{name}/start, POST
 // /containers/{name}/stop?timeout=N, GET /containers/json?all=true; checked against
 // containers/podman pkg/api/server/register_containers.go). Each figure is the median of REPS.
-import { execFile, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { execFile } from "node:child_process";
 import { request } from "node:http";
-import { join } from "node:path";
 import { promisify } from "node:util";
-import { podmanSandbox } from "./_podman-sandbox.mjs";
+import { podmanSandbox, podmanService } from "./_podman-sandbox.mjs";
 import { machine } from "./_suites.mjs";
 
 export const title = "podman: the CLI forked per call against one REST request over the service socket";
@@ -41,14 +39,10 @@ async function timed(fn) {
 export async function run(report) {
   report("machine", machine());
   const sb = podmanSandbox();
-  const socket = join(sb.root, "podman.sock");
-  const service = spawn("podman", ["system", "service", "--time", "0", `unix://${socket}`], { stdio: "ignore" });
-  let exited = false;
-  service.on("exit", () => (exited = true));
+  let service;
   try {
-    const until = Date.now() + 30_000;
-    while (!existsSync(socket) && !exited && Date.now() < until) await sleep(50);
-    if (!existsSync(socket)) throw new Error("podman system service did not listen within 30 s");
+    service = await podmanService(sb);
+    const socket = service.socket;
     const names = Array.from({ length: 2 * REPS }, (_, i) => `api-${i}`);
     for (const n of names) {
       await cli("podman", ["create", "--name", n, "--network", "none", sb.image, "sh", "-c", "trap 'exit 0' TERM; while :; do sleep 60 & wait $!; done"]);
@@ -75,10 +69,7 @@ export async function run(report) {
       report(`   ${label}`, `CLI ${c.toFixed(0)} ms, REST ${r.toFixed(0)} ms: the API takes ${(r / c).toFixed(2)}x the CLI's time`);
     }
   } finally {
-    service.kill("SIGTERM");
-    const deadline = Date.now() + 10_000;
-    while (!exited && Date.now() < deadline) await sleep(50);
-    if (!exited) service.kill("SIGKILL");
+    await service?.stop();
     sb.cleanup();
   }
 }

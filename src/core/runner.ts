@@ -109,7 +109,8 @@ function forwardLines(child: { stdout: NodeJS.ReadableStream | null; stderr: Nod
   }
 }
 
-function redactResult(r: RunResult, redactor?: Redactor): RunResult {
+/** A result with every known secret masked: what a CommandFailedError may carry. */
+export function redactResult(r: RunResult, redactor?: Redactor): RunResult {
   if (!redactor) return r;
   return { exitCode: r.exitCode, stdout: redactor.redact(r.stdout), stderr: redactor.redact(r.stderr) };
 }

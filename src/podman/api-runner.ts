@@ -1,0 +1,159 @@
+import { type Command, renderCommand } from "../core/command.js";
+import { CommandFailedError } from "../core/errors.js";
+import type { Redactor } from "../core/redact.js";
+import { type RunOptions, type RunResult, type Runner, redactResult } from "../core/runner.js";
+import { type PodmanApiCall, podmanApiCall } from "./api-calls.js";
+import { type ApiResponse, PodmanSocketUnreachableError, StreamDemultiplexer, apiErrorMessage, apiRequest } from "./api-client.js";
+
+/** Which way a command went: over the socket, or forked (not recognised, or the socket was gone). */
+export type PodmanPath = "api" | "cli";
+
+/** podman's exit code for an error of its own (podman(1), "Exit Codes": 125). */
+const PODMAN_ERROR = 125;
+/** What the CLI runner reports for a command it killed on timeout or abort (128 + SIGTERM). */
+const CUT = 128 + 15;
+
+/**
+ * A Runner that makes the hot-path podman commands (podmanApiCall: start, stop, ps, inspect,
+ * non-interactive exec) one REST request over podman's socket and hands everything else to the
+ * CLI runner it wraps. Its results are shaped as the CLI's: the same stdout the readers parse,
+ * "Error: MESSAGE" on stderr and exit 125 where podman fails, the exec's own exit code; a timeout
+ * or abort ends the request and reports 143 as the CLI runner does for a killed process; and
+ * without allowFailure a non-zero exit throws the same CommandFailedError.
+ *
+ * An exec session cannot be killed through the API (the libpod exec routes are create, start,
+ * resize and inspect): aborting closes the stream and the process inside runs on until it ends by
+ * itself, as it does when the CLI's `podman exec` is killed (both tried on podman 4.3.1: a `sleep`
+ * exec cut after 1 s by either runner was still running a second later). The readiness watcher bounds itself
+ * (plan-containers.ts watchCommand: a round limit within the healthcheck's budget).
+ */
+export class PodmanApiRunner implements Runner {
+  constructor(
+    private readonly cli: Runner,
+    private readonly socketPath: string,
+    private readonly opts: { readonly redactor?: Redactor; readonly onPath?: (path: PodmanPath, c: Command) => void } = {},
+  ) {}
+
+  async run(c: Command, opts: RunOptions = {}): Promise<RunResult> {
+    const call = opts.output && opts.output !== "collect" ? undefined : opts.logFile ? undefined : podmanApiCall(c);
+    if (!call) return this.viaCli(c, opts);
+    let result: RunResult;
+    try {
+      result = await this.cut(c, opts, (signal) => perform(this.socketPath, call, signal));
+    } catch (err) {
+      // Nothing reached podman: the CLI does it (the service stopped after micropod chose it).
+      if (err instanceof PodmanSocketUnreachableError) return this.viaCli(c, opts);
+      throw err;
+    }
+    this.opts.onPath?.("api", c);
+    if (result.exitCode !== 0 && !opts.allowFailure) {
+      throw new CommandFailedError(renderCommand(c, this.opts.redactor), redactResult(result, this.opts.redactor));
+    }
+    return result;
+  }
+
+  private viaCli(c: Command, opts: RunOptions): Promise<RunResult> {
+    this.opts.onPath?.("cli", c);
+    return this.cli.run(c, opts);
+  }
+
+  /** Runs `work` under the command's timeout and signal (none for an uncut command); cut short, it reports 143. */
+  private async cut(c: Command, opts: RunOptions, work: (signal: AbortSignal) => Promise<RunResult>): Promise<RunResult> {
+    const signals = opts.uncut ? [] : [...(opts.signal ? [opts.signal] : []), ...(opts.timeoutMs !== undefined ? [AbortSignal.timeout(opts.timeoutMs)] : [])];
+    const signal = AbortSignal.any(signals);
+    try {
+      return await work(signal);
+    } catch (err) {
+      if (!signal.aborted || err instanceof PodmanSocketUnreachableError) throw err;
+      const why = opts.signal?.aborted ? "was canceled" : `timed out after ${opts.timeoutMs} milliseconds`;
+      return { exitCode: CUT, stdout: "", stderr: `Command ${why}: ${renderCommand(c, this.opts.redactor)}` };
+    }
+  }
+}
+
+function perform(socketPath: string, call: PodmanApiCall, signal: AbortSignal): Promise<RunResult> {
+  const api = (method: "GET" | "POST", path: string, body?: unknown) => apiRequest(socketPath, { method, path, body, signal });
+  switch (call.kind) {
+    case "start":
+      return eachName(call.names, (n) => api("POST", `/containers/${encodeURIComponent(n)}/start`));
+    case "stop":
+      return eachName(call.names, (n) => api("POST", `/containers/${encodeURIComponent(n)}/stop${call.timeoutSec !== undefined ? `?timeout=${call.timeoutSec}` : ""}`));
+    case "list":
+      return list(call.labels, api);
+    case "inspect":
+      return inspectAll(call.names, api);
+    case "exec":
+      return exec(socketPath, call, signal);
+  }
+}
+
+const failed = (message: string, stdout = ""): RunResult => ({ exitCode: PODMAN_ERROR, stdout, stderr: `Error: ${message}\n` });
+
+/**
+ * `podman start a b` / `podman stop a b`: side by side, each name printed as it succeeds, an
+ * "Error:" line for each that failed and exit 125 if any did (as the CLI: a missing container is
+ * `no container with name or ID "x" found: no such container`, the API's message word for word).
+ */
+async function eachName(names: readonly string[], call: (name: string) => Promise<ApiResponse>): Promise<RunResult> {
+  const answers = await Promise.all(names.map(call));
+  // 304: already running (start) or already stopped; the CLI prints nothing for those.
+  const ok = names.filter((_, i) => answers[i]!.status < 300);
+  const errors = answers.filter((a) => a.status >= 400).map((a) => `Error: ${apiErrorMessage(a)}\n`);
+  return { exitCode: errors.length ? PODMAN_ERROR : 0, stdout: ok.map((n) => `${n}\n`).join(""), stderr: errors.join("") };
+}
+
+/** The API's list is the CLI's `ps --format json` but for Created, CreatedAt and Status, which micropod does not read. */
+async function list(labels: Readonly<Record<string, string>>, api: (m: "GET", p: string) => Promise<ApiResponse>): Promise<RunResult> {
+  const label = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+  const filters = label.length ? `&filters=${encodeURIComponent(JSON.stringify({ label }))}` : "";
+  const res = await api("GET", `/containers/json?all=true${filters}`);
+  return res.status < 300 ? { exitCode: 0, stdout: `${res.body.toString("utf8").trim()}\n`, stderr: "" } : failed(apiErrorMessage(res));
+}
+
+/** `podman container inspect a b`: the array of those found; a missing one is the CLI's "no such container" and 125. */
+async function inspectAll(names: readonly string[], api: (m: "GET", p: string) => Promise<ApiResponse>): Promise<RunResult> {
+  const answers = await Promise.all(names.map((n) => api("GET", `/containers/${encodeURIComponent(n)}/json`)));
+  const found = answers.filter((a) => a.status < 300).map((a) => JSON.parse(a.body.toString("utf8")) as unknown);
+  const stdout = `${JSON.stringify(found, null, 4)}\n`;
+  const missing = names.filter((_, i) => answers[i]!.status === 404);
+  const other = answers.find((a) => a.status >= 300 && a.status !== 404);
+  if (other) return failed(apiErrorMessage(other), stdout);
+  return missing.length ? failed(`inspecting object: no such container ${missing[0]}`, stdout) : { exitCode: 0, stdout, stderr: "" };
+}
+
+/**
+ * `podman exec NAME ARGV` without stdin or a TTY: create the session attached to stdout and
+ * stderr, start it attached (the answer is the multiplexed stream until the process ends), then
+ * read its exit code. A container that is not running cannot have an exec session: 125 with
+ * podman's message (the 4.3.1 CLI exits 255 there; readiness treats every code from 125 up alike).
+ */
+async function exec(socketPath: string, call: Extract<PodmanApiCall, { kind: "exec" }>, signal: AbortSignal): Promise<RunResult> {
+  const created = await apiRequest(socketPath, {
+    method: "POST",
+    path: `/containers/${encodeURIComponent(call.name)}/exec`,
+    body: { Cmd: call.argv, Env: Object.entries(call.env).map(([k, v]) => `${k}=${v}`), AttachStdout: true, AttachStderr: true, ...(call.user !== undefined ? { User: call.user } : {}) },
+    signal,
+  });
+  if (created.status >= 300) return failed(apiErrorMessage(created));
+  const id = encodeURIComponent((JSON.parse(created.body.toString("utf8")) as { Id: string }).Id);
+  const streams = new StreamDemultiplexer();
+  const started = await apiRequest(socketPath, { method: "POST", path: `/exec/${id}/start`, body: { Detach: false, Tty: false }, signal, onData: (c) => streams.push(c) });
+  if (started.status >= 300) return failed(apiErrorMessage(started));
+  const exitCode = await execExitCode(socketPath, id, signal);
+  if (typeof exitCode === "string") return failed(exitCode, streams.text("stdout"));
+  return { exitCode, stdout: streams.text("stdout"), stderr: streams.text("stderr") };
+}
+
+/**
+ * The exit code of an exec session whose stream has ended; podman records it as the process is
+ * reaped, so a session still marked running is asked again, briefly. A string is podman's error.
+ */
+async function execExitCode(socketPath: string, id: string, signal: AbortSignal): Promise<number | string> {
+  for (let attempt = 0; ; attempt++) {
+    const res = await apiRequest(socketPath, { method: "GET", path: `/exec/${id}/json`, signal });
+    if (res.status >= 300) return apiErrorMessage(res);
+    const session = JSON.parse(res.body.toString("utf8")) as { ExitCode?: unknown; Running?: unknown };
+    if (session.Running !== true || attempt >= 50) return typeof session.ExitCode === "number" ? session.ExitCode : PODMAN_ERROR;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
