@@ -81,10 +81,13 @@ export class ExecaRunner implements Runner {
     if (typeof opts.output === "function") forwardLines(child, opts.output, this.redactor);
     if (!opts.uncut) running.add(child);
     const r = await child.finally(() => running.delete(child));
+    // A command cut by its timeout or the signal has failed, whatever it exited with: `podman
+    // exec` catches the SIGTERM and exits 0, which made a probe cut by its timeout look passed.
+    const cut = r.timedOut || r.isCanceled;
     const result: RunResult = {
-      exitCode: r.exitCode ?? (r.isCanceled || r.timedOut || r.signal ? 128 + 15 : 1),
+      exitCode: cut ? 128 + 15 : (r.exitCode ?? (r.signal ? 128 + 15 : 1)),
       stdout: String(r.stdout ?? ""),
-      stderr: r.failed && r.exitCode === undefined ? `${String(r.stderr ?? "")}${r.shortMessage ?? ""}` : String(r.stderr ?? ""),
+      stderr: r.failed && (cut || r.exitCode === undefined) ? `${String(r.stderr ?? "")}${r.shortMessage ?? ""}` : String(r.stderr ?? ""),
       ...(r.failed && (r as { code?: string }).code === "ENOENT" ? { notFound: true } : {}),
     };
     if (result.exitCode !== 0 && !opts.allowFailure) {

@@ -68,6 +68,28 @@ console.log(JSON.stringify(r));`;
   });
 });
 
+describe("ExecaRunner: a command cut by its timeout or the signal", () => {
+  // `podman exec` catches the SIGTERM and exits 0 (seen with podman 4.3.1): a readiness probe cut
+  // by its timeout then looked like a check that passed, and CI started a suite whose db's check
+  // could never pass. A cut command has failed, whatever it exits with.
+  const exitsZeroOnTerm = command(["sh", "-c", "trap 'exit 0' TERM; echo started; while :; do sleep 0.05; done"]);
+
+  it("a timeout is a failure even when the command exits 0 on SIGTERM", async () => {
+    const r = await new ExecaRunner().run(exitsZeroOnTerm, { timeoutMs: 300, allowFailure: true });
+    expect(r.exitCode).toBe(143);
+    expect(r.stdout).toBe("started\n");
+    expect(r.stderr).toMatch(/timed out after 300 milliseconds/);
+    await expect(new ExecaRunner().run(exitsZeroOnTerm, { timeoutMs: 300 })).rejects.toThrow(CommandFailedError);
+  });
+
+  it("so is an abort", async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error("stop")), 300);
+    const r = await new ExecaRunner().run(exitsZeroOnTerm, { signal: ac.signal, allowFailure: true });
+    expect(r.exitCode).toBe(143);
+  });
+});
+
 describe("ExecaRunner and Ctrl-C", () => {
   const pgidOf = (stat: string) => stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2];
 
