@@ -45,7 +45,9 @@ function demoSuite(project: string, over: { webEnv?: Record<string, string>; dbH
       ...p,
       build: b("db", { "marker.txt": "db\n" }, "COPY marker.txt /marker.txt\n"),
       command: ["sh", "-c", "sleep 1; touch /tmp/ready; exec sleep 1000"],
-      healthcheck: health(over.dbHealth ?? ["CMD", "test", "-f", "/tmp/ready"], { intervalMs: 200, timeoutMs: 2000, retries: 5, startPeriodMs: 0 }),
+      // Ready after a second: its start_period covers that (failures in it do not count, as in
+      // Compose); a check of the test's own (one that never passes) fails without one, at once.
+      healthcheck: health(over.dbHealth ?? ["CMD", "test", "-f", "/tmp/ready"], { intervalMs: 200, timeoutMs: 2000, retries: 5, startPeriodMs: over.dbHealth ? 0 : 30_000 }),
       stopGracePeriodMs: 2000,
     }),
     service("migrate", { ...p, image: `localhost/${project}/db`, dependsOn: [dep("db", "service_healthy")], command: ["sh", "-c", `sleep 0.3; echo migrating; exit ${over.migrateExit ?? 0}`] }),

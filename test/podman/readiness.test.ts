@@ -44,10 +44,15 @@ const runners: Record<string, () => SandboxRunner | Runner> = {
 };
 
 /** The step that waits on `db` (a dependent waits for it healthy), and db running from `image`. */
-function dbStep(project: string, image: string, test: string[], command: string[]) {
+/**
+ * A container that becomes ready after a second gets a start_period covering it (failures
+ * during it do not count, as in Compose): with none, three failed probes 0.2 s apart are a
+ * correct "unhealthy" before the second is over, the faster the probes the sooner.
+ */
+function dbStep(project: string, image: string, test: string[], command: string[], startPeriodMs = 0) {
   const s = suite(
     [
-      service("db", { project, image, command, healthcheck: health(test, { intervalMs: 200, timeoutMs: 5000, retries: 3, startPeriodMs: 0 }) }),
+      service("db", { project, image, command, healthcheck: health(test, { intervalMs: 200, timeoutMs: 5000, retries: 3, startPeriodMs }) }),
       service("web", { project, image, dependsOn: [dep("db", "service_healthy")] }),
     ],
     { project },
@@ -62,7 +67,7 @@ describe.each(Object.keys(runners))("readiness on real podman (%s)", (way) => {
   const wait = (step: ReturnType<typeof dbStep>) => waitHealthy(step, { runner: runner(), clock: systemClock, signal: AbortSignal.timeout(60_000) });
 
   it("a check that passes is seen through the line its shell prints; one that cannot pass fails with its own output", async () => {
-    const ok = dbStep(`shok${way}`, "localhost/busybox:test", ["CMD-SHELL", "echo checking; test -f /tmp/ready"], ["sh", "-c", "sleep 1; touch /tmp/ready; exec sleep 1000"]);
+    const ok = dbStep(`shok${way}`, "localhost/busybox:test", ["CMD-SHELL", "echo checking; test -f /tmp/ready"], ["sh", "-c", "sleep 1; touch /tmp/ready; exec sleep 1000"], 30_000);
     expect(await wait(ok)).toBeGreaterThan(0);
     const never = dbStep(`shnever${way}`, "localhost/busybox:test", ["CMD-SHELL", "echo checking; test -f /tmp/never"], ["sleep", "1000"]);
     const err = (await wait(never).catch((e: unknown) => e)) as NotReadyError;
@@ -74,7 +79,7 @@ describe.each(Object.keys(runners))("readiness on real podman (%s)", (way) => {
     const calls: string[][] = [];
     const inner = runner();
     const recording: Runner = { run: (c, o) => (calls.push([...c.argv]), inner.run(c, o)) };
-    const step = dbStep(`nosh${way}`, "localhost/nosh:test", ["CMD", "/busybox", "test", "-f", "/tmp/ready"], ["/busybox", "sh", "-c", "/busybox sleep 1; /busybox touch /tmp/ready; exec /busybox sleep 1000"]);
+    const step = dbStep(`nosh${way}`, "localhost/nosh:test", ["CMD", "/busybox", "test", "-f", "/tmp/ready"], ["/busybox", "sh", "-c", "/busybox sleep 1; /busybox touch /tmp/ready; exec /busybox sleep 1000"], 30_000);
     expect(await waitHealthy(step, { runner: recording, clock: systemClock, signal: AbortSignal.timeout(60_000) })).toBeGreaterThan(0);
     const execs = calls.filter((argv) => argv[1] === "exec").map((argv) => (argv.includes("micropod-watch") ? "watcher" : argv.includes("micropod-probe") ? "probe" : "check"));
     expect(execs.slice(0, 3).sort()).toEqual(["check", "probe", "watcher"]);
