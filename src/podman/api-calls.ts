@@ -27,7 +27,8 @@ export function podmanApiCall(c: Command): PodmanApiCall | undefined {
   const [verb, ...rest] = c.argv.slice(1);
   switch (verb) {
     case "start":
-      return rest.length > 0 && rest.every(isName) ? { kind: "start", names: rest } : undefined;
+      // startContainer starts one container; a command naming more is not one micropod builds.
+      return rest.length === 1 && isName(rest[0]) ? { kind: "start", names: rest } : undefined;
     case "stop":
       return stopCall(rest);
     case "ps":
@@ -81,11 +82,14 @@ function execCall(rest: readonly string[]): PodmanApiCall | undefined {
   return { kind: "exec", name, argv, env, ...(user !== undefined ? { user } : {}) };
 }
 
-/** The command an API call stands for, built by the same builders: what `micropod plan` prints, and the recogniser's round trip. */
+/**
+ * The command an API call stands for, rebuilt by the same builders: the recogniser's round trip
+ * (test/unit/podman/api-calls.test.ts), which holds the two to the same shapes.
+ */
 export function commandForApiCall(call: PodmanApiCall): Command {
   switch (call.kind) {
     case "start":
-      return call.names.length === 1 ? startContainer(call.names[0]!) : { argv: [...startContainer(call.names[0]!).argv, ...call.names.slice(1)] };
+      return startContainer(call.names[0]!);
     case "stop":
       return stopContainers(call.names, call.timeoutSec);
     case "list":

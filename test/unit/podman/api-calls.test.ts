@@ -47,6 +47,7 @@ describe("podmanApiCall: the builders' hot-path commands, recognised exactly", (
       command(["podman", "stop", "--time", "soon", "web"]),
       command(["podman", "stop", "--ignore", "web"]),
       command(["podman", "start", "--attach", "web"]),
+      command(["podman", "start", "web", "worker"]),
       command(["podman", "container", "inspect", "--format", "{{.State}}", "web"]),
       command(["podman", "exec", "web"]),
       command(["podman", "exec", "--workdir", "/tmp", "web", "ls"]),
