@@ -1,3 +1,4 @@
+import { PROFILES_VARIABLE } from "./profiles.js";
 import { canonicalName, derivedVariables, seedVariables, variableByName, variables, type VariableSpec } from "./variables.js";
 
 /**
@@ -40,7 +41,7 @@ function facts(v: VariableSpec): string {
 
 function defaultText(v: VariableSpec, code = (s: string) => s): string {
   const when = v.defaultWhenSet ? `; ${code(v.defaultWhenSet.value)} when ${v.defaultWhenSet.variable} is set` : "";
-  const profile = v.defaultWithProfile ? ` when COMPOSE_PROFILES has ${v.defaultWithProfile} (else unset)` : "";
+  const profile = v.defaultWithProfile ? ` when ${PROFILES_VARIABLE} has ${v.defaultWithProfile} (else unset)` : "";
   return `${code(v.default!)}${profile}${when}`;
 }
 

@@ -69,11 +69,13 @@ export async function startServices(
   // A build touches no network, secret or container: their warnings would only confuse it.
   if (opts.buildOnly) plan = { ...plan, networks: [], secrets: [], pulls: [], containers: [], warnings: [] };
   for (const w of plan.warnings) ctx.logger.warn(w);
-  if (opts.buildOnly) return { plan, report: await executeStart(plan, { ...ctx, jobs: opts.jobs ?? defaultJobs() }) };
+  const jobs = opts.jobs ?? defaultJobs();
+  // A build alone is no start: neither readiness nor a timeline is recorded for it.
+  if (opts.buildOnly) return { plan, report: await executeStart(plan, { ...ctx, jobs }) };
   let report: StartReport | undefined;
   let error: unknown;
   try {
-    report = await executeStart(plan, { ...ctx, progress: recorder.observer, jobs: opts.jobs ?? defaultJobs() });
+    report = await executeStart(plan, { ...ctx, progress: recorder.observer, jobs });
     return { plan, report };
   } catch (e) {
     error = e;

@@ -2,17 +2,16 @@ import { PROFILES_VARIABLE } from "../config/profiles.js";
 import type { Report } from "./normalise.js";
 import type { Service } from "./model.js";
 
-/**
- * Compose profiles (compose-spec 15-profiles.md; docs.docker.com "Using profiles with Compose"):
- * a service with `profiles:` is part of the suite only when one of its profiles is active;
- * a service without is always there. Compose reads the active profiles from COMPOSE_PROFILES
- * (comma-separated), in the environment or the .env file; micropod reads the same variable from
- * its configuration. This is how the bundled suite's optional services (redis-cache,
- * postgresql-replica) are switched on.
- *
- * A dependency on a service left out is an error, as Compose makes it, unless the dependency says
- * `required: false`: then it is dropped, and the dependent starts without waiting for it.
- */
+// Compose profiles (compose-spec 15-profiles.md; docs.docker.com "Using profiles with Compose"):
+// a service with `profiles:` is part of the suite only when one of its profiles is active;
+// a service without is always there. Compose reads the active profiles from COMPOSE_PROFILES
+// (comma-separated), in the environment or the .env file; micropod reads the same variable from
+// its configuration. This is how the bundled suite's optional services (redis-cache,
+// postgresql-replica) are switched on.
+//
+// A dependency on a service left out is an error, as Compose makes it, unless the dependency says
+// `required: false`: then it is dropped, and the dependent starts without waiting for it.
+
 /** The profiles a raw service lists under `profiles:` (schema-checked to be a list of strings). */
 function profilesOf(raw: unknown): readonly string[] {
   const p = (raw as { profiles?: unknown } | undefined)?.profiles;
