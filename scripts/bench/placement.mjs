@@ -8,38 +8,14 @@
 //   one host     every service on host one, through its podman service (--url);
 //   across hosts the services alternate between host one and host two, so every hop crosses.
 // Overhead per hop = (makespan − the chain's summed delays) ÷ hops.
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { podmanSandbox } from "./_podman-sandbox.mjs";
+import { podmanSandbox, podmanService } from "./_podman-sandbox.mjs";
 import { delaySuite, machine } from "./_suites.mjs";
 
 export const title = "placement: a dependency hop across two podman services";
 
 const DELAY = 1;
 const CHAIN = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`s${i}`, [DELAY, i ? [`s${i - 1}`] : []]]));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** `podman system service` over a sandbox, on a unix socket in it; stop() ends it with a deadline. */
-async function serve(sb) {
-  const socket = join(sb.root, "podman.sock");
-  const child = spawn("podman", ["system", "service", "--time", "0", `unix://${socket}`], { env: { ...process.env, ...sb.env }, stdio: "ignore" });
-  let exited = false;
-  child.on("exit", () => (exited = true));
-  const until = Date.now() + 30_000;
-  while (!existsSync(socket) && !exited && Date.now() < until) await sleep(50);
-  if (!existsSync(socket)) throw new Error(`podman system service did not listen on ${socket} within 30 s`);
-  return {
-    url: `unix://${socket}`,
-    async stop() {
-      child.kill("SIGTERM");
-      const deadline = Date.now() + 10_000;
-      while (!exited && Date.now() < deadline) await sleep(50);
-      if (!exited) child.kill("SIGKILL");
-    },
-  };
-}
-
 export async function run(report) {
   const { startSuite, stopSuite } = await import("../../dist/engine/start.js");
   const { ExecaRunner } = await import("../../dist/core/runner.js");
@@ -51,15 +27,15 @@ export async function run(report) {
   const two = podmanSandbox({ exportEnv: false });
   const services = [];
   try {
-    services.push(await serve(one), await serve(two));
+    services.push(await podmanService(one), await podmanService(two));
     const [hostOne, hostTwo] = services;
     const deps = { runner: new ExecaRunner(), clock: systemClock, logger: silentLogger(), signal: new AbortController().signal };
     const paths = (p) => ({ lock: join(local.root, p, "micropod.lock"), state: join(local.root, p, "state"), logs: join(local.root, p, "logs") });
     const config = { vars: {}, secretNames: new Set() };
     const hosts = new Map([
       ["local", { name: "local" }],
-      ["one", { name: "one", url: hostOne.url }],
-      ["two", { name: "two", url: hostTwo.url }],
+      ["one", { name: "one", url: `unix://${hostOne.socket}` }],
+      ["two", { name: "two", url: `unix://${hostTwo.socket}` }],
     ]);
     /** The chain with each service placed by `hostOf(index)`; no placement: the one-host suite. */
     const placed = (project, hostOf) => {
