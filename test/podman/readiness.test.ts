@@ -38,7 +38,7 @@ beforeAll(async () => {
   socket = (await startPodmanService(sb)).url.replace(/^unix:\/\//, "");
 }, 120_000);
 
-const runners: Record<string, () => SandboxRunner | Runner> = {
+const runners: Record<string, () => Runner> = {
   cli: () => new SandboxRunner(sb),
   api: () => new PodmanApiRunner(new SandboxRunner(sb), socket),
 };

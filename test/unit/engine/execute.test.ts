@@ -42,8 +42,9 @@ function fakeClock(): Clock {
 
 /**
  * podman as a script: `answer` may override any command's result; otherwise probes pass (their
- * shell prints micropod-check-passed, as the real one does after a pass), waits report exit 0,
- * and the rest succeed silently (a watcher among them: it ended without a pass).
+ * shell prints micropod-check-passed, as the real one does after a pass), waits report exit 0, a
+ * watcher ends without a pass as the real loop does past its rounds (exit 3, nothing printed),
+ * and the rest succeed silently.
  */
 function scripted(answer: (line: string, opts: RunOptions) => RunResult | undefined = () => undefined) {
   const calls: string[] = [];
@@ -53,7 +54,7 @@ function scripted(answer: (line: string, opts: RunOptions) => RunResult | undefi
       calls.push(line);
       await Promise.resolve();
       const stdout = line.startsWith("podman wait ") ? "0\n" : line.includes(" micropod-probe ") ? "micropod-check-passed\n" : "";
-      const r = answer(line, opts) ?? { exitCode: 0, stdout, stderr: "" };
+      const r = answer(line, opts) ?? { exitCode: line.includes(" micropod-watch ") ? 3 : 0, stdout, stderr: "" };
       if (r.exitCode !== 0 && !opts.allowFailure) throw new CommandFailedError(line, r);
       return r;
     },
