@@ -164,7 +164,6 @@ chown "$PG_USER" "$PGDATA/micropod.conf"
 # goes on standard input (the password never in argv), over the local socket as the superuser,
 # with statement logging off for this session so the password cannot reach the server log.
 ensure_replication_role() {
-    [ -n "${REPLICATION_PASSWORD:-}" ] || return 0
     _quoted=$(printf '%s' "$REPLICATION_PASSWORD" | sed "s/'/''/g")
     printf '%s\n' \
         "SET log_min_duration_statement = -1;" \
@@ -185,11 +184,9 @@ trap stop TERM INT
 as_postgres pg_ctl start -D "$PGDATA" -w -t 300 -l "$PG_LOG_DIR/startup.log"
 pid=$(head -n 1 "$PGDATA/postmaster.pid")
 note "PostgreSQL running (pid $pid)"
-if [ "$PG_MODE" = primary ]; then
-    if [ -n "${REPLICATION_PASSWORD:-}" ]; then
-        ensure_replication_role || die "cannot set up the replication role"
-        note "replication role replicator in place"
-    fi
+if [ "$PG_MODE" = primary ] && [ -n "${REPLICATION_PASSWORD:-}" ]; then
+    ensure_replication_role || die "cannot set up the replication role"
+    note "replication role replicator in place"
 fi
 
 log="$PG_LOG_DIR/postgresql.log"
