@@ -8,7 +8,6 @@ import { loadSuite } from "../../src/suite/load.js";
 import type { Suite } from "../../src/suite/model.js";
 import { freePort } from "../support/free-port.js";
 import { startRedisEntrypoint } from "./redis-entrypoint.js";
-import { requireTool } from "../support/require-tool.js";
 import { tempDir } from "../support/temp.js";
 
 /**
@@ -27,8 +26,6 @@ let suite: Suite;
 const clients: Redis[] = [];
 
 beforeAll(async () => {
-  requireTool("redis-server", "redis-server");
-  requireTool("redis-cli", "redis-tools");
   work = tempDir("micropod-redis-cache-");
   chmodSync(work, 0o755);
   port = await freePort();

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { deferCleanup } from "../support/cleanup.js";
+import { requireTool } from "../support/require-tool.js";
 
 const containerfiles = resolve(import.meta.dirname, "../../containerfiles");
 
@@ -12,6 +13,8 @@ const containerfiles = resolve(import.meta.dirname, "../../containerfiles");
  * ends (SIGTERM, then its exit awaited).
  */
 export async function startRedisEntrypoint(conf: string, port: number, env: Record<string, string>): Promise<ChildProcess> {
+  requireTool("redis-server", "redis-server");
+  requireTool("redis-cli", "redis-tools");
   mkdirSync(conf);
   // The redis user reads its configuration and writes its data here.
   chmodSync(conf, 0o755);

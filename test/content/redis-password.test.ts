@@ -16,7 +16,6 @@ import { loadSuite } from "../../src/suite/load.js";
 import type { Suite } from "../../src/suite/model.js";
 import { freePort } from "../support/free-port.js";
 import { startRedisEntrypoint } from "./redis-entrypoint.js";
-import { requireTool } from "../support/require-tool.js";
 import { tempDir } from "../support/temp.js";
 
 /**
@@ -70,8 +69,6 @@ const client = (password?: string) => {
 };
 
 beforeAll(async () => {
-  requireTool("redis-server", "redis-server");
-  requireTool("redis-cli", "redis-tools");
   work = tempDir("micropod-redis-conf-");
   // The redis user reads its configuration and writes its data here.
   chmodSync(work, 0o755);
