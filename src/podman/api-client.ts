@@ -1,4 +1,4 @@
-import { request } from "node:http";
+import { type IncomingHttpHeaders, request } from "node:http";
 
 /**
  * One HTTP request to podman's REST API over its unix socket (node:http, `socketPath`). The
@@ -11,12 +11,20 @@ import { request } from "node:http";
  *   POST /libpod/containers/{name}/exec     201 {"Id"}, 404, 500 when the container is not running
  *   POST /libpod/exec/{id}/start {"Detach":false}    200 and the raw multiplexed stream until it exits
  *   GET  /libpod/exec/{id}/json             {"ExitCode","Running"}
+ *   GET  /libpod/_ping                      200, header Libpod-API-Version: the service's podman version
+ *        (containers/podman version/version.go: the libpod tree's CurrentAPI is Version; /_ping
+ *        "provides the API-Version and Libpod-API-Version headers"). Not GET /libpod/version,
+ *        which runs conmon and the OCI runtime for their versions: 1 s on 4.3.1 here.
+ *   GET  /libpod/images/json                the `images --format json` array
+ *   GET  /libpod/networks/json              [{"name"}]  (register_networks.go)
+ *   GET  /libpod/secrets/json               [{"Spec":{"Name"}}]; GET /libpod/secrets/{name}/json one inspect object, 404
  * Errors come back as JSON {"cause","message","response"}; `message` is what the CLI prints after "Error: ".
  */
 export const LIBPOD_API_PREFIX = "/v4.0.0/libpod";
 
 export interface ApiResponse {
   readonly status: number;
+  readonly headers: IncomingHttpHeaders;
   readonly body: Buffer;
 }
 
@@ -53,7 +61,7 @@ export function apiRequest(socketPath: string, r: ApiRequest): Promise<ApiRespon
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => (r.onData && (res.statusCode ?? 0) < 300 ? r.onData(c) : chunks.push(c)));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
         res.on("error", reject);
         // The socket closing mid-body (podman gone, or our abort) must settle the promise too.
         res.on("aborted", () => reject(r.signal?.aborted ? r.signal.reason : new Error("podman closed the connection mid-answer")));

@@ -15,7 +15,7 @@ const CUT = 128 + 15;
 
 /**
  * A Runner that makes the hot-path podman commands (podmanApiCall: start, stop, ps, inspect,
- * non-interactive exec) one REST request over podman's socket and hands everything else to the
+ * non-interactive exec, and what observe reads: version, images, networks, secrets) one REST request over podman's socket and hands everything else to the
  * CLI runner it wraps. Its results are shaped as the CLI's: the same stdout the readers parse,
  * "Error: MESSAGE" on stderr and exit 125 where podman fails, the exec's own exit code; a timeout
  * or abort ends the request and reports 143 as the CLI runner does for a killed process; and
@@ -84,7 +84,59 @@ function perform(socketPath: string, call: PodmanApiCall, signal: AbortSignal): 
       return inspectAll(call.names, api);
     case "exec":
       return exec(socketPath, call, signal);
+    case "version":
+      return version(api);
+    case "images":
+      return jsonArray(api, "/images/json");
+    case "networks":
+      return names(api, "/networks/json", (n) => (n as { name?: unknown }).name);
+    case "secrets":
+      return names(api, "/secrets/json", (s) => (s as { Spec?: { Name?: unknown } }).Spec?.Name);
+    case "inspect-secrets":
+      return inspectSecretsAll(call.names, api);
   }
+}
+
+type Api = (m: "GET", p: string) => Promise<ApiResponse>;
+const ok = (stdout: string): RunResult => ({ exitCode: 0, stdout, stderr: "" });
+
+/**
+ * `podman version --format {{.Client.Version}}`: the service's version (the podman that does the
+ * work), from the header every ping answer carries (api-client.ts); /version would cost a second.
+ */
+async function version(api: Api): Promise<RunResult> {
+  const res = await api("GET", "/_ping");
+  if (res.status >= 300) return failed(apiErrorMessage(res));
+  const v = res.headers["libpod-api-version"];
+  return typeof v === "string" && v ? ok(`${v}\n`) : failed("podman's ping answer has no Libpod-API-Version header");
+}
+
+/** `ps --all` / `images --format json`: the API's array is the CLI's, the same summary fields (tried on 4.3.1). */
+async function jsonArray(api: Api, path: string): Promise<RunResult> {
+  const res = await api("GET", path);
+  return res.status < 300 ? ok(`${res.body.toString("utf8").trim()}\n`) : failed(apiErrorMessage(res));
+}
+
+/** `podman network ls` / `secret ls --format {{.Name}}`: one name per line. */
+async function names(api: Api, path: string, nameOf: (entry: unknown) => unknown): Promise<RunResult> {
+  const res = await api("GET", path);
+  if (res.status >= 300) return failed(apiErrorMessage(res));
+  const entries = JSON.parse(res.body.toString("utf8")) as unknown;
+  const list = (Array.isArray(entries) ? entries : []).map(nameOf).filter((n): n is string => typeof n === "string");
+  return ok(list.map((n) => `${n}\n`).join(""));
+}
+
+/** `podman secret inspect a b`: the array of those found (labels, never values); a missing one is the CLI's error and 125. */
+async function inspectSecretsAll(names: readonly string[], api: Api): Promise<RunResult> {
+  const answers = await Promise.all(names.map((n) => api("GET", `/secrets/${encodeURIComponent(n)}/json`)));
+  const stdout = `${JSON.stringify(
+    answers.filter((a) => a.status < 300).map((a) => JSON.parse(a.body.toString("utf8")) as unknown),
+    null,
+    4,
+  )}\n`;
+  const refused = answers.find((a) => a.status >= 300);
+  // The CLI's words: "Error: inspecting secret: no secret with name or id "x": no such secret".
+  return refused ? failed(`inspecting secret: ${apiErrorMessage(refused)}`, stdout) : ok(stdout);
 }
 
 const failed = (message: string, stdout = ""): RunResult => ({ exitCode: PODMAN_ERROR, stdout, stderr: `Error: ${message}\n` });
@@ -103,15 +155,14 @@ async function eachName(names: readonly string[], call: (name: string) => Promis
 }
 
 /** The API's list is the CLI's `ps --format json` but for Created, CreatedAt and Status, which micropod does not read. */
-async function list(labels: Readonly<Record<string, string>>, api: (m: "GET", p: string) => Promise<ApiResponse>): Promise<RunResult> {
+async function list(labels: Readonly<Record<string, string>>, api: Api): Promise<RunResult> {
   const label = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
   const filters = label.length ? `&filters=${encodeURIComponent(JSON.stringify({ label }))}` : "";
-  const res = await api("GET", `/containers/json?all=true${filters}`);
-  return res.status < 300 ? { exitCode: 0, stdout: `${res.body.toString("utf8").trim()}\n`, stderr: "" } : failed(apiErrorMessage(res));
+  return jsonArray(api, `/containers/json?all=true${filters}`);
 }
 
 /** `podman container inspect a b`: the array of those found; a missing one is the CLI's "no such container" and 125. */
-async function inspectAll(names: readonly string[], api: (m: "GET", p: string) => Promise<ApiResponse>): Promise<RunResult> {
+async function inspectAll(names: readonly string[], api: Api): Promise<RunResult> {
   const answers = await Promise.all(names.map((n) => api("GET", `/containers/${encodeURIComponent(n)}/json`)));
   const found = answers.filter((a) => a.status < 300).map((a) => JSON.parse(a.body.toString("utf8")) as unknown);
   const stdout = `${JSON.stringify(found, null, 4)}\n`;

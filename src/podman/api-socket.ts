@@ -61,7 +61,7 @@ export function podmanRunner(cli: Runner, opts: Pick<Context, "logger"> & { read
       opts.logger.debug(`podman: forking the CLI per command, not using the API socket (${why})`);
       return { run: (c, o) => (opts.onPath?.("cli", c), cli.run(c, o)) };
     }
-    opts.logger.debug(`podman: start, stop, ps, inspect and exec go over the API socket ${socket.path}`);
+    opts.logger.debug(`podman: start, stop, ps, inspect, exec and what a start observes go over the API socket ${socket.path}`);
     return new PodmanApiRunner(cli, socket.path, { ...(opts.redactor ? { redactor: opts.redactor } : {}), ...(opts.onPath ? { onPath: opts.onPath } : {}) });
   };
   return {

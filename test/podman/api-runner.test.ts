@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from "node:net";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/core/clock.js";
@@ -10,7 +11,10 @@ import { startSuite, stopSuite } from "../../src/engine/start.js";
 import { PodmanApiRunner, type PodmanPath } from "../../src/podman/api-runner.js";
 import { PODMAN_SOCKET_VARIABLE, podmanRunner } from "../../src/podman/api-socket.js";
 import { execInContainer, inspectContainer, listContainers, startContainer, stopContainers } from "../../src/podman/container.js";
-import { hasExited, readContainerInspect, readContainerList } from "../../src/podman/readers.js";
+import { listImages, podmanVersion } from "../../src/podman/image.js";
+import { listNetworks } from "../../src/podman/network.js";
+import { hasExited, readContainerInspect, readContainerList, readImageList, readNames, readSecretInspect } from "../../src/podman/readers.js";
+import { inspectSecrets, listSecrets } from "../../src/podman/secret.js";
 import type { Suite } from "../../src/suite/model.js";
 import { deferCleanup } from "../support/cleanup.js";
 import { dep, health, service, suite } from "../support/make-suite.js";
@@ -122,6 +126,36 @@ describe("PodmanApiRunner against the CLI, on real podman", () => {
     ]);
   }, 120_000);
 
+  it("what observe reads (version, images, networks, secrets and their labels): the same either way, over the socket", async () => {
+    sb.podman(["network", "create", "obs-net"]);
+    writeFileSync(join(root, "obs-secret"), "value");
+    sb.podman(["secret", "create", "--label", "fingerprint=f1", "obs-secret", join(root, "obs-secret")]);
+    const { runner, cli, paths } = apiRunner();
+    const [apiVersion, cliVersion] = await both(podmanVersion(), runner, cli);
+    expect(apiVersion!.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect(apiVersion).toEqual(cliVersion);
+    const [apiImages, cliImages] = await both(listImages(), runner, cli);
+    expect(readImageList(apiImages!.stdout).flatMap((i) => i.names)).toContain(IMAGE);
+    expect(readImageList(apiImages!.stdout)).toEqual(readImageList(cliImages!.stdout));
+    for (const list of [listNetworks(), listSecrets()]) {
+      const [api, viaCli] = await both(list, runner, cli);
+      expect(readNames(api!.stdout).sort()).toEqual(readNames(viaCli!.stdout).sort());
+    }
+    const [apiNets] = await both(listNetworks(), runner, cli);
+    expect(readNames(apiNets!.stdout)).toContain("obs-net");
+    const [apiSecrets, cliSecrets] = await both(inspectSecrets("obs-secret"), runner, cli);
+    expect(readSecretInspect(apiSecrets!.stdout)).toMatchObject([{ name: "obs-secret", labels: { fingerprint: "f1" } }]);
+    expect(readSecretInspect(apiSecrets!.stdout)).toEqual(readSecretInspect(cliSecrets!.stdout));
+    expect(apiSecrets!.stdout).not.toContain("value");
+    // A missing secret: podman's own message and 125, both ways.
+    const [apiMissing, cliMissing] = await both(inspectSecrets("obs-none"), runner, cli);
+    expect(apiMissing).toEqual({ exitCode: 125, stdout: "[]\n", stderr: 'Error: inspecting secret: no secret with name or id "obs-none": no such secret\n' });
+    expect(cliMissing).toEqual(apiMissing);
+    expect(paths.every((p) => p.startsWith("api "))).toBe(true);
+    sb.podman(["secret", "rm", "obs-secret"]);
+    sb.podman(["network", "rm", "obs-net"]);
+  }, 120_000);
+
   it("a timeout or an abort mid-exec ends the call within its deadline, as the CLI runner's does", async () => {
     sb.podman(["run", "--detach", "--name", "cut", "--network", "none", IMAGE, "sh", "-c", LOOP]);
     const { runner } = apiRunner();
@@ -174,12 +208,12 @@ describe("a suite started and stopped through the API runner and through the CLI
       results[way] = [plan.containers.map((c) => `${c.service} ${c.action}`), started, again.report.launched, stopped.stopped.map((s) => s.service), states(project)];
       if (way === "api") {
         const over = (p: PodmanPath, verb: string) => taken.filter((t) => t.startsWith(`${p} ${verb}`)).length;
-        // ps (observe), start, exec (probes and the watcher), stop: over the socket, never forked.
-        for (const verb of ["ps", "start", "exec", "stop"]) {
+        // ps and images (observe), start, exec (probes and the watcher), stop: over the socket, never forked.
+        for (const verb of ["ps", "images", "start", "exec", "stop"]) {
           expect(over("api", verb), verb).toBeGreaterThan(0);
           expect(over("cli", verb), verb).toBe(0);
         }
-        // What the API does not do (create, wait, images) still forked.
+        // What the API runner does not do (create, wait) still forked.
         expect(over("cli", "create")).toBe(3);
       }
     }
@@ -209,7 +243,7 @@ describe("choosing the socket or the CLI", () => {
 
   it("uses the socket that answers its ping", async () => {
     const c = await choice({ [PODMAN_SOCKET_VARIABLE]: `unix://${socket}` });
-    expect(c).toMatchObject({ taken: ["api"], lines: [`podman: start, stop, ps, inspect and exec go over the API socket ${socket}`], stdout: "[]" });
+    expect(c).toMatchObject({ taken: ["api"], lines: [`podman: start, stop, ps, inspect, exec and what a start observes go over the API socket ${socket}`], stdout: "[]" });
   });
 
   it("forks the CLI, saying why, when the variable is empty, the socket is missing, or it does not answer", async () => {

@@ -13,6 +13,9 @@ import {
   stopContainer,
   stopContainers,
 } from "../../../src/podman/container.js";
+import { listImages, podmanVersion } from "../../../src/podman/image.js";
+import { listNetworks } from "../../../src/podman/network.js";
+import { inspectSecrets, listSecrets, secretExists } from "../../../src/podman/secret.js";
 
 describe("podmanApiCall: the builders' hot-path commands, recognised exactly", () => {
   // Each builder's command → the call → the same argv again through the builders. A builder that
@@ -26,6 +29,11 @@ describe("podmanApiCall: the builders' hot-path commands, recognised exactly", (
     [inspectContainer("a", "b"), { kind: "inspect", names: ["a", "b"] }],
     [execInContainer("db", ["/bin/sh", "-c", "exit 3", "--env"]), { kind: "exec", name: "db", argv: ["/bin/sh", "-c", "exit 3", "--env"], env: {} }],
     [execInContainer("db", ["pg_isready"], { env: { B: "2", A: "x=1" }, user: "postgres" }), { kind: "exec", name: "db", argv: ["pg_isready"], env: { A: "x=1", B: "2" }, user: "postgres" }],
+    [podmanVersion(), { kind: "version" }],
+    [listImages(), { kind: "images" }],
+    [listNetworks(), { kind: "networks" }],
+    [listSecrets(), { kind: "secrets" }],
+    [inspectSecrets("a", "b"), { kind: "inspect-secrets", names: ["a", "b"] }],
   ] as const;
   for (const [c, call] of cases) {
     it(c.argv.join(" "), () => {
@@ -52,6 +60,10 @@ describe("podmanApiCall: the builders' hot-path commands, recognised exactly", (
       command(["podman", "exec", "web"]),
       command(["podman", "exec", "--workdir", "/tmp", "web", "ls"]),
       command(["sudo", "podman", "start", "web"]),
+      secretExists("db_pass"),
+      command(["podman", "images", "--format", "json", "--all"]),
+      command(["podman", "network", "ls"]),
+      command(["podman", "version"]),
     ];
     for (const c of cli) expect(podmanApiCall(c), c.argv.join(" ")).toBeUndefined();
   });
