@@ -80,15 +80,18 @@ export async function waitHealthy(step: ContainerStep, ctx: ReadinessContext): P
 
 interface Watcher {
   running: boolean;
+  /** Set when the watcher ended: whether the check passed inside the container. */
+  sawPass?: boolean;
   /** True when the check passed inside the container; false when the watcher ended without it. */
   readonly passed: Promise<boolean>;
 }
 
 function watch(command: Command, ctx: ReadinessContext): Watcher {
-  const w: { running: boolean; passed?: Promise<boolean> } = { running: true };
+  const w: { running: boolean; sawPass?: boolean; passed?: Promise<boolean> } = { running: true };
+  const ended = (pass: boolean) => ((w.running = false), (w.sawPass = pass));
   w.passed = ctx.runner.run(command, { allowFailure: true, signal: ctx.signal }).then(
-    (r) => ((w.running = false), checkPassed(r)),
-    () => ((w.running = false), false),
+    (r) => ended(checkPassed(r)),
+    () => ended(false),
   );
   return w as Watcher;
 }
@@ -108,6 +111,8 @@ async function probeUntilHealthy(step: ContainerStep, ctx: ReadinessContext, t0:
   let due = t0 + (watcher ? Math.max(hc.startPeriodMs, hc.intervalMs) : hc.startPeriodMs);
   for (;;) {
     if (watcher?.running && clock.now() < due) await napUnlessEnded(ctx, due - clock.now(), watcher.passed);
+    // The watcher saw it pass while this nap ran: waitHealthy has its answer, no probe to start.
+    if (watcher?.sawPass) return clock.now() - t0;
     signal.throwIfAborted();
     ctx.onProbe?.(++attempt);
     const r = await runner.run(probe, { allowFailure: true, timeoutMs: hc.timeoutMs, signal });

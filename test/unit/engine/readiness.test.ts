@@ -134,6 +134,20 @@ describe("waitHealthy: micropod's own healthcheck runs", () => {
     expect(calls.length).toBeLessThanOrEqual(2);
   });
 
+  it("a watcher that sees the pass while the outside probes wait for their turn: no probe from outside starts at all", async () => {
+    const clock = fakeClock();
+    const calls: string[] = [];
+    const runner: Runner = {
+      async run(c: Command): Promise<RunResult> {
+        if (c.argv.includes("micropod-watch")) return clock.sleep(500).then(() => ({ exitCode: 0, stdout: "micropod-check-passed\n", stderr: "" }));
+        calls.push(renderCommand(c));
+        return { exitCode: 1, stdout: "", stderr: "not ready" };
+      },
+    };
+    expect(await waitHealthy(step, { runner, clock, signal: new AbortController().signal })).toBeLessThan(2000);
+    expect(calls).toEqual([]);
+  });
+
   it("while the watcher runs, only the probes that count run from outside, and failure keeps its budget", async () => {
     const clock = fakeClock();
     const calls: string[] = [];
