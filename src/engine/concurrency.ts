@@ -5,10 +5,12 @@ export class Deferred {
   readonly promise: Promise<void>;
   resolve!: () => void;
   reject!: (e: unknown) => void;
+  /** True once resolved or rejected. */
+  settled = false;
   constructor() {
     this.promise = new Promise<void>((res, rej) => {
-      this.resolve = res;
-      this.reject = rej;
+      this.resolve = () => ((this.settled = true), res());
+      this.reject = (e) => ((this.settled = true), rej(e));
     });
     this.promise.catch(() => undefined); // observed by whoever awaits it; never an unhandled rejection
   }
@@ -67,4 +69,29 @@ export function afterEach<T>(items: readonly T[], key: (item: T) => string, afte
   };
   items.forEach(start);
   return done;
+}
+
+/**
+ * Work something waits on now (the foreground) and work done ahead of need that yields to it:
+ * `enter()` marks foreground work under way until the function it returns is called; `idle()`
+ * resolves when none is. On a small host, podman calls made side by side slow each other (CPU,
+ * and podman's storage and container locks), so what can wait does.
+ */
+export class ForegroundGate {
+  private active = 0;
+  private waiting: Array<() => void> = [];
+
+  enter(): () => void {
+    this.active++;
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      if (--this.active === 0) for (const wake of this.waiting.splice(0)) wake();
+    };
+  }
+
+  idle(): Promise<void> {
+    return this.active === 0 ? Promise.resolve() : new Promise((res) => this.waiting.push(res));
+  }
 }

@@ -83,6 +83,33 @@ describe("executeStart", () => {
     expect(at("podman start demo-web")).toBeLessThan(at("podman start demo-proxy"));
   });
 
+  it("creates ahead of need only while nothing that can start now is being created or started", async () => {
+    // Every command takes a little time, so what runs side by side shows.
+    const inFlight = new Set<string>();
+    const beside: Record<string, string[]> = {};
+    const { runner } = scripted();
+    const timed: Runner = {
+      async run(c, opts) {
+        const line = renderCommand(c);
+        if (line.startsWith("podman create --name ")) beside[line.split(" ")[3]!] = [...inFlight];
+        inFlight.add(line);
+        try {
+          await new Promise((r) => setTimeout(r, 5));
+          return await runner.run(c, opts);
+        } finally {
+          inFlight.delete(line);
+        }
+      },
+    };
+    await executeStart(plan, deps(timed));
+    // db could start once its image was built: created and started at once. migrate, web and proxy
+    // wait on db or web: created ahead of need, never beside db's create or start.
+    expect(Object.keys(beside).sort()).toEqual(["demo-db", "demo-migrate", "demo-proxy", "demo-web"]);
+    for (const ahead of ["demo-migrate", "demo-proxy", "demo-web"]) {
+      expect(beside[ahead]!.filter((l) => l.startsWith("podman create --name demo-db") || l.startsWith("podman start demo-db")), ahead).toEqual([]);
+    }
+  });
+
   it("a failed build is the error; nothing on its image starts, and what needs them is not started either", async () => {
     const { runner, calls } = scripted((l) => (l.startsWith("podman build --file /suite/db/") ? { exitCode: 1, stdout: "", stderr: "step 2 failed\n" } : undefined));
     const err = (await executeStart(plan, deps(runner)).catch((e: unknown) => e)) as CommandFailedError;
