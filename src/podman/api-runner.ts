@@ -15,11 +15,12 @@ const CUT = 128 + 15;
 
 /**
  * A Runner that makes the hot-path podman commands (podmanApiCall: start, stop, ps, inspect,
- * non-interactive exec, and what observe reads: version, images, networks, secrets) one REST request over podman's socket and hands everything else to the
- * CLI runner it wraps. Its results are shaped as the CLI's: the same stdout the readers parse,
- * "Error: MESSAGE" on stderr and exit 125 where podman fails, the exec's own exit code; a timeout
- * or abort ends the request and reports 143 as the CLI runner does for a killed process; and
- * without allowFailure a non-zero exit throws the same CommandFailedError.
+ * non-interactive exec, and what a start observes: version, images, networks, secrets) one REST
+ * request over podman's socket and hands everything else to the CLI runner it wraps. Its results
+ * are shaped as the CLI's: the same stdout the readers parse, "Error: MESSAGE" on stderr and exit
+ * 125 where podman fails, the exec's own exit code; a timeout or abort ends the request and
+ * reports 143 as the CLI runner does for a killed process; and without allowFailure a non-zero
+ * exit throws the same CommandFailedError.
  *
  * An exec session cannot be killed through the API (the libpod exec routes are create, start,
  * resize and inspect): aborting closes the stream and the process inside runs on until it ends by
@@ -81,7 +82,7 @@ function perform(socketPath: string, call: PodmanApiCall, signal: AbortSignal): 
     case "list":
       return list(call.labels, api);
     case "inspect":
-      return inspectAll(call.names, api);
+      return inspectEach(call.names, api, "containers");
     case "exec":
       return exec(socketPath, call, signal);
     case "version":
@@ -93,7 +94,7 @@ function perform(socketPath: string, call: PodmanApiCall, signal: AbortSignal): 
     case "secrets":
       return names(api, "/secrets/json", (s) => (s as { Spec?: { Name?: unknown } }).Spec?.Name);
     case "inspect-secrets":
-      return inspectSecretsAll(call.names, api);
+      return inspectEach(call.names, api, "secrets");
   }
 }
 
@@ -126,19 +127,6 @@ async function names(api: Api, path: string, nameOf: (entry: unknown) => unknown
   return ok(list.map((n) => `${n}\n`).join(""));
 }
 
-/** `podman secret inspect a b`: the array of those found (labels, never values); a missing one is the CLI's error and 125. */
-async function inspectSecretsAll(names: readonly string[], api: Api): Promise<RunResult> {
-  const answers = await Promise.all(names.map((n) => api("GET", `/secrets/${encodeURIComponent(n)}/json`)));
-  const stdout = `${JSON.stringify(
-    answers.filter((a) => a.status < 300).map((a) => JSON.parse(a.body.toString("utf8")) as unknown),
-    null,
-    4,
-  )}\n`;
-  const refused = answers.find((a) => a.status >= 300);
-  // The CLI's words: "Error: inspecting secret: no secret with name or id "x": no such secret".
-  return refused ? failed(`inspecting secret: ${apiErrorMessage(refused)}`, stdout) : ok(stdout);
-}
-
 const failed = (message: string, stdout = ""): RunResult => ({ exitCode: PODMAN_ERROR, stdout, stderr: `Error: ${message}\n` });
 
 /**
@@ -161,15 +149,23 @@ async function list(labels: Readonly<Record<string, string>>, api: Api): Promise
   return jsonArray(api, `/containers/json?all=true${filters}`);
 }
 
-/** `podman container inspect a b`: the array of those found; a missing one is the CLI's "no such container" and 125. */
-async function inspectAll(names: readonly string[], api: Api): Promise<RunResult> {
-  const answers = await Promise.all(names.map((n) => api("GET", `/containers/${encodeURIComponent(n)}/json`)));
+/**
+ * `podman container inspect a b` / `podman secret inspect a b`: one request per name, the array
+ * of those found (a secret's labels, never its value), and where one is refused the CLI's error
+ * and 125: "inspecting object: no such container x", "inspecting secret: no secret with name or
+ * id "x": no such secret" (podman 4.3.1's words, held to the CLI's by test/podman/api-runner).
+ */
+async function inspectEach(names: readonly string[], api: Api, kind: "containers" | "secrets"): Promise<RunResult> {
+  const answers = await Promise.all(names.map((n) => api("GET", `/${kind}/${encodeURIComponent(n)}/json`)));
   const found = answers.filter((a) => a.status < 300).map((a) => JSON.parse(a.body.toString("utf8")) as unknown);
   const stdout = `${JSON.stringify(found, null, 4)}\n`;
-  const missing = names.filter((_, i) => answers[i]!.status === 404);
+  const refused = answers.findIndex((a) => a.status >= 300);
+  if (refused < 0) return ok(stdout);
+  const answer = answers[refused]!;
+  if (kind === "secrets") return failed(`inspecting secret: ${apiErrorMessage(answer)}`, stdout);
+  // A missing container is reported after any other refusal, in the CLI's words.
   const other = answers.find((a) => a.status >= 300 && a.status !== 404);
-  if (other) return failed(apiErrorMessage(other), stdout);
-  return missing.length ? failed(`inspecting object: no such container ${missing[0]}`, stdout) : { exitCode: 0, stdout, stderr: "" };
+  return failed(other ? apiErrorMessage(other) : `inspecting object: no such container ${names[refused]}`, stdout);
 }
 
 /**
