@@ -78,7 +78,8 @@ function probeScript(targets: ReadonlyArray<{ address: string; port: string }>):
 /**
  * Probe from a container attached as `service`: run it, exec the probe, remove it. Not one
  * attached `podman run --rm`: in this namespace podman 4.3.1 took ~21 s to return after the
- * probe's 2 s (outside it, 1–2 s); run, exec and rm take ~3.5 s together.
+ * probe's 2 s (its WaitForExit's 20 s fallback, docs/engine.md; outside the namespace 1–2 s);
+ * run, exec and rm take ~3.5 s together.
  */
 async function probeFrom(service: string, targets: ReadonlyArray<{ address: string; port: string }>): Promise<string[]> {
   const name = containerSpec(suite, suite.services.get(service)!).name;
