@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { deferCleanup } from "./cleanup.js";
 import { removeTree } from "./remove-tree.js";
@@ -25,6 +25,24 @@ export interface PodmanSandbox {
   cleanup(): Promise<void>;
 }
 
+/**
+ * podman 4.3.1 (Debian's, runc) adds 20 s to every `podman wait` and attached `podman run` when
+ * storage.conf's runroot is 51 characters or longer, and none at 50 or fewer (measured here;
+ * its WaitForExit falls back to a 20 s timer, docs/engine.md). A runroot inside the test file's
+ * directory is ~76 characters: the run state goes to a short directory beside the run root
+ * instead, `<run root>.r-XXXXXX`, which the sandbox removes and the run's teardown checks for.
+ */
+export const MAX_RUNROOT_LENGTH = 50;
+export const RUNROOT_SUFFIX = ".r-";
+
+function shortRunRoot(): string {
+  const runRoot = process.env.MICROPOD_TEST_RUN_ROOT;
+  if (!runRoot) throw new Error("run the tests through vitest.config.ts: its globalSetup (test/support/run-root.ts) makes the run's directory");
+  const dir = mkdtempSync(`${runRoot}${RUNROOT_SUFFIX}`);
+  if (dir.length > MAX_RUNROOT_LENGTH) throw new Error(`podman sandbox runroot ${dir} is longer than ${MAX_RUNROOT_LENGTH} characters: podman 4.3.1 would add 20 s to every wait`);
+  return dir;
+}
+
 export function createPodmanSandbox(opts: { hooksDir?: string; runtimeName?: string } = {}): PodmanSandbox {
   requireTool("podman", "podman");
   requireTool("runc", "runc");
@@ -34,7 +52,8 @@ export function createPodmanSandbox(opts: { hooksDir?: string; runtimeName?: str
   const runtimes = opts.runtimeName ? `[engine.runtimes]\n${opts.runtimeName} = [${JSON.stringify(which("runc"))}]\n` : "";
   // In the test file's own temp directory, which the run keeps under /var/tmp (test/support/run-root.ts).
   const root = tempDir("podman-");
-  for (const d of ["graph", "run", "networks", "tmp"]) mkdirSync(join(root, d), { recursive: true });
+  for (const d of ["graph", "networks", "tmp"]) mkdirSync(join(root, d), { recursive: true });
+  const runRoot = shortRunRoot();
   const hooks = opts.hooksDir ? `hooks_dir = [${JSON.stringify(opts.hooksDir)}]\n` : "";
   writeFileSync(
     join(root, "containers.conf"),
@@ -55,7 +74,7 @@ network_config_dir = ${JSON.stringify(join(root, "networks"))}
     join(root, "storage.conf"),
     `[storage]
 driver = "vfs"
-runroot = ${JSON.stringify(join(root, "run"))}
+runroot = ${JSON.stringify(runRoot)}
 graphroot = ${JSON.stringify(join(root, "graph"))}
 `,
   );
@@ -64,7 +83,10 @@ graphroot = ${JSON.stringify(join(root, "graph"))}
     CONTAINERS_STORAGE_CONF: join(root, "storage.conf"),
     TMPDIR: join(root, "tmp"),
   };
-  const cleanup = () => removeTree(root);
+  const cleanup = async () => {
+    await removeTree(root);
+    await removeTree(runRoot);
+  };
   deferCleanup(`podman sandbox ${root}`, cleanup);
   const podman = (args: string[], input?: string) =>
     execFileSync("podman", args, { env: { ...process.env, ...env }, input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });

@@ -1,8 +1,9 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { FORBIDDEN_PREFIXES, hostStateChanges, snapshotHostState } from "./host-state.js";
+import { RUNROOT_SUFFIX } from "./podman-env.js";
 import { removeTree } from "./remove-tree.js";
 
 /** Files the run root holds besides the test files' directories. */
@@ -51,6 +52,10 @@ export default function setup(): () => Promise<void> {
     const changes = hostStateChanges(before, snapshotHostState());
     if (changes.length) problems.push(`micropod's state on this machine changed during the run:\n  ${changes.join("\n  ")}`);
     if (readdirSync(configDir).length) problems.push(`something wrote into ${configDir}: ${readdirSync(configDir).join(", ")}`);
+    // podman sandboxes' run state, beside the root (podman-env.ts shortRunRoot): each removed by its sandbox.
+    const runRoots = readdirSync(dirname(root)).filter((e) => e.startsWith(`${basename(root)}${RUNROOT_SUFFIX}`));
+    if (runRoots.length) problems.push(`left behind beside ${root} (a podman sandbox whose cleanup did not run): ${runRoots.join(", ")}`);
+    for (const e of runRoots) await removeTree(join(dirname(root), e)).catch((err) => problems.push(String(err)));
     const left = readdirSync(root).filter((e) => e !== GUARD_LOG && e !== CONFIG_DIR);
     if (left.length) problems.push(`left behind in ${root} (a test file whose cleanup did not run): ${left.join(", ")}`);
     for (const e of left) {
