@@ -182,11 +182,18 @@ stop() {
 trap stop TERM INT
 
 as_postgres pg_ctl start -D "$PGDATA" -w -t 300 -l "$PG_LOG_DIR/startup.log"
+# A TERM that came while pg_ctl started the server ran the trap once pg_ctl returned: the server
+# is stopped again, and there is nothing left to set up (its postmaster.pid is gone).
+if [ "$stopping" = yes ]; then
+    note "PostgreSQL stopped"
+    exit 0
+fi
 pid=$(head -n 1 "$PGDATA/postmaster.pid")
 note "PostgreSQL running (pid $pid)"
 if [ "$PG_MODE" = primary ] && [ -n "${REPLICATION_PASSWORD:-}" ]; then
-    ensure_replication_role || die "cannot set up the replication role"
-    note "replication role replicator in place"
+    # A TERM during the role's psql stops the server right after it: that is no failure.
+    ensure_replication_role || [ "$stopping" = yes ] || die "cannot set up the replication role"
+    [ "$stopping" = yes ] || note "replication role replicator in place"
 fi
 
 log="$PG_LOG_DIR/postgresql.log"

@@ -266,6 +266,23 @@ describe("postgresql entrypoint and maintaindb on real PostgreSQL", () => {
     }
   });
 
+  it("a SIGTERM while pg_ctl is starting the server stops it cleanly: exit 0, no role setup on a stopped server", async () => {
+    const data = join(work, "data-term");
+    deferCleanup("the SIGTERM test's PostgreSQL", () => spawnSync("su", ["-m", "postgres", "-c", `${pgBin}/pg_ctl stop -D ${data} -m immediate`], { stdio: "ignore" }));
+    const env = { PGDATA: data, REPLICATION_PASSWORD: "repl" };
+    const init = startServer(env);
+    await waitReady(init);
+    expect(await stopServer(init), init.output()).toBe(0);
+    // Again, TERM the moment pg_ctl says it waits for the server: the trap runs once pg_ctl returns.
+    const again = startServer(env);
+    for (let i = 0; i < 600 && !again.output().includes("waiting for server to start") && again.child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(again.output()).toContain("waiting for server to start");
+    expect(await stopServer(again), again.output()).toBe(0);
+    expect(again.output()).toContain("stopping PostgreSQL (fast)");
+    expect(again.output()).not.toContain("cannot set up the replication role");
+    expect(existsSync(join(data, "postmaster.pid"))).toBe(false);
+  });
+
   it("maintaindb gives up with a clear message when PostgreSQL never answers", () => {
     const r = spawnSync("sh", [join(containerfiles, "maintaindb", "entrypoint.sh")], {
       env: { ...baseEnv(), MICROPOD_TEMPLATES: join(containerfiles, "maintaindb"), DB_HOST: "127.0.0.1", DB_PORT: "1", DB_NAME: "m", DB_USER: "m", DB_PASS: "p", MAINTAINDB_WAIT: "2" },
