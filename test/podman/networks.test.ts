@@ -76,10 +76,10 @@ function probeScript(targets: ReadonlyArray<{ address: string; port: string }>):
 }
 
 /**
- * Probe from a container attached as `service`: run it, exec the probe, remove it. Not one
- * attached `podman run --rm`: in this namespace podman 4.3.1 took ~21 s to return after the
- * probe's 2 s (its WaitForExit's 20 s fallback, docs/engine.md; outside the namespace 1–2 s);
- * run, exec and rm take ~3.5 s together.
+ * Probe from a container attached as `service`: run it, exec the probe, remove it, so the
+ * container is the long-running one the proxy or worker would be (and no attached `podman run
+ * --rm` waits for its exit: podman 4.3.1's 20 s WaitForExit fallback, docs/engine.md, made each
+ * probe ~21 s while the sandbox's runroot was long).
  */
 async function probeFrom(service: string, targets: ReadonlyArray<{ address: string; port: string }>): Promise<string[]> {
   const name = containerSpec(suite, suite.services.get(service)!).name;
