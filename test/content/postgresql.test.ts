@@ -113,6 +113,14 @@ async function stopServer(server: Server): Promise<number | null> {
   return await Promise.race([server.exited, new Promise<null>((_, rej) => setTimeout(() => rej(new Error(`no exit after SIGTERM: ${server.output()}`)), 60_000))]);
 }
 
+/** A cluster of the test's own in env.PGDATA: first start (initdb) and a clean stop; stopped at the file's end whatever happens. */
+async function initialiseCluster(env: { PGDATA: string } & Record<string, string>): Promise<void> {
+  deferCleanup(`PostgreSQL in ${env.PGDATA}`, () => spawnSync("su", ["-m", "postgres", "-c", `${pgBin}/pg_ctl stop -D ${env.PGDATA} -m immediate`], { stdio: "ignore" }));
+  const init = startServer(env);
+  await waitReady(init);
+  expect(await stopServer(init), init.output()).toBe(0);
+}
+
 beforeAll(async () => {
   requireTool("psql", "postgresql");
   const versions = existsSync("/usr/lib/postgresql") ? readdirSync("/usr/lib/postgresql").sort() : [];
@@ -217,12 +225,9 @@ describe("postgresql entrypoint and maintaindb on real PostgreSQL", () => {
   it("admits the peer hosts of PG_HBA_PEERS, for replication too, and refuses an address it does not list", async () => {
     // A cluster of its own, without initdb's loopback lines, so 127.0.0.1 (the only source
     // address a loopback client has) is admitted by PG_HBA_PEERS or by nothing.
-    const data = join(work, "data-peers");
-    deferCleanup("the peers test's PostgreSQL", () => spawnSync("su", ["-m", "postgres", "-c", `${pgBin}/pg_ctl stop -D ${data} -m immediate`], { stdio: "ignore" }));
-    const env = { PGDATA: data, REPLICATION_PASSWORD: "repl 'secret'" };
-    const init = startServer(env);
-    await waitReady(init);
-    expect(await stopServer(init)).toBe(0);
+    const env = { PGDATA: join(work, "data-peers"), REPLICATION_PASSWORD: "repl 'secret'" };
+    await initialiseCluster(env);
+    const data = env.PGDATA;
     const hba = join(data, "pg_hba.conf");
     writeFileSync(hba, readFileSync(hba, "utf8").split("\n").filter((l) => !/^host\s+\S+\s+\S+\s+(127\.0\.0\.1\/32|::1\/128)\s/.test(l)).join("\n"));
 
@@ -267,12 +272,9 @@ describe("postgresql entrypoint and maintaindb on real PostgreSQL", () => {
   });
 
   it("a SIGTERM while pg_ctl is starting the server stops it cleanly: exit 0, no role setup on a stopped server", async () => {
-    const data = join(work, "data-term");
-    deferCleanup("the SIGTERM test's PostgreSQL", () => spawnSync("su", ["-m", "postgres", "-c", `${pgBin}/pg_ctl stop -D ${data} -m immediate`], { stdio: "ignore" }));
-    const env = { PGDATA: data, REPLICATION_PASSWORD: "repl" };
-    const init = startServer(env);
-    await waitReady(init);
-    expect(await stopServer(init), init.output()).toBe(0);
+    const env = { PGDATA: join(work, "data-term"), REPLICATION_PASSWORD: "repl" };
+    await initialiseCluster(env);
+    const data = env.PGDATA;
     // Again, TERM the moment pg_ctl says it waits for the server: the trap runs once pg_ctl returns.
     const again = startServer(env);
     for (let i = 0; i < 600 && !again.output().includes("waiting for server to start") && again.child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
