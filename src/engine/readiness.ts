@@ -79,22 +79,22 @@ export async function waitHealthy(step: ContainerStep, ctx: ReadinessContext): P
 }
 
 interface Watcher {
-  running: boolean;
-  /** Set when the watcher ended: whether the check passed inside the container. */
+  /** Undefined while the watcher runs; once it ended, whether the check passed inside the container. */
   sawPass?: boolean;
-  /** True when the check passed inside the container; false when the watcher ended without it. */
+  /** Settles with sawPass when the watcher ends. */
   readonly passed: Promise<boolean>;
 }
 
 function watch(command: Command, ctx: ReadinessContext): Watcher {
-  const w: { running: boolean; sawPass?: boolean; passed?: Promise<boolean> } = { running: true };
-  const ended = (pass: boolean) => ((w.running = false), (w.sawPass = pass));
+  const w: { sawPass?: boolean; passed?: Promise<boolean> } = {};
   w.passed = ctx.runner.run(command, { allowFailure: true, signal: ctx.signal }).then(
-    (r) => ended(checkPassed(r)),
-    () => ended(false),
+    (r) => (w.sawPass = checkPassed(r)),
+    () => (w.sawPass = false),
   );
   return w as Watcher;
 }
+
+const watching = (w: Watcher | undefined): w is Watcher => w !== undefined && w.sawPass === undefined;
 
 async function probeUntilHealthy(step: ContainerStep, ctx: ReadinessContext, t0: number, watcher: Watcher | undefined): Promise<number> {
   const hc = step.readiness.healthcheck!;
@@ -110,7 +110,7 @@ async function probeUntilHealthy(step: ContainerStep, ctx: ReadinessContext, t0:
   // either (Docker's first check runs `interval` after the start), which stays within the budget.
   let due = t0 + (watcher ? Math.max(hc.startPeriodMs, hc.intervalMs) : hc.startPeriodMs);
   for (;;) {
-    if (watcher?.running && clock.now() < due) await napUnlessEnded(ctx, due - clock.now(), watcher.passed);
+    if (watching(watcher) && clock.now() < due) await napUnlessEnded(ctx, due - clock.now(), watcher.passed);
     // The watcher saw it pass while this nap ran: waitHealthy has its answer, no probe to start.
     if (watcher?.sawPass) return clock.now() - t0;
     signal.throwIfAborted();
@@ -140,7 +140,7 @@ async function probeUntilHealthy(step: ContainerStep, ctx: ReadinessContext, t0:
     if (failures >= Math.max(1, hc.retries)) throw await unhealthy(step, ctx, { failures, secs: (now - t0) / 1000, exitCode: r.exitCode, output: r.stderr || r.stdout });
     // While the watcher runs, only the probes that count (the wait at the loop's top); once it has
     // ended without a pass, the fast schedule.
-    if (!watcher?.running) await clock.sleep(nextProbeDelay(hc, now - t0, due - now), signal);
+    if (!watching(watcher)) await clock.sleep(nextProbeDelay(hc, now - t0, due - now), signal);
   }
 }
 
