@@ -1,20 +1,19 @@
 import type { Command } from "../core/command.js";
-import { execInContainer, inspectContainer, listContainers, startContainer, stopContainers } from "./container.js";
 import { listImages, podmanVersion } from "./image.js";
 import { listNetworks } from "./network.js";
-import { inspectSecrets, listSecrets } from "./secret.js";
+import { listSecrets } from "./secret.js";
 
 /**
  * The hot-path podman commands that can go over podman's REST API instead of a forked CLI
  * (issue 12: the API answered start in 151 ms against the CLI's 246, `ps --all` in 13 against
  * 105). Recognised from the argv the builders in src/podman make, and nothing looser: a command
  * with any flag, environment, input or working directory this does not know stays with the CLI.
- * `commandForApiCall` rebuilds the argv with those same builders, and test/unit/podman/api-calls
- * asserts the round trip for each builder, so a builder changing shape fails a test instead of
- * quietly falling back to the CLI (or worse, being misread).
+ * test/unit/podman/api-calls rebuilds each recognised command's argv with those same builders
+ * (a round trip per builder), so a builder changing shape fails a test instead of quietly
+ * falling back to the CLI (or worse, being misread).
  */
 export type PodmanApiCall =
-  | { readonly kind: "start"; readonly names: readonly string[] }
+  | { readonly kind: "start"; readonly name: string }
   | { readonly kind: "stop"; readonly names: readonly string[]; readonly timeoutSec?: number }
   | { readonly kind: "list"; readonly labels: Readonly<Record<string, string>> }
   | { readonly kind: "inspect"; readonly names: readonly string[] }
@@ -48,20 +47,29 @@ export function podmanApiCall(c: Command): PodmanApiCall | undefined {
   switch (verb) {
     case "start":
       // startContainer starts one container; a command naming more is not one micropod builds.
-      return rest.length === 1 && isName(rest[0]) ? { kind: "start", names: rest } : undefined;
+      return rest.length === 1 && isName(rest[0]) ? { kind: "start", name: rest[0] } : undefined;
     case "stop":
       return stopCall(rest);
     case "ps":
       return listCall(rest);
-    case "container":
-      return rest[0] === "inspect" && rest.length > 1 && rest.slice(1).every(isName) ? { kind: "inspect", names: rest.slice(1) } : undefined;
+    case "container": {
+      const names = inspectedNames(rest);
+      return names && { kind: "inspect", names };
+    }
     case "exec":
       return execCall(rest);
-    case "secret":
-      return rest[0] === "inspect" && rest.length > 1 && rest.slice(1).every(isName) ? { kind: "inspect-secrets", names: rest.slice(1) } : undefined;
+    case "secret": {
+      const names = inspectedNames(rest);
+      return names && { kind: "inspect-secrets", names };
+    }
     default:
       return undefined;
   }
+}
+
+/** `inspect NAME...` without flags (`container inspect`, `secret inspect`): the names. */
+function inspectedNames(rest: readonly string[]): readonly string[] | undefined {
+  return rest[0] === "inspect" && rest.length > 1 && rest.slice(1).every(isName) ? rest.slice(1) : undefined;
 }
 
 function stopCall(rest: readonly string[]): PodmanApiCall | undefined {
@@ -102,30 +110,4 @@ function execCall(rest: readonly string[]): PodmanApiCall | undefined {
   const argv = rest.slice(i + 1);
   if (!isName(name) || argv.length === 0) return undefined;
   return { kind: "exec", name, argv, env, ...(user !== undefined ? { user } : {}) };
-}
-
-/**
- * The command an API call stands for, rebuilt by the same builders: the recogniser's round trip
- * (test/unit/podman/api-calls.test.ts), which holds the two to the same shapes.
- */
-export function commandForApiCall(call: PodmanApiCall): Command {
-  switch (call.kind) {
-    case "start":
-      return startContainer(call.names[0]!);
-    case "stop":
-      return stopContainers(call.names, call.timeoutSec);
-    case "list":
-      return listContainers(call.labels);
-    case "inspect":
-      return inspectContainer(...call.names);
-    case "exec":
-      return execInContainer(call.name, call.argv, { env: call.env, ...(call.user !== undefined ? { user: call.user } : {}) });
-    case "inspect-secrets":
-      return inspectSecrets(...call.names);
-    case "version":
-    case "images":
-    case "networks":
-    case "secrets":
-      return EXACT.find(([, exact]) => exact.kind === call.kind)![0];
-  }
 }

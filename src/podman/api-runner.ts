@@ -76,7 +76,7 @@ function perform(socketPath: string, call: PodmanApiCall, signal: AbortSignal): 
   const api = (method: "GET" | "POST", path: string, body?: unknown) => apiRequest(socketPath, { method, path, body, signal });
   switch (call.kind) {
     case "start":
-      return eachName(call.names, (n) => api("POST", `/containers/${encodeURIComponent(n)}/start`));
+      return eachName([call.name], (n) => api("POST", `/containers/${encodeURIComponent(n)}/start`));
     case "stop":
       return eachName(call.names, (n) => api("POST", `/containers/${encodeURIComponent(n)}/stop${call.timeoutSec !== undefined ? `?timeout=${call.timeoutSec}` : ""}`));
     case "list":

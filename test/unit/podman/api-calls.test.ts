@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { command } from "../../../src/core/command.js";
-import { commandForApiCall, podmanApiCall } from "../../../src/podman/api-calls.js";
+import { type Command, command } from "../../../src/core/command.js";
+import { type PodmanApiCall, podmanApiCall } from "../../../src/podman/api-calls.js";
 import { StreamDemultiplexer } from "../../../src/podman/api-client.js";
 import { onConnection } from "../../../src/podman/connection.js";
 import {
@@ -17,11 +17,37 @@ import { listImages, podmanVersion } from "../../../src/podman/image.js";
 import { listNetworks } from "../../../src/podman/network.js";
 import { inspectSecrets, listSecrets, secretExists } from "../../../src/podman/secret.js";
 
+/** The command an API call stands for, rebuilt by the builders: the recogniser's round trip. */
+function commandForApiCall(call: PodmanApiCall): Command {
+  switch (call.kind) {
+    case "start":
+      return startContainer(call.name);
+    case "stop":
+      return stopContainers(call.names, call.timeoutSec);
+    case "list":
+      return listContainers(call.labels);
+    case "inspect":
+      return inspectContainer(...call.names);
+    case "exec":
+      return execInContainer(call.name, call.argv, { env: call.env, ...(call.user !== undefined ? { user: call.user } : {}) });
+    case "inspect-secrets":
+      return inspectSecrets(...call.names);
+    case "version":
+      return podmanVersion();
+    case "images":
+      return listImages();
+    case "networks":
+      return listNetworks();
+    case "secrets":
+      return listSecrets();
+  }
+}
+
 describe("podmanApiCall: the builders' hot-path commands, recognised exactly", () => {
   // Each builder's command → the call → the same argv again through the builders. A builder that
   // changes shape breaks one of these (the recogniser no longer knows it, or reads it wrongly).
   const cases = [
-    [startContainer("web"), { kind: "start", names: ["web"] }],
+    [startContainer("web"), { kind: "start", name: "web" }],
     [stopContainer("web"), { kind: "stop", names: ["web"] }],
     [stopContainers(["a", "b", "c"], 7), { kind: "stop", names: ["a", "b", "c"], timeoutSec: 7 }],
     [listContainers(), { kind: "list", labels: {} }],
