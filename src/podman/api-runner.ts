@@ -123,8 +123,10 @@ async function names(api: Api, path: string, nameOf: (entry: unknown) => unknown
   const res = await api("GET", path);
   if (res.status >= 300) return failed(apiErrorMessage(res));
   const entries = JSON.parse(res.body.toString("utf8")) as unknown;
-  const list = (Array.isArray(entries) ? entries : []).map(nameOf).filter((n): n is string => typeof n === "string");
-  return ok(list.map((n) => `${n}\n`).join(""));
+  const list = Array.isArray(entries) ? entries.map(nameOf) : [];
+  // An answer of another shape is no "none exist": that would make a start create what is there.
+  if (!Array.isArray(entries) || !list.every((n) => typeof n === "string")) return failed(`podman's ${path} answer is not a list of named entries`);
+  return ok(list.map((n) => `${String(n)}\n`).join(""));
 }
 
 const failed = (message: string, stdout = ""): RunResult => ({ exitCode: PODMAN_ERROR, stdout, stderr: `Error: ${message}\n` });

@@ -32,7 +32,7 @@ export interface PodmanSandbox {
  * directory is ~76 characters: the run state goes to a short directory beside the run root
  * instead, `<run root>.r-XXXXXX`, which the sandbox removes and the run's teardown checks for.
  */
-export const MAX_RUNROOT_LENGTH = 50;
+const MAX_RUNROOT_LENGTH = 50;
 export const RUNROOT_SUFFIX = ".r-";
 
 function shortRunRoot(): string {
