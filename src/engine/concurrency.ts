@@ -81,12 +81,10 @@ export class ForegroundGate {
   private active = 0;
   private waiting: Array<() => void> = [];
 
+  /** Foreground work begins; call what this returns once, when it ends. */
   enter(): () => void {
     this.active++;
-    let left = false;
     return () => {
-      if (left) return;
-      left = true;
       if (--this.active === 0) for (const wake of this.waiting.splice(0)) wake();
     };
   }

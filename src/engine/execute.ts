@@ -222,6 +222,7 @@ async function runService(step: ContainerStep, run: StartRun, walk: ServiceWalk)
   const awaited = step.dependsOn.filter((d) => walk.planned.has(d.service));
   // From the moment it could start until its podman start returned, a service is foreground work.
   let leave = awaited.every((d) => walk.conditions.of(d.service, d.condition).settled) ? run.foreground.enter() : undefined;
+  let launchedAt: number;
   try {
     if (step.prepare.length) await prepare(step, run, walk.creates, leave !== undefined);
     // A container left alone launches nothing: its readiness is checked at once, not after its dependencies'.
@@ -232,17 +233,12 @@ async function runService(step: ContainerStep, run: StartRun, walk: ServiceWalk)
       run.signal.throwIfAborted();
     }
     leave ??= run.foreground.enter();
-    const launchedAt = run.since();
+    launchedAt = run.since();
     run.tell(step.service, "start", { kind: "starting" });
     await launch(step, run);
-    leave();
-    await started(step, run, walk, launchedAt);
   } finally {
     leave?.();
   }
-}
-
-async function started(step: ContainerStep, run: StartRun, walk: ServiceWalk, launchedAt: number): Promise<void> {
   run.mark(step.service, "service_started");
   walk.conditions.of(step.service, "service_started").resolve();
   await awaitReadiness(step, run, walk.conditions);
