@@ -132,7 +132,7 @@ async function names(api: Api, path: string, nameOf: (entry: unknown) => unknown
 const failed = (message: string, stdout = ""): RunResult => ({ exitCode: PODMAN_ERROR, stdout, stderr: `Error: ${message}\n` });
 
 /**
- * `podman start a b` / `podman stop a b`: side by side, each name printed as it succeeds, an
+ * `podman start a` / `podman stop a b`: side by side, each name printed as it succeeds, an
  * "Error:" line for each that failed and exit 125 if any did (as the CLI: a missing container is
  * `no container with name or ID "x" found: no such container`, the API's message word for word).
  */
