@@ -36,7 +36,7 @@ const paths = (name: string) => ({ lock: join(root, name, "state", "micropod.loc
 const config = { vars: { DB_PASS: SECRET, FILES_KEY: MOUNTED }, secretNames: new Set(["DB_PASS", "FILES_KEY"]) };
 
 /** db (healthcheck turns green after ~1s) → migrate (one-shot) → web (+secrets), worker after db started. */
-function demoSuite(project: string, over: { webEnv?: Record<string, string>; dbHealth?: string[]; migrateExit?: number } = {}): Suite {
+function demoSuite(project: string, over: { webEnv?: Record<string, string>; dbHealth?: string[]; dbNeverReady?: boolean; migrateExit?: number } = {}): Suite {
   const dir = join(root, project);
   const b = (name: string, files: Record<string, string> = {}, extra = "") => ({ context: context(dir, name, files, extra), dockerfile: join(dir, name, "Containerfile"), args: {} });
   const p = { project };
@@ -44,7 +44,9 @@ function demoSuite(project: string, over: { webEnv?: Record<string, string>; dbH
     service("db", {
       ...p,
       build: b("db", { "marker.txt": "db\n" }, "COPY marker.txt /marker.txt\n"),
-      command: ["sh", "-c", "sleep 1; touch /tmp/ready; exec sleep 1000"],
+      // dbNeverReady: the check keeps failing inside its start_period, so db stays "starting" for as
+      // long as a test needs it to, however slowly a loaded host gets there.
+      command: ["sh", "-c", over.dbNeverReady ? "exec sleep 1000" : "sleep 1; touch /tmp/ready; exec sleep 1000"],
       // Ready after a second: its start_period covers that (failures in it do not count, as in
       // Compose); a check of the test's own (one that never passes) fails without one, at once.
       healthcheck: health(over.dbHealth ?? ["CMD", "test", "-f", "/tmp/ready"], { intervalMs: 200, timeoutMs: 2000, retries: 5, startPeriodMs: over.dbHealth ? 0 : 30_000 }),
@@ -181,11 +183,14 @@ describe("start and stop on real podman", () => {
   });
 
   it("Ctrl-C mid-start stops launching, leaves explainable state and releases the lock", async () => {
-    const s = demoSuite("abort");
+    // db never turns healthy (it stays in its 30 s start_period), so the abort lands while its check
+    // is pending however late worker starts: under CI's load worker once started after db's usual
+    // one second, migrate had started by then, and the message named web alone.
+    const s = demoSuite("abort", { dbNeverReady: true });
     const ac = new AbortController();
     const runner = new SandboxRunner(sb);
     const p = startSuite(s, config, paths("abort"), deps(runner, ac.signal));
-    // Abort once worker has started and while db's healthcheck is pending (db turns healthy after ~1 s).
+    // Abort once worker has started and while db's healthcheck is pending.
     const waitFor = async () => {
       const seen = () => runner.argvs().some((a) => a.startsWith("podman exec abort-db")) && runner.argvs().includes("podman start abort-worker");
       for (let i = 0; i < 600 && !seen(); i++) await new Promise((r) => setTimeout(r, 20));
