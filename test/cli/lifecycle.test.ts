@@ -96,6 +96,9 @@ describe("Ctrl-C during micropod start, on real podman", () => {
   it("while a healthcheck is being waited on: the probe stops, nothing more starts", async () => {
     const { stderr, before } = await interruptStart("sigprobe", async () => {
       await until(() => cmdlinesContaining("podman exec sigprobe-db").length > 0, "a probe of sigprobe-db");
+      // The dependents' creates run ahead of need once db's start has returned, beside its first
+      // probes: wait for both, so what the Ctrl-C finds does not depend on the host's speed.
+      await until(() => ["sigprobe-migrate created", "sigprobe-web created"].every((s) => states("sigprobe").includes(s)), "sigprobe's dependents created");
     });
     expect(stderr).toContain(
       "micropod: SIGINT received: stopping: readiness checks end now; a pull, a build, or a podman rm, create or start under way, is finished first; nothing else begins (Ctrl-C again to quit at once)\n",
